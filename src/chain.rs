@@ -1,0 +1,421 @@
+//! Certificate facts (x509-parser) and the structure of a presented chain:
+//! which certificate is the leaf, which issued which, what is missing, duplicated,
+//! unrelated or out of order. Links are proven by signature, not guessed from names.
+
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use time::OffsetDateTime;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::oid_registry::Oid;
+use x509_parser::prelude::FromDer;
+
+/// Certificates beyond this many in one chain are not analysed: no real server sends
+/// more, and signature checks between every pair grow with the square.
+pub const MAX_CHAIN_CERTIFICATES: usize = 32;
+
+/// One certificate as presented, with the facts reports show.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertInfo {
+    /// Index in the presented chain (0 = first certificate sent / first in the file).
+    pub position: usize,
+    pub subject: String,
+    pub issuer: String,
+    pub common_name: Option<String>,
+    pub serial: String,
+    pub sha256: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+    pub is_ca: bool,
+    pub path_len_constraint: Option<u32>,
+    /// e.g. "RSA 2048", "ECDSA P-256", "Ed25519".
+    pub key: String,
+    pub signature_algorithm: String,
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<String>,
+    pub key_usage: Vec<String>,
+    /// None when the certificate has no EKU extension (which means "any" to most clients).
+    pub extended_key_usage: Option<Vec<String>>,
+    pub subject_key_id: Option<String>,
+    pub authority_key_id: Option<String>,
+    pub ocsp_urls: Vec<String>,
+    pub ca_issuers_urls: Vec<String>,
+    pub sct_count: usize,
+    pub unknown_critical_extensions: Vec<String>,
+    #[serde(skip)]
+    pub facts: CertFacts,
+}
+
+/// Facts the rules need in machine form; not part of the JSON contract.
+#[derive(Debug, Clone, Default)]
+pub struct CertFacts {
+    pub subject_der: Vec<u8>,
+    pub issuer_der: Vec<u8>,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub rsa_bits: Option<usize>,
+    /// Name of a broken signature hash (SHA-1, MD5), if the certificate uses one.
+    pub weak_hash: Option<&'static str>,
+    pub has_san_extension: bool,
+    pub has_basic_constraints: bool,
+    pub eku_present: bool,
+    pub eku_server_auth: bool,
+    pub eku_any: bool,
+    pub spki_der: Vec<u8>,
+}
+
+impl CertInfo {
+    pub fn lifetime_seconds(&self) -> i64 {
+        self.facts.not_after - self.facts.not_before
+    }
+
+    /// The short name people recognise a certificate by, as Apple's messages use it.
+    pub fn display_name(&self) -> String {
+        self.common_name
+            .clone()
+            .or_else(|| self.dns_names.first().cloned())
+            .unwrap_or_else(|| self.subject.clone())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cert {
+    pub der: CertificateDer<'static>,
+    pub info: CertInfo,
+}
+
+/// A certificate that could not be parsed at all.
+#[derive(Debug, Clone)]
+pub struct Malformed {
+    pub position: usize,
+    pub error: String,
+}
+
+pub fn parse_certificates(ders: &[CertificateDer<'static>]) -> (Vec<Cert>, Vec<Malformed>) {
+    let mut certs = Vec::new();
+    let mut malformed = Vec::new();
+    for (position, der) in ders.iter().enumerate().take(MAX_CHAIN_CERTIFICATES) {
+        match parse_one(position, der) {
+            Ok(info) => certs.push(Cert {
+                der: der.clone(),
+                info,
+            }),
+            Err(error) => malformed.push(Malformed { position, error }),
+        }
+    }
+    (certs, malformed)
+}
+
+pub fn parse_one(position: usize, der: &[u8]) -> Result<CertInfo, String> {
+    let (rest, cert) = X509Certificate::from_der(der)
+        .map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
+    if !rest.is_empty() {
+        return Err(format!(
+            "{} unexpected bytes after the certificate",
+            rest.len()
+        ));
+    }
+    let mut info = CertInfo {
+        position,
+        subject: name_or_empty(cert.subject().to_string()),
+        issuer: name_or_empty(cert.issuer().to_string()),
+        common_name: cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_string),
+        serial: hex(cert.raw_serial()),
+        sha256: hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref()),
+        not_before: rfc3339(cert.validity().not_before.timestamp()),
+        not_after: rfc3339(cert.validity().not_after.timestamp()),
+        self_signed: false,
+        is_ca: false,
+        path_len_constraint: None,
+        key: String::new(),
+        signature_algorithm: signature_name(&cert.signature_algorithm.algorithm),
+        dns_names: Vec::new(),
+        ip_addresses: Vec::new(),
+        key_usage: Vec::new(),
+        extended_key_usage: None,
+        subject_key_id: None,
+        authority_key_id: None,
+        ocsp_urls: Vec::new(),
+        ca_issuers_urls: Vec::new(),
+        sct_count: 0,
+        unknown_critical_extensions: Vec::new(),
+        facts: CertFacts {
+            subject_der: cert.subject().as_raw().to_vec(),
+            issuer_der: cert.issuer().as_raw().to_vec(),
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            weak_hash: weak_hash(&cert.signature_algorithm.algorithm),
+            spki_der: cert.public_key().raw.to_vec(),
+            ..CertFacts::default()
+        },
+    };
+    let (key, rsa_bits) = describe_key(&cert);
+    info.key = key;
+    info.facts.rsa_bits = rsa_bits;
+
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::BasicConstraints(bc) => {
+                info.facts.has_basic_constraints = true;
+                info.is_ca = bc.ca;
+                info.path_len_constraint = bc.path_len_constraint;
+            }
+            ParsedExtension::SubjectAlternativeName(san) => {
+                info.facts.has_san_extension = true;
+                for name in &san.general_names {
+                    match name {
+                        GeneralName::DNSName(dns) => info.dns_names.push(dns.to_string()),
+                        GeneralName::IPAddress(bytes) => {
+                            if let Some(ip) = ip_from_bytes(bytes) {
+                                info.ip_addresses.push(ip);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            ParsedExtension::KeyUsage(ku) => {
+                info.key_usage = ku.to_string().split(", ").map(str::to_string).collect();
+            }
+            ParsedExtension::ExtendedKeyUsage(eku) => {
+                info.facts.eku_present = true;
+                info.facts.eku_server_auth = eku.server_auth;
+                info.facts.eku_any = eku.any;
+                let mut names = Vec::new();
+                for (flag, name) in [
+                    (eku.any, "any"),
+                    (eku.server_auth, "serverAuth"),
+                    (eku.client_auth, "clientAuth"),
+                    (eku.code_signing, "codeSigning"),
+                    (eku.email_protection, "emailProtection"),
+                    (eku.time_stamping, "timeStamping"),
+                    (eku.ocsp_signing, "OCSPSigning"),
+                ] {
+                    if flag {
+                        names.push(name.to_string());
+                    }
+                }
+                names.extend(eku.other.iter().map(|oid| oid.to_id_string()));
+                info.extended_key_usage = Some(names);
+            }
+            ParsedExtension::SubjectKeyIdentifier(ski) => info.subject_key_id = Some(hex(ski.0)),
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                info.authority_key_id = aki.key_identifier.as_ref().map(|id| hex(id.0));
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                for desc in aia.iter() {
+                    let GeneralName::URI(uri) = &desc.access_location else {
+                        continue;
+                    };
+                    match desc.access_method.to_id_string().as_str() {
+                        "1.3.6.1.5.5.7.48.1" => info.ocsp_urls.push(uri.to_string()),
+                        "1.3.6.1.5.5.7.48.2" => info.ca_issuers_urls.push(uri.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+            ParsedExtension::SCT(scts) => info.sct_count = scts.len(),
+            ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. }
+                if ext.critical =>
+            {
+                info.unknown_critical_extensions
+                    .push(ext.oid.to_id_string());
+            }
+            _ => {}
+        }
+    }
+    info.self_signed =
+        cert.subject().as_raw() == cert.issuer().as_raw() && cert.verify_signature(None).is_ok();
+    Ok(info)
+}
+
+fn name_or_empty(name: String) -> String {
+    if name.is_empty() {
+        "(empty subject)".into()
+    } else {
+        name
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn rfc3339(timestamp: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(timestamp)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| timestamp.to_string())
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).ok()?).to_string()),
+        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?).to_string()),
+        _ => None,
+    }
+}
+
+fn describe_key(cert: &X509Certificate<'_>) -> (String, Option<usize>) {
+    use x509_parser::public_key::PublicKey;
+    let spki = cert.public_key();
+    let algorithm = spki.algorithm.algorithm.to_id_string();
+    match spki.parsed() {
+        Ok(PublicKey::RSA(rsa)) => {
+            let bits = rsa.key_size();
+            (format!("RSA {bits}"), Some(bits))
+        }
+        Ok(PublicKey::EC(point)) => {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok())
+                .map(|oid| match oid.to_id_string().as_str() {
+                    "1.2.840.10045.3.1.7" => "P-256".to_string(),
+                    "1.3.132.0.34" => "P-384".to_string(),
+                    "1.3.132.0.35" => "P-521".to_string(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_else(|| format!("{} bits", point.key_size()));
+            (format!("ECDSA {curve}"), None)
+        }
+        _ => match algorithm.as_str() {
+            "1.3.101.112" => ("Ed25519".into(), None),
+            "1.3.101.113" => ("Ed448".into(), None),
+            "1.2.840.10040.4.1" => ("DSA".into(), None),
+            other => (format!("unknown ({other})"), None),
+        },
+    }
+}
+
+fn signature_name(oid: &Oid<'_>) -> String {
+    let registry = x509_parser::objects::oid_registry();
+    x509_parser::objects::oid2sn(oid, registry)
+        .map(str::to_string)
+        .unwrap_or_else(|_| oid.to_id_string())
+}
+
+fn weak_hash(oid: &Oid<'_>) -> Option<&'static str> {
+    match oid.to_id_string().as_str() {
+        "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" | "1.3.14.3.2.29" => {
+            Some("SHA-1")
+        }
+        "1.2.840.113549.1.1.4" => Some("MD5"),
+        "1.2.840.113549.1.1.2" => Some("MD2"),
+        _ => None,
+    }
+}
+
+/// How the presented certificates relate to each other.
+#[derive(Debug, Clone, Default)]
+pub struct Structure {
+    /// Index (into the parsed certificates) of the end-entity certificate.
+    pub leaf: usize,
+    /// Indices from the leaf upwards, each issued by the next, as far as the sent
+    /// certificates go.
+    pub path: Vec<usize>,
+    /// The last certificate of `path` is self-signed (a root was sent).
+    pub top_self_signed: bool,
+    /// (duplicate index, index of the first copy).
+    pub duplicates: Vec<(usize, usize)>,
+    /// Sent certificates that are on no path from the leaf.
+    pub unrelated: Vec<usize>,
+    /// The path's certificates were not sent leaf first, each followed by its issuer.
+    pub out_of_order: bool,
+}
+
+/// `child` names `parent` as issuer and `parent`'s key verifies `child`'s signature.
+fn issued_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
+    child.issuer().as_raw() == parent.subject().as_raw()
+        && child.verify_signature(Some(parent.public_key())).is_ok()
+}
+
+/// `leaf_first` is true for a live handshake, where position 0 is the leaf by protocol;
+/// files may hold their certificates in any order.
+pub fn analyse_structure(certs: &[Cert], leaf_first: bool) -> Structure {
+    let parsed: Vec<Option<X509Certificate<'_>>> = certs
+        .iter()
+        .map(|c| X509Certificate::from_der(&c.der).ok().map(|(_, x)| x))
+        .collect();
+    let mut structure = Structure::default();
+    if certs.is_empty() {
+        return structure;
+    }
+
+    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut distinct = Vec::new();
+    for (i, cert) in certs.iter().enumerate() {
+        if let Some(first) = seen.iter().position(|d| *d == cert.der.as_ref()) {
+            structure.duplicates.push((i, distinct[first]));
+        } else {
+            seen.push(cert.der.as_ref());
+            distinct.push(i);
+        }
+    }
+
+    let links = |child: usize, parent: usize| match (&parsed[child], &parsed[parent]) {
+        (Some(c), Some(p)) => child != parent && issued_by(c, p),
+        _ => false,
+    };
+
+    structure.leaf = if leaf_first {
+        0
+    } else {
+        // The end entity: not a CA and issuing nothing else that was given; else the first.
+        distinct
+            .iter()
+            .copied()
+            .find(|&i| !certs[i].info.is_ca && !distinct.iter().any(|&other| links(other, i)))
+            .unwrap_or(0)
+    };
+
+    let mut path = vec![structure.leaf];
+    let mut current = structure.leaf;
+    while !certs[current].info.self_signed {
+        // Prefer the issuer sent right after the current certificate, then any other.
+        let next = distinct
+            .iter()
+            .copied()
+            .filter(|&i| !path.contains(&i) && links(current, i))
+            .min_by_key(|&i| (i != current + 1, i));
+        match next {
+            Some(parent) => {
+                path.push(parent);
+                current = parent;
+            }
+            None => break,
+        }
+    }
+    structure.top_self_signed = certs[current].info.self_signed;
+    structure.unrelated = distinct
+        .iter()
+        .copied()
+        .filter(|i| !path.contains(i))
+        .collect();
+    let positions: Vec<usize> = path.iter().map(|&i| certs[i].info.position).collect();
+    structure.out_of_order =
+        positions[0] != 0 || positions.windows(2).any(|pair| pair[1] < pair[0]);
+    structure.path = path;
+    structure
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_time_formatting() {
+        assert_eq!(hex(&[0, 0xab, 0x10]), "00ab10");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}

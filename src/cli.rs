@@ -1,0 +1,304 @@
+//! Command line: raw arguments become validated settings in one place; `main` maps
+//! every failure to the monitoring exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check::{self, InspectOptions, Settings};
+use crate::input;
+use crate::probe::ProbeOptions;
+use crate::render;
+use crate::report::{self, Report, Status};
+use crate::target::{self, Host, Target};
+use crate::trust::{TrustOptions, TrustStores};
+
+/// Targets probed at once when several are given.
+const CONCURRENCY: usize = 32;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "certready",
+    version,
+    about = "Will this TLS certificate be accepted — by which client, and if not, what to change?",
+    long_about = "certready connects to TLS endpoints (or reads certificate files), captures the \
+presented chain even when it is untrusted, validates it against the OS store, Mozilla's public \
+list and your private CA, and explains every problem with a fix.\n\n\
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check could not be completed).",
+    after_help = "Start with `certready demo` to see a full diagnosis without any network."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Probe live TLS endpoints and diagnose their certificates.
+    #[command(after_help = "Examples:\n  \
+certready check flyte.example.com\n  \
+certready check dns:///flyte.example.com:443 --ca-file company-root.pem\n  \
+certready check https://flyte.example.com --connect-to 10.0.0.5:443 --format json\n  \
+certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1")]
+    Check(CheckArgs),
+    /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (no network).
+    #[command(after_help = "Examples:\n  \
+certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
+kubectl get secret flyte-tls -o yaml > secret.yaml && certready inspect secret.yaml --hostname flyte.example.com\n  \
+certready inspect fullchain.pem --ca-file company-root.pem --format json")]
+    Inspect(InspectArgs),
+    /// Start local TLS endpoints with classic Flyte ingress mistakes and check them.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Also trust the CA certificates in this PEM/DER file (flytectl's caCertFilePath). Repeatable.
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+    /// Use these roots as the public (Mozilla) list instead of the compiled-in one.
+    #[arg(long, value_name = "PEM")]
+    pub public_roots: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// Judge validity at this instant instead of now (RFC 3339, e.g. 2027-01-01T00:00:00Z).
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Warn when a certificate expires within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// host, host:port, https://host[:port][/path] or dns:///host[:port] (port 443 by default).
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+    /// Limit for DNS + connect + handshake, per target (e.g. 10s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+    /// Dial ADDR:PORT instead, keeping the target's name for SNI and name checks.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub connect_to: Option<String>,
+    /// Pin HOST:PORT to ADDR for every connection (curl syntax). Repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Send this SNI name instead of the target's host name.
+    #[arg(long, value_name = "NAME")]
+    pub sni: Option<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// PEM bundle (any order), DER certificate, or Kubernetes TLS Secret (YAML or JSON).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Check that the certificate is valid for this host name (or IP address).
+    #[arg(long, value_name = "NAME")]
+    pub hostname: Option<String>,
+    /// Check that this private key (PEM) belongs to the leaf. Never printed.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Extra intermediate certificates, as if appended to each file. Repeatable.
+    #[arg(long, value_name = "PEM")]
+    pub chain: Vec<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// A failure before any report exists: bad arguments or unreadable settings files.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(error: E) -> Self {
+        UsageError(error.to_string())
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Status::Unknown.exit_code()
+            } else {
+                0
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(UsageError(message)) => {
+            eprintln!("certready: {message}");
+            Status::Unknown.exit_code()
+        }
+    }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, UsageError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub fn run(cli: Cli) -> Result<i32, UsageError> {
+    match cli.command {
+        Command::Check(args) => run_check(args),
+        Command::Inspect(args) => run_inspect(args),
+        Command::Demo(args) => crate::demo::run(args.format),
+    }
+}
+
+pub fn parse_at(at: &Option<String>) -> Result<Option<i64>, UsageError> {
+    let Some(text) = at else { return Ok(None) };
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map(|t| Some(t.unix_timestamp()))
+        .map_err(|e| {
+            UsageError(format!(
+                "--at {text:?} is not an RFC 3339 time ({e}); e.g. 2027-01-01T00:00:00Z"
+            ))
+        })
+}
+
+fn load_stores(args: &TrustArgs) -> Result<TrustStores, UsageError> {
+    TrustStores::load(&TrustOptions {
+        ca_files: args.ca_files.clone(),
+        public_roots: args.public_roots.clone(),
+    })
+    .map_err(|e| UsageError(e.to_string()))
+}
+
+fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
+    let timeout = humantime::parse_duration(&args.timeout).map_err(|e| {
+        UsageError(format!(
+            "--timeout {:?}: {e} (e.g. 10s, 500ms)",
+            args.timeout
+        ))
+    })?;
+    if timeout.is_zero() {
+        return Err(UsageError("--timeout must be longer than zero".into()));
+    }
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| target::parse_resolve(r))
+        .collect::<Result<Vec<_>, _>>()?;
+    let connect_to = args
+        .connect_to
+        .as_deref()
+        .map(target::parse_connect_to)
+        .transpose()?;
+    let targets = args
+        .targets
+        .iter()
+        .map(|t| target::parse_target(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let settings = Arc::new(Settings {
+        stores: load_stores(&args.trust)?,
+        at: parse_at(&args.judge.at)?,
+        warn_days: args.judge.warn_days,
+        probe: ProbeOptions {
+            timeout,
+            connect_to,
+            resolve,
+            sni: args.sni,
+        },
+    });
+    let reports = runtime()?.block_on(check_all(targets, settings.clone()));
+    emit(&reports, args.judge.format, settings.now());
+    Ok(report::worst_exit_code(&reports))
+}
+
+/// Checks targets concurrently (bounded), returning reports in input order.
+pub async fn check_all(targets: Vec<Target>, settings: Arc<Settings>) -> Vec<Report> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut tasks = Vec::with_capacity(targets.len());
+    for target in targets {
+        let settings = settings.clone();
+        let limit = limit.clone();
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            check::check(&target, &settings).await
+        }));
+    }
+    let mut reports = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        reports.push(task.await.unwrap_or_else(|e| {
+            Report::failed(String::new(), None, None, format!("internal error: {e}"))
+        }));
+    }
+    reports
+}
+
+fn run_inspect(args: InspectArgs) -> Result<i32, UsageError> {
+    let hostname = args.hostname.as_deref().map(parse_hostname).transpose()?;
+    let key = args.key.as_deref().map(input::load_key).transpose()?;
+    let mut extra_chain = Vec::new();
+    for path in &args.chain {
+        extra_chain.extend(input::load_certificates_file(path)?);
+    }
+    let settings = Settings {
+        stores: load_stores(&args.trust)?,
+        at: parse_at(&args.judge.at)?,
+        warn_days: args.judge.warn_days,
+        probe: ProbeOptions::default(),
+    };
+    let options = InspectOptions {
+        hostname: hostname.as_ref(),
+        key: key.as_ref(),
+        extra_chain: &extra_chain,
+    };
+    let reports: Vec<Report> = args
+        .files
+        .iter()
+        .map(|file| check::inspect(file, &options, &settings))
+        .collect();
+    emit(&reports, args.judge.format, settings.now());
+    Ok(report::worst_exit_code(&reports))
+}
+
+pub fn emit(reports: &[Report], format: Format, now: i64) {
+    use std::io::Write;
+    let text = match format {
+        Format::Json => report::to_json(reports) + "\n",
+        Format::Text => render::render_text(reports, now),
+    };
+    let mut stdout = anstream::stdout();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Parses `--hostname`-like text into a host for name checks.
+pub fn parse_hostname(text: &str) -> Result<Host, UsageError> {
+    target::split_host_port(text)
+        .map(|(host, _)| host)
+        .map_err(|e| UsageError(format!("--hostname {text:?}: {e}")))
+}

@@ -1,0 +1,242 @@
+//! A small local PKI and loopback TLS servers, used by `certready demo` and by the
+//! integration tests, so both exercise the real probe against real handshakes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::ServerConfig;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use time::{Duration, OffsetDateTime};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    EcdsaP256,
+    Rsa2048,
+}
+
+/// What to put in a certificate. Validity is relative to now, in days.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub common_name: String,
+    pub organization: Option<String>,
+    /// DNS names or IP addresses; empty means no subjectAltName extension at all.
+    pub names: Vec<String>,
+    /// Days from now to notBefore (negative: in the past).
+    pub starts_in_days: i64,
+    pub lifetime_days: i64,
+    pub ca: bool,
+    /// None: no EKU extension.
+    pub eku: Option<Vec<ExtendedKeyUsagePurpose>>,
+    pub key: KeyKind,
+    pub ca_issuers_url: Option<String>,
+    /// Add basicConstraints CA:FALSE explicitly on a non-CA.
+    pub explicit_not_ca: bool,
+}
+
+impl Spec {
+    /// A well-formed server certificate: SAN, serverAuth, 90 days, ECDSA.
+    pub fn leaf(host: &str) -> Self {
+        Spec {
+            common_name: host.to_string(),
+            organization: None,
+            names: vec![host.to_string()],
+            starts_in_days: -1,
+            lifetime_days: 90,
+            ca: false,
+            eku: Some(vec![ExtendedKeyUsagePurpose::ServerAuth]),
+            key: KeyKind::EcdsaP256,
+            ca_issuers_url: None,
+            explicit_not_ca: false,
+        }
+    }
+
+    /// A CA certificate valid for ten years.
+    pub fn ca(common_name: &str) -> Self {
+        Spec {
+            common_name: common_name.to_string(),
+            organization: None,
+            names: Vec::new(),
+            starts_in_days: -1,
+            lifetime_days: 3650,
+            ca: true,
+            eku: None,
+            key: KeyKind::EcdsaP256,
+            ca_issuers_url: None,
+            explicit_not_ca: false,
+        }
+    }
+
+    fn params(&self) -> Result<CertificateParams, rcgen::Error> {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, self.common_name.as_str());
+        if let Some(org) = &self.organization {
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, org.as_str());
+        }
+        for name in &self.names {
+            params.subject_alt_names.push(match name.parse() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName(name.clone().try_into()?),
+            });
+        }
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc());
+        params.not_before = now + Duration::days(self.starts_in_days);
+        params.not_after = params.not_before + Duration::days(self.lifetime_days);
+        if self.ca {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        } else {
+            if self.explicit_not_ca {
+                params.is_ca = IsCa::ExplicitNoCa;
+            }
+            params.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ];
+        }
+        if let Some(eku) = &self.eku {
+            params.extended_key_usages = eku.clone();
+        }
+        params.use_authority_key_identifier_extension = true;
+        if let Some(url) = &self.ca_issuers_url {
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+                    aia_ca_issuers(url),
+                ));
+        }
+        Ok(params)
+    }
+
+    fn key_pair(&self) -> Result<KeyPair, rcgen::Error> {
+        match self.key {
+            KeyKind::EcdsaP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
+            KeyKind::Rsa2048 => KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256),
+        }
+    }
+}
+
+/// AuthorityInfoAccess with one caIssuers URI, DER-encoded by hand (rcgen has no API).
+fn aia_ca_issuers(url: &str) -> Vec<u8> {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        if body.len() < 0x80 {
+            out.push(body.len() as u8);
+        } else {
+            out.push(0x82);
+            out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    let oid_ca_issuers = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let mut description = oid_ca_issuers.to_vec();
+    description.extend(tlv(0x86, url.as_bytes()));
+    tlv(0x30, &tlv(0x30, &description))
+}
+
+/// A generated certificate with its key and parameters (to issue further certificates).
+pub struct Issued {
+    pub der: CertificateDer<'static>,
+    pub pem: String,
+    pub key: KeyPair,
+    params: CertificateParams,
+}
+
+impl Issued {
+    pub fn key_der(&self) -> PrivateKeyDer<'static> {
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.serialize_der()))
+    }
+
+    pub fn key_pem(&self) -> String {
+        self.key.serialize_pem()
+    }
+}
+
+pub fn self_signed(spec: &Spec) -> Result<Issued, rcgen::Error> {
+    let params = spec.params()?;
+    let key = spec.key_pair()?;
+    let cert = params.self_signed(&key)?;
+    Ok(Issued {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key,
+        params,
+    })
+}
+
+pub fn issue(spec: &Spec, issuer: &Issued) -> Result<Issued, rcgen::Error> {
+    let params = spec.params()?;
+    let key = spec.key_pair()?;
+    let signer = Issuer::from_params(&issuer.params, &issuer.key);
+    let cert = params.signed_by(&key, &signer)?;
+    Ok(Issued {
+        der: cert.der().clone(),
+        pem: cert.pem(),
+        key,
+        params,
+    })
+}
+
+/// A TLS server on 127.0.0.1 that completes handshakes and closes; stops when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Serves `chain` (sent exactly as given) with `key`, offering `alpn`.
+pub async fn serve(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+) -> std::io::Result<Server> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(std::io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(std::io::Error::other)?;
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                if let Ok(Ok(mut tls)) = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    acceptor.accept(stream),
+                )
+                .await
+                {
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    Ok(Server { addr, task })
+}

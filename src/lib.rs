@@ -1,0 +1,17 @@
+//! certready: tells whether a TLS endpoint's certificate will be accepted, by which
+//! client, and what to change. The modules follow the data:
+//! target → probe → chain → trust → rules → report → render.
+
+pub mod chain;
+pub mod check;
+pub mod cli;
+pub mod demo;
+pub mod findings;
+pub mod input;
+pub mod lab;
+pub mod probe;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod target;
+pub mod trust;

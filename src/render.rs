@@ -1,0 +1,306 @@
+//! Text rendering of reports: the chain as a tree, trust per store, findings by
+//! severity with their fixes, and a one-line verdict. Colour marks severity only;
+//! the caller's stream (anstream) strips it off terminals and under NO_COLOR.
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::chain::CertInfo;
+use crate::findings::Severity;
+use crate::report::{Report, Status};
+use crate::rules::DAY;
+
+const WIDTH: usize = 80;
+
+fn severity_style(severity: Severity) -> Style {
+    match severity {
+        Severity::Critical => AnsiColor::Red.on_default().bold(),
+        Severity::Warning => AnsiColor::Yellow.on_default().bold(),
+        Severity::Info => AnsiColor::Cyan.on_default(),
+    }
+}
+
+fn status_style(status: Status) -> Style {
+    match status {
+        Status::Ok => AnsiColor::Green.on_default().bold(),
+        Status::Warning => severity_style(Severity::Warning),
+        Status::Critical => severity_style(Severity::Critical),
+        Status::Unknown => AnsiColor::Magenta.on_default().bold(),
+    }
+}
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Wraps `text` to the report width; continuation lines get `hang` extra spaces.
+/// Words (dates, URLs, fingerprints) are never split.
+fn wrapped_hanging(out: &mut String, indent: usize, hang: usize, text: &str) {
+    let pad = " ".repeat(indent);
+    let continuation = " ".repeat(indent + hang);
+    let options = textwrap::Options::new(WIDTH)
+        .initial_indent(&pad)
+        .subsequent_indent(&continuation)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    for line in textwrap::wrap(text, options) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+fn wrapped(out: &mut String, indent: usize, text: &str) {
+    wrapped_hanging(out, indent, 0, text);
+}
+
+fn date(rfc3339: &str) -> &str {
+    rfc3339.get(..10).unwrap_or(rfc3339)
+}
+
+pub fn render_text(reports: &[Report], now: i64) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_report(&mut out, report, now);
+    }
+    out
+}
+
+fn render_report(out: &mut String, report: &Report, now: i64) {
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        paint(Style::new().bold(), &report.target),
+        paint(status_style(report.status), report.status.label())
+    );
+    if let Some(tls) = &report.tls {
+        let mut facts = Vec::new();
+        if let Some(address) = &report.address {
+            facts.push(address.clone());
+        }
+        facts.push(tls.version.clone());
+        facts.push(tls.cipher.clone());
+        facts.push(match &tls.alpn {
+            Some(alpn) => format!("ALPN {alpn}"),
+            None => "no ALPN".into(),
+        });
+        facts.push(format!("handshake {}ms", tls.handshake_ms));
+        wrapped(out, 2, &facts.join(" · "));
+    }
+    if let Some(error) = &report.error {
+        let label = if report.chain.is_empty() {
+            "could not check: "
+        } else {
+            "incomplete: "
+        };
+        wrapped(out, 2, &format!("{label}{error}"));
+    }
+    if !report.chain.is_empty() {
+        render_chain(out, report, now);
+        render_trust(out, report);
+    }
+    render_findings(out, report);
+    render_verdict(out, report);
+}
+
+fn render_chain(out: &mut String, report: &Report, now: i64) {
+    let _ = writeln!(out, "\n  Chain (leaf to root; #n = position as presented)");
+    let by_position = |p: usize| report.chain.iter().find(|c| c.position == p);
+    let mut depth = 0;
+    for &position in &report.path.positions {
+        if let Some(cert) = by_position(position) {
+            render_cert(out, cert, depth, now);
+            depth += 1;
+        }
+    }
+    let last_self_signed = report
+        .path
+        .positions
+        .last()
+        .and_then(|&p| by_position(p))
+        .is_some_and(|c| c.self_signed);
+    let branch = format!("{}└─ ", "   ".repeat(depth.saturating_sub(1)) + "  ");
+    if let (Some(anchor), Some(store), false) = (
+        &report.path.anchor,
+        &report.path.anchor_store,
+        last_self_signed,
+    ) {
+        let _ = writeln!(out, "{branch}{anchor}  [trust anchor, {store} store]");
+    } else if let Some(missing) = &report.path.missing_issuer {
+        let _ = writeln!(
+            out,
+            "{branch}{}  {missing}  (not sent, not a trust anchor)",
+            paint(severity_style(Severity::Critical), "MISSING")
+        );
+    }
+    let others: Vec<&CertInfo> = report
+        .chain
+        .iter()
+        .filter(|c| !report.path.positions.contains(&c.position))
+        .collect();
+    if !others.is_empty() {
+        let _ = writeln!(out, "  Also presented, not on the leaf's path:");
+        for cert in others {
+            render_cert(out, cert, 0, now);
+        }
+    }
+}
+
+fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
+    let indent = 2 + depth * 3;
+    let prefix = if depth == 0 { "" } else { "└─ " };
+    let mut tags = Vec::new();
+    if cert.self_signed {
+        tags.push("self-signed");
+    }
+    if cert.is_ca {
+        tags.push("CA");
+    }
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", tags.join(", "))
+    };
+    let pad = " ".repeat(indent.saturating_sub(if depth == 0 { 0 } else { 3 }));
+    let _ = writeln!(
+        out,
+        "{pad}{prefix}#{} {}{tags}",
+        cert.position, cert.subject
+    );
+    let body = indent + 3;
+    let field = |out: &mut String, name: &str, value: &str| {
+        wrapped_hanging(out, body, 9, &format!("{name:<8} {value}"));
+    };
+    if !cert.self_signed {
+        field(out, "issuer", &cert.issuer);
+    }
+    let names: Vec<&str> = cert
+        .dns_names
+        .iter()
+        .chain(&cert.ip_addresses)
+        .map(String::as_str)
+        .collect();
+    if depth == 0 || !cert.is_ca || !names.is_empty() {
+        let shown = if names.is_empty() {
+            "(no subjectAltName)".to_string()
+        } else if names.len() > 6 {
+            format!("{} … (+{} more)", names[..6].join(", "), names.len() - 6)
+        } else {
+            names.join(", ")
+        };
+        field(out, "names", &shown);
+    }
+    let lifetime_days = (cert.facts.not_after - cert.facts.not_before) / DAY;
+    let remaining = cert.facts.not_after - now;
+    let left = if remaining < 0 {
+        format!("expired {} days ago", -remaining / DAY)
+    } else {
+        format!("{} days left", remaining / DAY)
+    };
+    field(
+        out,
+        "valid",
+        &format!(
+            "{} → {} ({lifetime_days} days; {left})",
+            date(&cert.not_before),
+            date(&cert.not_after)
+        ),
+    );
+    let mut key = format!("{}, {}", cert.key, cert.signature_algorithm);
+    if let Some(eku) = &cert.extended_key_usage {
+        key.push_str(&format!(", EKU {}", eku.join("+")));
+    }
+    field(out, "key", &key);
+    if !cert.ca_issuers_urls.is_empty() {
+        field(out, "aia", &cert.ca_issuers_urls.join(", "));
+    }
+    field(out, "sha256", &cert.sha256);
+}
+
+fn render_trust(out: &mut String, report: &Report) {
+    let _ = writeln!(out, "\n  Trust");
+    for verdict in &report.trust {
+        let text = if verdict.trusted {
+            let anchor = verdict.anchor.clone().unwrap_or_default();
+            if verdict.leaf_is_anchor {
+                "trusted (the certificate itself is a trust anchor)".to_string()
+            } else {
+                format!("trusted, anchor {anchor}")
+            }
+        } else {
+            format!("NOT trusted: {}", verdict.error.clone().unwrap_or_default())
+        };
+        wrapped_hanging(out, 4, 9, &format!("{:<8} {text}", verdict.store.name()));
+    }
+}
+
+fn render_findings(out: &mut String, report: &Report) {
+    if report.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  Findings");
+    for finding in &report.findings {
+        let position = finding
+            .certificate
+            .map(|p| format!(" (#{p})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "    {} {}{position}",
+            paint(
+                severity_style(finding.severity),
+                &finding.severity.name().to_uppercase()
+            ),
+            finding.id
+        );
+        wrapped(out, 6, &finding.message);
+        wrapped(out, 6, &format!("fix: {}", finding.remediation));
+    }
+}
+
+fn render_verdict(out: &mut String, report: &Report) {
+    let count = |severity: Severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    let summary = match report.status {
+        Status::Unknown if report.chain.is_empty() => {
+            "the check could not be completed".to_string()
+        }
+        Status::Unknown => "the check could not be completed in full".to_string(),
+        Status::Ok if report.trusted() => "the certificate is valid and trusted".to_string(),
+        _ => {
+            let mut parts = Vec::new();
+            for (severity, one, many) in [
+                (Severity::Critical, "critical", "critical"),
+                (Severity::Warning, "warning", "warnings"),
+                (Severity::Info, "info", "info"),
+            ] {
+                match count(severity) {
+                    0 => {}
+                    1 => parts.push(format!("1 {one}")),
+                    n => parts.push(format!("{n} {many}")),
+                }
+            }
+            let mut text = parts.join(", ");
+            if let Some(first) = report
+                .findings
+                .iter()
+                .find(|f| f.severity == Severity::Critical)
+            {
+                text.push_str(&format!("; first to fix: {}", first.id));
+            }
+            text
+        }
+    };
+    let _ = writeln!(
+        out,
+        "\n  Verdict: {} — {summary}",
+        paint(status_style(report.status), report.status.label())
+    );
+}

@@ -1,0 +1,131 @@
+//! The report: everything one target or file produced, as data. Renderers only render.
+
+use serde::Serialize;
+
+use crate::chain::CertInfo;
+use crate::findings::{Finding, Severity};
+use crate::probe::{ProbeErrorKind, TlsInfo};
+use crate::trust::TrustVerdict;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warning,
+    Critical,
+    /// The check could not be completed.
+    Unknown,
+}
+
+impl Status {
+    /// Monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Ok => 0,
+            Status::Warning => 1,
+            Status::Critical => 2,
+            Status::Unknown => 3,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Warning => "WARNING",
+            Status::Critical => "CRITICAL",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// The path from the leaf to a trust anchor as far as it could be built.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct PathSummary {
+    /// Positions of the presented certificates, leaf first, each followed by its issuer.
+    pub positions: Vec<usize>,
+    /// Subject of the anchor the path ends in, when a store trusts it.
+    pub anchor: Option<String>,
+    /// The store holding that anchor.
+    pub anchor_store: Option<String>,
+    /// Subject of the issuer that is neither sent nor an anchor.
+    pub missing_issuer: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub target: String,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub status: Status,
+    pub error: Option<String>,
+    pub error_kind: Option<ProbeErrorKind>,
+    /// The address that was dialled.
+    pub address: Option<String>,
+    pub tls: Option<TlsInfo>,
+    pub chain: Vec<CertInfo>,
+    pub path: PathSummary,
+    pub trust: Vec<TrustVerdict>,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn failed(target: String, host: Option<String>, port: Option<u16>, error: String) -> Self {
+        Report {
+            target,
+            host,
+            port,
+            status: Status::Unknown,
+            error: Some(error),
+            error_kind: None,
+            address: None,
+            tls: None,
+            chain: Vec::new(),
+            path: PathSummary::default(),
+            trust: Vec::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Status from the findings, unless the check could not complete.
+    pub fn settle_status(&mut self) {
+        let worst = self.findings.iter().map(|f| f.severity).max();
+        self.status = if self.error.is_some() {
+            Status::Unknown
+        } else {
+            match worst {
+                Some(Severity::Critical) => Status::Critical,
+                Some(Severity::Warning) => Status::Warning,
+                _ => Status::Ok,
+            }
+        };
+    }
+
+    pub fn trusted(&self) -> bool {
+        self.trust.iter().any(|v| v.trusted)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    pub schema_version: u32,
+    pub reports: &'a [Report],
+}
+
+pub fn worst_exit_code(reports: &[Report]) -> i32 {
+    reports
+        .iter()
+        .map(|r| r.status)
+        .max()
+        .unwrap_or(Status::Unknown)
+        .exit_code()
+}
+
+pub fn to_json(reports: &[Report]) -> String {
+    serde_json::to_string_pretty(&Document {
+        schema_version: SCHEMA_VERSION,
+        reports,
+    })
+    .expect("reports serialise")
+}
