@@ -8,6 +8,8 @@ use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
@@ -36,6 +38,8 @@ pub struct Spec {
     pub ca_issuers_url: Option<String>,
     /// Add basicConstraints CA:FALSE explicitly on a non-CA.
     pub explicit_not_ca: bool,
+    /// pathLenConstraint of a CA.
+    pub path_len: Option<u8>,
 }
 
 impl Spec {
@@ -52,6 +56,7 @@ impl Spec {
             key: KeyKind::EcdsaP256,
             ca_issuers_url: None,
             explicit_not_ca: false,
+            path_len: None,
         }
     }
 
@@ -68,6 +73,7 @@ impl Spec {
             key: KeyKind::EcdsaP256,
             ca_issuers_url: None,
             explicit_not_ca: false,
+            path_len: None,
         }
     }
 
@@ -94,7 +100,10 @@ impl Spec {
         params.not_before = now + Duration::days(self.starts_in_days);
         params.not_after = params.not_before + Duration::days(self.lifetime_days);
         if self.ca {
-            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.is_ca = IsCa::Ca(match self.path_len {
+                Some(n) => BasicConstraints::Constrained(n),
+                None => BasicConstraints::Unconstrained,
+            });
             params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         } else {
             if self.explicit_not_ca {
@@ -202,19 +211,34 @@ impl Drop for Server {
     }
 }
 
-/// Serves `chain` (sent exactly as given) with `key`, offering `alpn`.
+/// Presents one fixed chain whatever the client asks, without checking that the key
+/// matches or that the certificates parse: broken servers are what we test against.
+#[derive(Debug)]
+struct FixedChain(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for FixedChain {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+/// Serves `chain` (sent exactly as given, even if malformed) with `key`, offering `alpn`.
 pub async fn serve(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
 ) -> std::io::Result<Server> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let signing_key = provider
+        .key_provider
+        .load_private_key(key)
+        .map_err(std::io::Error::other)?;
+    let certified = Arc::new(CertifiedKey::new(chain, signing_key));
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(std::io::Error::other)?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .map_err(std::io::Error::other)?;
+        .with_cert_resolver(Arc::new(FixedChain(certified)));
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await?;

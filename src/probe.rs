@@ -2,7 +2,7 @@
 //! certificate, so the presented chain, version, cipher and ALPN can be reported.
 //! The connection carries nothing but the handshake and a close_notify.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -187,6 +187,12 @@ async fn resolve(target: &Target, options: &ProbeOptions) -> Result<Vec<SocketAd
                 kind: ProbeErrorKind::Dns,
                 message: format!("cannot resolve {name}: {why}"),
             };
+            // RFC 6761: .invalid never resolves; answer at once without asking a resolver.
+            if name == "invalid" || name.ends_with(".invalid") {
+                return Err(dns_error(
+                    "the name does not exist (.invalid is reserved and never resolves)".into(),
+                ));
+            }
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), port))
                 .await
                 .map_err(|e| dns_error(e.to_string()))?
@@ -435,6 +441,10 @@ fn classify_rustls_error(error: &rustls::Error, at: &str, target: &Target) -> Pr
             kind: ProbeErrorKind::NoCertificate,
             message: format!("{at} completed the handshake without presenting any certificate"),
         },
+        E::InvalidCertificate(rustls::CertificateError::BadSignature) => ProbeError {
+            kind: ProbeErrorKind::Tls,
+            message: format!("{at}'s handshake signature does not verify with its certificate's public key: the server's private key does not match the certificate it sends"),
+        },
         E::PeerIncompatible(why) => ProbeError {
             kind: ProbeErrorKind::Tls,
             message: format!("{at} and certready share no usable TLS parameters: {why:?}"),
@@ -535,13 +545,5 @@ impl ServerCertVerifier for CapturingVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
-    }
-}
-
-/// For reports: the address a probe went to, or the IP the target itself is.
-pub fn ip_of(host: &Host) -> Option<IpAddr> {
-    match host {
-        Host::Ip(ip) => Some(*ip),
-        Host::Name(_) => None,
     }
 }

@@ -149,7 +149,6 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
     }
 
     lifetime_findings(
-        ctx,
         leaf,
         leaf_anchored,
         trusted_by(StoreKind::Mozilla),
@@ -409,7 +408,6 @@ fn human_days(seconds: i64) -> String {
 }
 
 fn lifetime_findings(
-    ctx: &Context<'_>,
     leaf: &Cert,
     leaf_anchored: bool,
     publicly_trusted: bool,
@@ -446,7 +444,6 @@ fn lifetime_findings(
             finding
         });
     }
-    let _ = ctx;
 }
 
 fn trust_summary(ctx: &Context<'_>, out: &mut Vec<Finding>) {
@@ -467,6 +464,8 @@ fn trust_summary(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             "weak-rsa-key",
             "issuer-not-ca",
             "malformed-certificate",
+            "missing-server-auth-eku",
+            "leaf-is-ca",
         ];
         if !out.iter().any(|f| EXPLAINED.contains(&f.id)) {
             let errors: Vec<String> = ctx
