@@ -219,7 +219,7 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
     }
 
     trust_summary(ctx, &mut out);
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
 

@@ -251,7 +251,6 @@ mod tests {
             "http://flyte.example.com",
             "ftp://x",
             "[::1",
-            "::1:443",
             "bad host",
             "-leading.example.com",
             "user@host",

@@ -1,0 +1,178 @@
+//! Probe failure modes: each must end within the timeout plus a margin, exit 3
+//! (UNKNOWN), name what happened in words, and never panic.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+/// Runs `check` against `addr` as HOST with a short timeout.
+fn check_failing(lab: &Lab, addr: std::net::SocketAddr, timeout: &str) -> Run {
+    let target = format!("{HOST}:{}", addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", addr.port());
+    lab.run(&[
+        "check",
+        &target,
+        "--resolve",
+        &resolve,
+        "--timeout",
+        timeout,
+        "--format",
+        "json",
+    ])
+}
+
+fn assert_unknown(run: &Run, kind: &str, words: &[&str]) {
+    run.assert_no_panic();
+    let report = run.report();
+    assert_eq!(run.code, 3, "{report:#}");
+    assert_eq!(report["status"], "unknown");
+    assert_eq!(report["error_kind"], kind, "{report:#}");
+    let error = report["error"].as_str().unwrap();
+    for word in words {
+        assert!(error.contains(word), "{error:?} should mention {word:?}");
+    }
+}
+
+#[test]
+fn silent_server_times_out_within_the_limit() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::Silent);
+    let run = check_failing(&lab, addr, "1s");
+    assert_unknown(
+        &run,
+        "timeout",
+        &["timed out after 1s", "never answered the ClientHello"],
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(4),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn slow_loris_server_times_out_within_the_limit() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::SlowLoris);
+    let run = check_failing(&lab, addr, "2s");
+    assert_unknown(
+        &run,
+        "timeout",
+        &["in the middle of the TLS handshake", "stalled"],
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn connection_refused() {
+    let lab = Lab::new();
+    let port = closed_port();
+    let target = format!("127.0.0.1:{port}");
+    let run = lab.run(&["check", &target, "--format", "json"]);
+    assert_unknown(&run, "refused", &["connection refused", "nothing listens"]);
+}
+
+#[test]
+fn server_closing_at_once() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::CloseAtOnce);
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(&run, "closed", &["closed the connection without answering"]);
+}
+
+#[test]
+fn server_resetting_mid_handshake() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::ResetAfterHello);
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(&run, "reset", &["reset the connection"]);
+}
+
+#[test]
+fn plaintext_http_server_is_named_with_the_insecure_advice() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::PlaintextHttp);
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(
+        &run,
+        "plaintext-http",
+        &["plaintext HTTP", "insecure: true"],
+    );
+}
+
+#[test]
+fn h2c_server_is_named() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::H2c);
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(&run, "http2-cleartext", &["cleartext HTTP/2"]);
+}
+
+#[test]
+fn garbage_is_reported_with_its_first_bytes() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::Garbage);
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(&run, "not-tls", &["does not speak TLS", "00 01 02"]);
+}
+
+#[test]
+fn protocol_version_alert_means_an_old_tls_server() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::Alert(70));
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(
+        &run,
+        "protocol-version",
+        &["refused TLS 1.2 and TLS 1.3", "1.0/1.1"],
+    );
+}
+
+#[test]
+fn handshake_failure_alert() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::Alert(40));
+    let run = check_failing(&lab, addr, "5s");
+    assert_unknown(&run, "tls-alert", &["handshake_failure"]);
+}
+
+#[test]
+fn names_that_cannot_resolve() {
+    // .invalid never resolves (RFC 6761) and is answered without asking a resolver.
+    let lab = Lab::new();
+    let run = lab.run(&["check", "flyte.invalid", "--format", "json"]);
+    assert_unknown(&run, "dns", &["cannot resolve flyte.invalid"]);
+}
+
+#[test]
+fn text_output_of_a_failure_says_could_not_check() {
+    let lab = Lab::new();
+    let addr = misbehaving_server(&lab, Misbehaviour::PlaintextHttp);
+    let target = format!("127.0.0.1:{}", addr.port());
+    let run = lab.run(&["check", &target]);
+    assert_eq!(run.code, 3);
+    assert!(run.stdout.contains("UNKNOWN"), "{}", run.stdout);
+    assert!(run.stdout.contains("could not check:"), "{}", run.stdout);
+    assert!(run.stdout.contains("Verdict: UNKNOWN"), "{}", run.stdout);
+}
+
+#[test]
+fn ipv6_loopback_target() {
+    let lab = Lab::new();
+    let listener = match std::net::TcpListener::bind("[::1]:0") {
+        Ok(listener) => listener,
+        Err(_) => return, // no IPv6 on this machine: nothing to test
+    };
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let target = format!("[::1]:{port}");
+    let run = lab.run(&["check", &target, "--format", "json"]);
+    assert_unknown(&run, "refused", &["[::1]"]);
+    assert_eq!(run.report()["host"], "::1");
+}
