@@ -273,6 +273,14 @@ pub fn evaluate(store: &TrustStore, certs: &[Cert], leaf: usize, at: UnixTime) -
         leaf_is_anchor: false,
         webpki_error: None,
     };
+    if store.anchors.is_empty() {
+        let mut why = format!("this store is empty ({})", store.source);
+        if let Some(warning) = store.warnings.first() {
+            why.push_str(&format!(": {warning}"));
+        }
+        verdict.error = Some(why);
+        return verdict;
+    }
     let leaf_cert = &certs[leaf];
     // Trusting a leaf directly is legitimate (Go and Apple accept it); webpki cannot
     // express it, and would refuse a self-signed CA:TRUE leaf as its own anchor.

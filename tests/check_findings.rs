@@ -583,3 +583,26 @@ fn several_targets_report_in_order_with_the_worst_exit_code() {
     assert_eq!(doc["reports"][1]["status"], "unknown");
     assert_eq!(run.code, 3);
 }
+
+#[test]
+fn an_unreadable_system_store_is_reported_not_silent() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let target = format!("{HOST}:{}", server.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+    let output = lab
+        .certready()
+        .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
+        .args(["check", &target, "--resolve", &resolve, "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let system = &doc["reports"][0]["trust"][0];
+    assert_eq!(system["store"], "system");
+    let error = system["error"].as_str().unwrap();
+    assert!(
+        error.contains("this store is empty") && error.contains("/nonexistent/bundle.pem"),
+        "{error}"
+    );
+}
