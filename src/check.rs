@@ -6,9 +6,11 @@ use std::path::Path;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 
 use crate::chain::{self, Cert};
+use crate::clients::{self, ClientContext, ClientOptions, ClientVerdict};
 use crate::findings::Finding;
 use crate::input::{self, KeyInput};
 use crate::probe::{self, ProbeOptions};
+use crate::recommend::{self, Recommendation};
 use crate::report::{PathSummary, Report};
 use crate::rules::{self, KeyCheck};
 use crate::target::{Host, Target};
@@ -21,6 +23,7 @@ pub struct Settings {
     pub at: Option<i64>,
     pub warn_days: u32,
     pub probe: ProbeOptions,
+    pub clients: ClientOptions,
 }
 
 impl Settings {
@@ -39,6 +42,8 @@ pub struct AnalysisInput<'a> {
     /// A handshake puts the leaf first; a file may be in any order.
     pub leaf_first: bool,
     pub hostname: Option<&'a Host>,
+    /// `host:port`, for the URLs client messages name.
+    pub authority: Option<String>,
     pub stores: &'a [TrustStore],
     /// A private key to compare with the leaf's public key.
     pub key: Option<&'a PrivateKeyDer<'static>>,
@@ -49,6 +54,8 @@ pub struct Analysis {
     pub path: PathSummary,
     pub trust: Vec<trust::TrustVerdict>,
     pub findings: Vec<Finding>,
+    pub clients: Vec<ClientVerdict>,
+    pub recommendations: Vec<Recommendation>,
     /// Why the key could not be compared, when it could not.
     pub key_error: Option<String>,
 }
@@ -79,7 +86,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         },
         _ => None,
     };
-    let findings = rules::evaluate(&rules::Context {
+    let mut findings = rules::evaluate(&rules::Context {
         certs: &certs,
         malformed: &malformed,
         structure: &structure,
@@ -90,6 +97,20 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         warn_days: settings.warn_days,
         key,
     });
+    if settings.clients.flytectl.insecure_skip_verify && !certs.is_empty() {
+        let source = settings
+            .clients
+            .flytectl
+            .config_path
+            .as_ref()
+            .map(|p| format!(" in {}", p.display()))
+            .unwrap_or_default();
+        findings.push(Finding::new(
+            "insecure-skip-verify-in-use",
+            None,
+            format!("admin.insecureSkipVerify is true{source}: flytectl's gRPC channel accepts any certificate, while its OAuth login still verifies and fails the same way."),
+        ));
+    }
     let mut path = PathSummary {
         positions: structure
             .path
@@ -110,11 +131,42 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             path.missing_issuer = Some(top.info.issuer.clone());
         }
     }
+    let client_verdicts = clients::evaluate(&ClientContext {
+        certs: &certs,
+        structure: &structure,
+        stores: input.stores,
+        trust: &verdicts,
+        findings: &findings,
+        hostname: input.hostname,
+        authority: input.authority.clone(),
+        at,
+        options: &settings.clients,
+    });
+    let missing_issuer_url = structure
+        .path
+        .last()
+        .and_then(|&top| certs[top].info.ca_issuers_urls.first().cloned());
+    let host = input
+        .hostname
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| "HOST".into());
+    let recommendations = recommend::recommend(&recommend::Input {
+        host: &host,
+        findings: &findings,
+        clients: &client_verdicts,
+        path: &path,
+        publicly_trusted: verdicts
+            .iter()
+            .any(|v| v.store == trust::StoreKind::Mozilla && v.trusted),
+        missing_issuer_url: missing_issuer_url.as_deref(),
+    });
     Analysis {
         certs,
         path,
         trust: verdicts,
         findings,
+        clients: client_verdicts,
+        recommendations,
         key_error,
     }
 }
@@ -146,6 +198,7 @@ pub async fn check(target: &Target, settings: &Settings) -> Report {
             ders: outcome.chain,
             leaf_first: true,
             hostname: Some(&target.host),
+            authority: Some(target.authority()),
             stores: &settings.stores.stores,
             key: None,
         },
@@ -176,6 +229,8 @@ fn fill(report: &mut Report, analysis: Analysis) {
     report.path = analysis.path;
     report.trust = analysis.trust;
     report.findings = analysis.findings;
+    report.clients = analysis.clients;
+    report.recommendations = analysis.recommendations;
 }
 
 pub struct InspectOptions<'a> {
@@ -214,6 +269,7 @@ pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -
             ders,
             leaf_first: false,
             hostname: options.hostname,
+            authority: None,
             stores: &stores,
             key,
         },

@@ -7,11 +7,14 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::check::{self, InspectOptions, Settings};
+use crate::clients::{AnchorKind, ClientName, ClientOptions};
+use crate::flyteconfig;
 use crate::input;
 use crate::probe::ProbeOptions;
 use crate::render;
 use crate::report::{self, Report, Status};
 use crate::target::{self, Host, Target};
+use crate::trust::{self as trust, StoreKind};
 use crate::trust::{TrustOptions, TrustStores};
 
 /// Targets probed at once when several are given.
@@ -69,6 +72,21 @@ pub struct TrustArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Only show these clients' verdicts. Repeatable.
+    #[arg(long = "client", value_enum, value_name = "NAME")]
+    pub clients: Vec<ClientName>,
+    /// How the user's Mac trusts the root, when certready cannot know
+    /// (default: inferred — public root → system, --ca-file root → private).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub anchor_kind: Option<AnchorKind>,
+    /// Apply admin.caCertFilePath and admin.insecureSkipVerify from flytectl's config
+    /// (without PATH: $FLYTECTL_CONFIG, then ~/.flyte/config.yaml, as flytectl looks).
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
+    pub flytectl_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct JudgeArgs {
     /// Judge validity at this instant instead of now (RFC 3339, e.g. 2027-01-01T00:00:00Z).
     #[arg(long, value_name = "RFC3339")]
@@ -101,6 +119,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
+    pub clients: ClientArgs,
+    #[command(flatten)]
     pub judge: JudgeArgs,
 }
 
@@ -120,6 +140,8 @@ pub struct InspectArgs {
     pub chain: Vec<PathBuf>,
     #[command(flatten)]
     pub trust: TrustArgs,
+    #[command(flatten)]
+    pub clients: ClientArgs,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }
@@ -188,6 +210,29 @@ pub fn parse_at(at: &Option<String>) -> Result<Option<i64>, UsageError> {
         })
 }
 
+fn client_options(args: &ClientArgs) -> Result<ClientOptions, UsageError> {
+    let mut options = ClientOptions::from_env();
+    options.only = args.clients.clone();
+    options.anchor_kind = args.anchor_kind;
+    if let Some(path) = &args.flytectl_config {
+        let path = if path.as_os_str().is_empty() {
+            flyteconfig::locate().ok_or_else(|| {
+                UsageError("--flytectl-config: no config found ($FLYTECTL_CONFIG is unset and ~/.flyte/config.yaml does not exist); give its path".into())
+            })?
+        } else {
+            path.clone()
+        };
+        options.flytectl = flyteconfig::load(&path)?;
+        if let Some(ca) = &options.flytectl.ca_cert_file {
+            let store = trust::store_from_file(StoreKind::CaFile, ca).map_err(|e| {
+                UsageError(format!("admin.caCertFilePath in {}: {e}", path.display()))
+            })?;
+            options.ca_cert_store = Some(store);
+        }
+    }
+    Ok(options)
+}
+
 fn load_stores(args: &TrustArgs) -> Result<TrustStores, UsageError> {
     TrustStores::load(&TrustOptions {
         ca_files: args.ca_files.clone(),
@@ -231,6 +276,7 @@ fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
             resolve,
             sni: args.sni,
         },
+        clients: client_options(&args.clients)?,
     });
     let reports = runtime()?.block_on(check_all(targets, settings.clone()));
     emit(&reports, args.judge.format, settings.now());
@@ -270,6 +316,7 @@ fn run_inspect(args: InspectArgs) -> Result<i32, UsageError> {
         at: parse_at(&args.judge.at)?,
         warn_days: args.judge.warn_days,
         probe: ProbeOptions::default(),
+        clients: client_options(&args.clients)?,
     };
     let options = InspectOptions {
         hostname: hostname.as_ref(),

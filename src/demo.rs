@@ -120,12 +120,12 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
         let port = server.addr.port();
         let target_text = format!("{HOST}:{port}");
         let mut command =
-            format!("certready check {target_text} --resolve {HOST}:{port}:127.0.0.1");
+            format!("certready check {target_text} \\\n    --resolve {HOST}:{port}:127.0.0.1");
         let mut ca_files = Vec::new();
         if let Some(pem) = &scenario.ca_pem {
             let path: PathBuf = scratch.join(format!("root-ca-{i}.pem"));
             std::fs::write(&path, pem)?;
-            command.push_str(" --ca-file root-ca.pem");
+            command.push_str(" \\\n    --ca-file root-ca.pem");
             ca_files.push(path);
         }
         let settings = Arc::new(Settings {
@@ -141,6 +141,7 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
                 resolve: vec![target::parse_resolve(&format!("{HOST}:{port}:127.0.0.1"))?],
                 ..ProbeOptions::default()
             },
+            clients: crate::clients::ClientOptions::from_env(),
         });
         let target = target::parse_target(&target_text)?;
         let report = crate::check::check(&target, &settings).await;

@@ -98,6 +98,8 @@ kinds! {
         "Read the message: usually the server's private key does not match its certificate, or the key is too weak for TLS signatures.";
     "untrusted-chain", Critical, "No evaluated trust store accepts the chain",
         "Read each store's error in the trust section; fix the chain so that it validates to a trusted root.";
+    "insecure-skip-verify-in-use", Warning, "flytectl's insecureSkipVerify is on",
+        "Remove admin.insecureSkipVerify: it turns off verification for gRPC only (anyone on the network path can impersonate admin) and does not help the OAuth login, which always verifies. Fix the certificate instead, or point admin.caCertFilePath at your CA.";
     "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
         "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).";
     "system-trust-only", Info, "Only this machine's OS store trusts the chain",

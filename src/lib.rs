@@ -5,11 +5,14 @@
 pub mod chain;
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod demo;
 pub mod findings;
+pub mod flyteconfig;
 pub mod input;
 pub mod lab;
 pub mod probe;
+pub mod recommend;
 pub mod render;
 pub mod report;
 pub mod rules;

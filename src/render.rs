@@ -100,8 +100,10 @@ fn render_report(out: &mut String, report: &Report, now: i64) {
     if !report.chain.is_empty() {
         render_chain(out, report, now);
         render_trust(out, report);
+        render_clients(out, report);
     }
     render_findings(out, report);
+    render_recommendations(out, report);
     render_verdict(out, report);
 }
 
@@ -216,7 +218,13 @@ fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
     if !cert.ca_issuers_urls.is_empty() {
         field(out, "aia", &cert.ca_issuers_urls.join(", "));
     }
-    field(out, "sha256", &cert.sha256);
+    if body + 9 + cert.sha256.len() <= WIDTH {
+        field(out, "sha256", &cert.sha256);
+    } else {
+        // Too deep in the tree for one line: split the fingerprint in two halves.
+        let (first, second) = cert.sha256.split_at(cert.sha256.len() / 2);
+        field(out, "sha256", &format!("{first} {second}"));
+    }
 }
 
 fn render_trust(out: &mut String, report: &Report) {
@@ -233,6 +241,50 @@ fn render_trust(out: &mut String, report: &Report) {
             format!("NOT trusted: {}", verdict.error.clone().unwrap_or_default())
         };
         wrapped_hanging(out, 4, 9, &format!("{:<8} {text}", verdict.store.name()));
+    }
+}
+
+fn render_clients(out: &mut String, report: &Report) {
+    if report.clients.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  Clients (predicted)");
+    for verdict in &report.clients {
+        let (mark, word) = if verdict.accepts {
+            (paint(AnsiColor::Green.on_default(), "ok"), "accepts")
+        } else {
+            (paint(severity_style(Severity::Critical), "NO"), "refuses")
+        };
+        let _ = writeln!(
+            out,
+            "    {mark} {:<15} {:<11} {word}",
+            verdict.client.name(),
+            verdict.channel.name()
+        );
+        if let Some(error) = &verdict.error {
+            wrapped(out, 7, error);
+        }
+        if let Some(note) = &verdict.note {
+            wrapped(out, 7, &format!("note: {note}"));
+        }
+    }
+}
+
+fn render_recommendations(out: &mut String, report: &Report) {
+    if report.recommendations.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  What to do (most effective first)");
+    for (i, rec) in report.recommendations.iter().enumerate() {
+        wrapped_hanging(out, 4, 3, &format!("{}. {}", i + 1, rec.title));
+        for line in rec.text.lines() {
+            // Indented lines are commands and YAML: keep them verbatim.
+            if let Some(verbatim) = line.strip_prefix("  ") {
+                let _ = writeln!(out, "         {verbatim}");
+            } else {
+                wrapped(out, 7, line);
+            }
+        }
     }
 }
 

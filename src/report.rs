@@ -3,8 +3,10 @@
 use serde::Serialize;
 
 use crate::chain::CertInfo;
+use crate::clients::ClientVerdict;
 use crate::findings::{Finding, Severity};
 use crate::probe::{ProbeErrorKind, TlsInfo};
+use crate::recommend::Recommendation;
 use crate::trust::TrustVerdict;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -68,6 +70,10 @@ pub struct Report {
     pub path: PathSummary,
     pub trust: Vec<TrustVerdict>,
     pub findings: Vec<Finding>,
+    /// What each client will say, per channel.
+    pub clients: Vec<ClientVerdict>,
+    /// What to do, most effective first.
+    pub recommendations: Vec<Recommendation>,
 }
 
 impl Report {
@@ -85,6 +91,8 @@ impl Report {
             path: PathSummary::default(),
             trust: Vec::new(),
             findings: Vec::new(),
+            clients: Vec::new(),
+            recommendations: Vec::new(),
         }
     }
 

@@ -22,6 +22,8 @@ pub enum StoreKind {
     Mozilla,
     /// Anchors the user named with `--ca-file` (flytectl's `caCertFilePath`).
     CaFile,
+    /// grpcio's roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH (client models only).
+    GrpcRoots,
 }
 
 impl StoreKind {
@@ -30,6 +32,7 @@ impl StoreKind {
             StoreKind::System => "system",
             StoreKind::Mozilla => "mozilla",
             StoreKind::CaFile => "ca-file",
+            StoreKind::GrpcRoots => "grpc-roots",
         }
     }
 }
@@ -191,7 +194,7 @@ fn add_anchor(store: &mut TrustStore, der: CertificateDer<'static>) {
     }
 }
 
-fn store_from_file(kind: StoreKind, path: &Path) -> Result<TrustStore, InputError> {
+pub fn store_from_file(kind: StoreKind, path: &Path) -> Result<TrustStore, InputError> {
     let loaded = input::load_certificates_file(path)?;
     let mut store = TrustStore::empty(kind, path.display().to_string());
     for der in loaded {
@@ -228,9 +231,8 @@ fn sequence_content(der: &[u8]) -> Option<&[u8]> {
     der.get(header..header + len)
 }
 
-/// Human form of an anchor's subject, e.g. "CN=ISRG Root X1, O=Internet Security Research Group".
-pub fn anchor_subject(anchor: &TrustAnchor<'_>) -> String {
-    let content = anchor.subject.as_ref();
+/// Re-wraps DER content octets in a SEQUENCE header (webpki stores anchors unwrapped).
+fn wrap_sequence(content: &[u8]) -> Vec<u8> {
     let mut der = vec![0x30];
     let len = content.len();
     if len < 0x80 {
@@ -242,7 +244,22 @@ pub fn anchor_subject(anchor: &TrustAnchor<'_>) -> String {
         der.extend_from_slice(&bytes[skip..]);
     }
     der.extend_from_slice(content);
-    X509Name::from_der(&der)
+    der
+}
+
+/// An anchor's subject as a full DER Name, comparable with a certificate's issuer.
+pub fn anchor_subject_der(anchor: &TrustAnchor<'_>) -> Vec<u8> {
+    wrap_sequence(anchor.subject.as_ref())
+}
+
+/// An anchor's SubjectPublicKeyInfo as full DER.
+pub fn anchor_spki_der(anchor: &TrustAnchor<'_>) -> Vec<u8> {
+    wrap_sequence(anchor.subject_public_key_info.as_ref())
+}
+
+/// Human form of an anchor's subject, e.g. "CN=ISRG Root X1, O=Internet Security Research Group".
+pub fn anchor_subject(anchor: &TrustAnchor<'_>) -> String {
+    X509Name::from_der(&anchor_subject_der(anchor))
         .map(|(_, name)| name.to_string())
         .unwrap_or_else(|_| "(unparseable subject)".into())
 }
