@@ -63,6 +63,11 @@ pub struct CertFacts {
     pub eku_server_auth: bool,
     pub eku_any: bool,
     pub spki_der: Vec<u8>,
+    /// X.509 version (1 or 3).
+    pub version: u32,
+    /// keyUsage allows a TLS server key (digitalSignature, keyEncipherment or
+    /// keyAgreement), or the extension is absent.
+    pub key_usage_allows_tls_server: bool,
 }
 
 impl CertInfo {
@@ -152,6 +157,8 @@ pub fn parse_one(position: usize, der: &[u8]) -> Result<CertInfo, String> {
             not_after: cert.validity().not_after.timestamp(),
             weak_hash: weak_hash(&cert.signature_algorithm.algorithm),
             spki_der: cert.public_key().raw.to_vec(),
+            version: cert.version().0 + 1,
+            key_usage_allows_tls_server: true,
             ..CertFacts::default()
         },
     };
@@ -182,6 +189,8 @@ pub fn parse_one(position: usize, der: &[u8]) -> Result<CertInfo, String> {
             }
             ParsedExtension::KeyUsage(ku) => {
                 info.key_usage = ku.to_string().split(", ").map(str::to_string).collect();
+                info.facts.key_usage_allows_tls_server =
+                    ku.digital_signature() || ku.key_encipherment() || ku.key_agreement();
             }
             ParsedExtension::ExtendedKeyUsage(eku) => {
                 info.facts.eku_present = true;

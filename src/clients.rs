@@ -241,6 +241,9 @@ enum Walk {
     LeafAnchor,
     /// Reached an anchor; `sent_root` when the top of the path is a sent self-signed anchor.
     Anchored { anchor: String },
+    /// Go only: a candidate issuer failed its own validity check; Go reports that error
+    /// as it is (expiry, path length), not as a hint.
+    Invalid(String),
     /// No anchor reachable.
     Untrusted {
         /// (error text, candidate name) of Go's "possibly because of" hint.
@@ -370,20 +373,32 @@ fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
         };
         let next = &ctx.certs[next_index];
         if go_rules {
+            // CheckSignatureFrom fails: Go remembers it as the unknown-authority hint.
             if let Some(err) = go_insecure_error(current) {
                 hint = Some((err, go_cert_name(next)));
                 break;
             }
-            if !next.info.is_ca {
+            let next_facts = &next.info.facts;
+            if !next.info.is_ca && (next_facts.version == 3 || next_facts.has_basic_constraints) {
                 hint = Some((
-                    "x509: certificate is not authorized to sign other certificates".to_string(),
+                    "x509: invalid signature: parent certificate cannot sign this kind of certificate".to_string(),
                     go_cert_name(next),
                 ));
                 break;
             }
+            // The candidate's isValid fails: Go returns that error itself.
+            if !next.info.is_ca {
+                return Walk::Invalid(
+                    "x509: certificate is not authorized to sign other certificates".into(),
+                );
+            }
             if let Some(err) = go_time_error(next, ctx.at) {
-                hint = Some((err, go_cert_name(next)));
-                break;
+                return Walk::Invalid(err);
+            }
+            if exceeds_path_len(next, step) {
+                return Walk::Invalid(
+                    "x509: too many intermediates for path length constraint".into(),
+                );
             }
         }
     }
@@ -393,6 +408,13 @@ fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
         missing_issuer: !top.info.self_signed,
         untrusted_self_signed: top.info.self_signed,
     }
+}
+
+/// `ca` has a pathLenConstraint smaller than the `intermediates_below` it would have.
+fn exceeds_path_len(ca: &Cert, intermediates_below: usize) -> bool {
+    ca.info
+        .path_len_constraint
+        .is_some_and(|max| intermediates_below > max as usize)
 }
 
 fn anchor_common_name(subject: &str) -> String {
@@ -491,6 +513,7 @@ fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Outcome {
         }
     }
     match walk(ctx, pool, true) {
+        Walk::Invalid(err) => Err((err, ctx.causes(TRUST_CAUSES))),
         Walk::Untrusted { hint, .. } => {
             let mut text = "x509: certificate signed by unknown authority".to_string();
             if let Some((err, name)) = hint {
@@ -622,7 +645,7 @@ pub fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
         match walk(ctx, &[pool], false) {
             Walk::LeafAnchor => Some(AnchorKind::Leaf),
             Walk::Anchored { .. } => Some(AnchorKind::Private),
-            Walk::Untrusted { .. } => None,
+            Walk::Untrusted { .. } | Walk::Invalid(_) => None,
         }
     } else {
         None
@@ -861,29 +884,39 @@ fn openssl_verify(
             };
             return Some((reason, ctx.causes(TRUST_CAUSES)));
         }
-        Walk::LeafAnchor | Walk::Anchored { .. } => {}
+        Walk::LeafAnchor | Walk::Anchored { .. } | Walk::Invalid(_) => {}
     }
-    // 2. Extensions: issuers must be CAs, path lengths, the server purpose.
-    for &index in ctx.structure.path.iter().skip(1) {
-        if !ctx.certs[index].info.is_ca {
+    // 2. Extensions, certificate by certificate from the leaf up: CA flag, purpose,
+    //    path length.
+    let purpose = if boring {
+        "unsupported certificate purpose"
+    } else {
+        "unsuitable certificate purpose"
+    };
+    for (step, &index) in ctx.structure.path.iter().enumerate() {
+        let cert = &ctx.certs[index];
+        if step > 0 && !cert.info.is_ca {
             return Some((
                 "invalid CA certificate".into(),
                 ctx.causes(&["issuer-not-ca"]),
             ));
         }
-    }
-    if ctx.has("untrusted-chain") {
-        return Some((
-            "path length constraint exceeded".into(),
-            ctx.causes(&["untrusted-chain"]),
-        ));
-    }
-    let facts = &leaf.info.facts;
-    if facts.eku_present && !facts.eku_server_auth && !facts.eku_any {
-        return Some((
-            "unsupported certificate purpose".into(),
-            ctx.causes(&["missing-server-auth-eku"]),
-        ));
+        let facts = &cert.info.facts;
+        if step == 0
+            && ((facts.eku_present && !facts.eku_server_auth && !facts.eku_any)
+                || !facts.key_usage_allows_tls_server)
+        {
+            return Some((
+                purpose.into(),
+                ctx.causes(&["missing-server-auth-eku", "incompatible-key-usage"]),
+            ));
+        }
+        if step > 1 && exceeds_path_len(cert, step - 1) {
+            return Some((
+                "path length constraint exceeded".into(),
+                ctx.causes(&["untrusted-chain"]),
+            ));
+        }
     }
     // 3. Security level 2 (OpenSSL only): key sizes and signature digests.
     if !boring {
@@ -911,8 +944,12 @@ fn openssl_verify(
         if let Some(host) = ctx.hostname {
             // urllib3 2 turns off the Common Name fallback.
             if go_hostname_error(leaf, host).is_some() {
+                let what = match host {
+                    Host::Ip(_) => "IP address mismatch",
+                    Host::Name(_) => "Hostname mismatch",
+                };
                 return Some((
-                    format!("Hostname mismatch, certificate is not valid for '{host}'."),
+                    format!("{what}, certificate is not valid for '{host}'."),
                     ctx.causes(&["hostname-mismatch", "cn-only"]),
                 ));
             }
@@ -1087,7 +1124,7 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
                 None => true,
             }
         }
-        Walk::Untrusted { .. } => true,
+        Walk::Untrusted { .. } | Walk::Invalid(_) => true,
     };
     let name_invalid = ctx
         .hostname

@@ -86,6 +86,8 @@ kinds! {
         "Re-issue with a lifetime of at most 398 days; Apple and Chrome refuse longer publicly trusted certificates issued since 2020-09-01.";
     "missing-server-auth-eku", Critical, "The leaf does not allow TLS server authentication",
         "Re-issue the leaf with extendedKeyUsage serverAuth (openssl: -addext \"extendedKeyUsage=serverAuth\").";
+    "incompatible-key-usage", Critical, "The leaf's keyUsage does not allow a TLS server key",
+        "Re-issue the leaf with keyUsage digitalSignature (ECDSA) or digitalSignature, keyEncipherment (RSA); OpenSSL, BoringSSL (grpcio) and browsers refuse it otherwise.";
     "leaf-is-ca", Warning, "The server certificate is a CA certificate",
         "Issue the server certificate with basicConstraints CA:FALSE; several clients (rustls, and Apple for some anchors) refuse CA certificates as servers.";
     "issuer-not-ca", Critical, "An issuing certificate is not a CA",

@@ -161,10 +161,24 @@ pub struct Issued {
     pub der: CertificateDer<'static>,
     pub pem: String,
     pub key: KeyPair,
-    params: CertificateParams,
+    /// None for certificates loaded from PEM: they can be served but not issue others.
+    params: Option<CertificateParams>,
 }
 
 impl Issued {
+    /// A certificate and key made elsewhere (e.g. by openssl), for serving.
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, rcgen::Error> {
+        use rustls_pki_types::pem::PemObject;
+        let der = CertificateDer::from_pem_slice(cert_pem.as_bytes())
+            .map_err(|_| rcgen::Error::CouldNotParseCertificate)?;
+        Ok(Issued {
+            der,
+            pem: cert_pem.to_string(),
+            key: KeyPair::from_pem(key_pem)?,
+            params: None,
+        })
+    }
+
     pub fn key_der(&self) -> PrivateKeyDer<'static> {
         PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key.serialize_der()))
     }
@@ -182,20 +196,24 @@ pub fn self_signed(spec: &Spec) -> Result<Issued, rcgen::Error> {
         der: cert.der().clone(),
         pem: cert.pem(),
         key,
-        params,
+        params: Some(params),
     })
 }
 
 pub fn issue(spec: &Spec, issuer: &Issued) -> Result<Issued, rcgen::Error> {
     let params = spec.params()?;
     let key = spec.key_pair()?;
-    let signer = Issuer::from_params(&issuer.params, &issuer.key);
+    let issuer_params = issuer
+        .params
+        .as_ref()
+        .ok_or(rcgen::Error::CouldNotParseCertificate)?;
+    let signer = Issuer::from_params(issuer_params, &issuer.key);
     let cert = params.signed_by(&key, &signer)?;
     Ok(Issued {
         der: cert.der().clone(),
         pem: cert.pem(),
         key,
-        params,
+        params: Some(params),
     })
 }
 

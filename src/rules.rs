@@ -175,6 +175,16 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
             .severity(Severity::Warning),
         );
     }
+    if !leaf.info.facts.key_usage_allows_tls_server {
+        out.push(Finding::new(
+            "incompatible-key-usage",
+            leaf_pos,
+            format!(
+                "The leaf's keyUsage ({}) has none of digitalSignature, keyEncipherment, keyAgreement; OpenSSL reports \"unsuitable certificate purpose\". Go does not check it.",
+                leaf.info.key_usage.join(", ")
+            ),
+        ));
+    }
     if leaf.info.is_ca {
         out.push(Finding::new(
             "leaf-is-ca",
