@@ -29,11 +29,16 @@ const CONCURRENCY: usize = 32;
 presented chain even when it is untrusted, validates it against the OS store, Mozilla's public \
 list and your private CA, and explains every problem with a fix.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check could not be completed).",
-    after_help = "Start with `certready demo` to see a full diagnosis without any network."
+    after_help = "Start with `certready demo` to see a full diagnosis without any network.",
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true
 )]
 pub struct Cli {
+    /// Print the long explanation of a finding id (e.g. validity-exceeds-825-days) and exit.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,8 +87,8 @@ pub struct ClientArgs {
     pub anchor_kind: Option<AnchorKind>,
     /// Apply admin.caCertFilePath and admin.insecureSkipVerify from flytectl's config
     /// (without PATH: $FLYTECTL_CONFIG, then ~/.flyte/config.yaml, as flytectl looks).
-    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "")]
-    pub flytectl_config: Option<PathBuf>,
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub flytectl_config: Option<Option<PathBuf>>,
 }
 
 #[derive(Debug, Args)]
@@ -192,11 +197,39 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, UsageError> {
 }
 
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
-    match cli.command {
-        Command::Check(args) => run_check(args),
-        Command::Inspect(args) => run_inspect(args),
-        Command::Demo(args) => crate::demo::run(args.format),
+    if let Some(id) = cli.explain {
+        return explain(&id);
     }
+    match cli.command {
+        Some(Command::Check(args)) => run_check(args),
+        Some(Command::Inspect(args)) => run_inspect(args),
+        Some(Command::Demo(args)) => crate::demo::run(args.format),
+        None => Err(UsageError(
+            "name a command (check, inspect, demo) or --explain ID".into(),
+        )),
+    }
+}
+
+fn explain(id: &str) -> Result<i32, UsageError> {
+    let Some(kind) = crate::findings::kind(id) else {
+        let ids: Vec<&str> = crate::findings::CATALOG.iter().map(|k| k.id).collect();
+        return Err(UsageError(format!(
+            "unknown finding id {id:?}; known ids: {}",
+            ids.join(", ")
+        )));
+    };
+    let fill = |text: &str| {
+        textwrap::fill(
+            text,
+            textwrap::Options::new(80)
+                .initial_indent("  ")
+                .subsequent_indent("  "),
+        )
+    };
+    println!("{} ({}): {}\n", kind.id, kind.severity.name(), kind.title);
+    println!("{}\n", fill(kind.explanation));
+    println!("Fix:\n{}", fill(kind.remediation));
+    Ok(0)
 }
 
 pub fn parse_at(at: &Option<String>) -> Result<Option<i64>, UsageError> {
@@ -214,13 +247,12 @@ fn client_options(args: &ClientArgs) -> Result<ClientOptions, UsageError> {
     let mut options = ClientOptions::from_env();
     options.only = args.clients.clone();
     options.anchor_kind = args.anchor_kind;
-    if let Some(path) = &args.flytectl_config {
-        let path = if path.as_os_str().is_empty() {
-            flyteconfig::locate().ok_or_else(|| {
+    if let Some(given) = &args.flytectl_config {
+        let path = match given {
+            Some(path) => path.clone(),
+            None => flyteconfig::locate().ok_or_else(|| {
                 UsageError("--flytectl-config: no config found ($FLYTECTL_CONFIG is unset and ~/.flyte/config.yaml does not exist); give its path".into())
-            })?
-        } else {
-            path.clone()
+            })?,
         };
         options.flytectl = flyteconfig::load(&path)?;
         if let Some(ca) = &options.flytectl.ca_cert_file {

@@ -39,73 +39,109 @@ pub struct FindingKind {
     pub severity: Severity,
     pub title: &'static str,
     pub remediation: &'static str,
+    /// The long explanation `--explain` prints: what it means and which clients care.
+    pub explanation: &'static str,
 }
 
 macro_rules! kinds {
-    ($($id:literal, $sev:ident, $title:literal, $fix:literal;)*) => {
+    ($($id:literal, $sev:ident, $title:literal, $fix:literal, $explanation:literal;)*) => {
         pub const CATALOG: &[FindingKind] = &[
-            $(FindingKind { id: $id, severity: Severity::$sev, title: $title, remediation: $fix },)*
+            $(FindingKind {
+                id: $id,
+                severity: Severity::$sev,
+                title: $title,
+                remediation: $fix,
+                explanation: $explanation,
+            },)*
         ];
     };
 }
 
 kinds! {
     "malformed-certificate", Critical, "A presented certificate is not valid X.509",
-        "Replace the certificate file on the server: it is damaged or not a certificate (check the PEM you mounted, e.g. the Secret's tls.crt).";
+        "Replace the certificate file on the server: it is damaged or not a certificate (check the PEM you mounted, e.g. the Secret's tls.crt).",
+        "The bytes the server sent (or the file holds) in this position do not parse as an X.509 certificate. Every client aborts the handshake: nothing can be verified. Usually a truncated or double-encoded PEM, or a key pasted where a certificate belongs.";
     "self-signed-leaf", Critical, "The server certificate is self-signed",
-        "Serve a certificate issued by a CA: a public CA (cert-manager with an ACME issuer) or a private CA whose root your clients trust. Trusting a self-signed leaf directly works only where each client is configured for it.";
+        "Serve a certificate issued by a CA: a public CA (cert-manager with an ACME issuer) or a private CA whose root your clients trust. Trusting a self-signed leaf directly works only where each client is configured for it.",
+        "The server certificate is its own issuer. No trust store contains it, so every client refuses it unless the exact certificate is installed as trusted on each machine (Apple: a leaf anchor; Go: caCertFilePath pointing at it). flytectl on macOS usually reports \"not standards compliant\" instead of \"not trusted\", because Apple ranks its validity rules above trust.";
     "untrusted-root", Critical, "The chain ends in a root that no evaluated store trusts",
-        "Use a certificate from a publicly trusted CA, or distribute this root to every client (macOS keychain, flytectl caCertFilePath, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH) and pass it here with --ca-file.";
+        "Use a certificate from a publicly trusted CA, or distribute this root to every client (macOS keychain, flytectl caCertFilePath, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH) and pass it here with --ca-file.",
+        "The chain is complete up to a self-signed root, but that root is in none of the evaluated stores. Clients answer \"certificate signed by unknown authority\" (Go), \"self signed certificate in certificate chain\" (OpenSSL, grpcio) or NET::ERR_CERT_AUTHORITY_INVALID.";
     "incomplete-chain", Critical, "An intermediate certificate is missing",
-        "Serve the full chain: append the missing intermediate after the leaf in the certificate file (tls.crt). Browsers may fetch it themselves; Go, grpcio, curl and OpenSSL do not.";
+        "Serve the full chain: append the missing intermediate after the leaf in the certificate file (tls.crt). Browsers may fetch it themselves; Go, grpcio, curl and OpenSSL do not.",
+        "The server sends its leaf (and maybe some intermediates) but not the certificate that issued the last one, and that issuer is no trust anchor. Chrome fetches the missing intermediate from the AIA URL and works; Go, grpcio, OpenSSL and curl do not, so \"it works in the browser but flytectl fails\". Apple reports \"certificate is not trusted\" through Go.";
     "chain-order", Warning, "Certificates are not sent leaf first, each followed by its issuer",
-        "Order the certificate file leaf first, then each issuer in turn (leaf, intermediate, ...). Some clients refuse out-of-order chains.";
+        "Order the certificate file leaf first, then each issuer in turn (leaf, intermediate, ...). Some clients refuse out-of-order chains.",
+        "TLS requires the leaf first, each certificate followed by the one that issued it. Most modern clients reorder, but some (older Java, embedded TLS stacks, strict proxies) refuse or pick a wrong path.";
     "root-in-chain", Info, "The server sends the root certificate",
-        "Leave the self-signed root out of the served chain: clients must already have it, so sending it only costs bytes.";
+        "Leave the self-signed root out of the served chain: clients must already have it, so sending it only costs bytes.",
+        "The self-signed root is sent along with the chain. It is harmless but useless: a client trusts a root only if it already has it.";
     "duplicate-certificate", Warning, "A certificate is sent more than once",
-        "Remove the repeated certificate from the certificate file.";
+        "Remove the repeated certificate from the certificate file.",
+        "The same certificate is sent twice, usually because the bundle was concatenated twice. Harmless to most clients, but a sign the bundle is not what was intended.";
     "unrelated-certificate", Warning, "A sent certificate is not part of the leaf's chain",
-        "Remove certificates that did not issue the leaf or its issuers; they are usually a stale intermediate left in the bundle.";
+        "Remove certificates that did not issue the leaf or its issuers; they are usually a stale intermediate left in the bundle.",
+        "A certificate in the chain did not issue the leaf or any of its issuers: often a stale intermediate from before a renewal. Strict clients may build a wrong path.";
     "hostname-mismatch", Critical, "The certificate does not cover the host name",
-        "Issue the certificate with the host name in its subjectAltName (DNS name, or IP address for IP targets).";
+        "Issue the certificate with the host name in its subjectAltName (DNS name, or IP address for IP targets).",
+        "The name the client dials is not in the leaf's subjectAltName (DNS names for host names, IP addresses for IP targets). Every client refuses: Go says \"certificate is valid for X, not Y\", Chrome NET::ERR_CERT_COMMON_NAME_INVALID, grpcio \"Peer name ... is not in peer certificate\".";
     "cn-only", Critical, "The certificate has no subjectAltName; its Common Name is ignored",
-        "Re-issue with a subjectAltName extension listing every host name (openssl: -addext \"subjectAltName=DNS:host\"). Go since 1.15, Apple and browsers ignore the CN.";
+        "Re-issue with a subjectAltName extension listing every host name (openssl: -addext \"subjectAltName=DNS:host\"). Go since 1.15, Apple and browsers ignore the CN.",
+        "The leaf has no subjectAltName extension and names the host only in its Common Name. Go since 1.15, Apple, Chrome and urllib3 2 ignore the CN (Go: \"certificate relies on legacy Common Name field\"); grpcio still falls back to it.";
     "expired", Critical, "A certificate has expired",
-        "Renew the certificate and redeploy it (for cert-manager: check the Certificate's status and the issuer's events).";
+        "Renew the certificate and redeploy it (for cert-manager: check the Certificate's status and the issuer's events).",
+        "A certificate on the path is past its notAfter. Every client refuses it; Go prints both times (\"current time ... is after ...\").";
     "not-yet-valid", Critical, "A certificate is not valid yet",
-        "Check the issuing system's clock, or wait until notBefore; re-issue with a correct notBefore.";
+        "Check the issuing system's clock, or wait until notBefore; re-issue with a correct notBefore.",
+        "A certificate on the path is before its notBefore: usually a clock problem on the issuing or the checking machine.";
     "expires-soon", Warning, "A certificate expires soon",
-        "Renew the certificate before it expires, and automate renewal (cert-manager renews 30 days before by default).";
+        "Renew the certificate before it expires, and automate renewal (cert-manager renews 30 days before by default).",
+        "A certificate on the path expires within --warn-days. Nothing fails yet.";
     "weak-signature-sha1", Critical, "A certificate is signed with SHA-1 (or MD5)",
-        "Re-issue the certificate signed with SHA-256 or better; Go, Apple and browsers refuse SHA-1 signatures.";
+        "Re-issue the certificate signed with SHA-256 or better; Go, Apple and browsers refuse SHA-1 signatures.",
+        "A certificate on the path (not the root, whose signature nobody checks) is signed with SHA-1 or MD5. Go since 1.18, Apple, Chrome and OpenSSL at security level 2 refuse it; grpcio (BoringSSL) still accepts it, so pyflyte's gRPC may work where everything else fails.";
     "weak-rsa-key", Critical, "An RSA key is shorter than 2048 bits",
-        "Re-issue with an RSA key of at least 2048 bits, or an ECDSA P-256 key.";
+        "Re-issue with an RSA key of at least 2048 bits, or an ECDSA P-256 key.",
+        "An RSA key on the path is shorter than 2048 bits. Apple refuses it (\"is using a broken key size\"), as do OpenSSL at security level 2 and Chrome; Go still accepts 1024-bit keys.";
     "validity-exceeds-825-days", Critical, "The leaf's lifetime exceeds 825 days",
-        "Re-issue the leaf with a lifetime of at most 825 days (398 for publicly trusted certificates); macOS refuses longer ones with \"certificate is not standards compliant\".";
+        "Re-issue the leaf with a lifetime of at most 825 days (398 for publicly trusted certificates); macOS refuses longer ones with \"certificate is not standards compliant\".",
+        "The leaf was issued on or after 2019-07-01 and lives longer than 825 days plus one hour. Apple refuses such certificates from private CAs and untrusted chains with \"certificate is not standards compliant\" — the message flytectl's OAuth login shows on macOS for a long-lived self-signed certificate. Only a leaf trusted directly escapes the rule.";
     "validity-exceeds-398-days", Critical, "A publicly trusted leaf's lifetime exceeds 398 days",
-        "Re-issue with a lifetime of at most 398 days; Apple and Chrome refuse longer publicly trusted certificates issued since 2020-09-01.";
+        "Re-issue with a lifetime of at most 398 days; Apple and Chrome refuse longer publicly trusted certificates issued since 2020-09-01.",
+        "A publicly trusted leaf issued on or after 2020-09-01 lives longer than 398 days. Apple (\"not standards compliant\") and Chrome (NET::ERR_CERT_VALIDITY_TOO_LONG) refuse it.";
     "missing-server-auth-eku", Critical, "The leaf does not allow TLS server authentication",
-        "Re-issue the leaf with extendedKeyUsage serverAuth (openssl: -addext \"extendedKeyUsage=serverAuth\").";
+        "Re-issue the leaf with extendedKeyUsage serverAuth (openssl: -addext \"extendedKeyUsage=serverAuth\").",
+        "The leaf's extendedKeyUsage does not allow TLS server authentication. If the extension lists other purposes only, Go (\"certificate specifies an incompatible key usage\"), OpenSSL and Chrome refuse it. If the extension is absent, most clients accept it but macOS requires serverAuth for public roots and for certificates issued since 2019-07-01 unless their CA is trusted by an explicit setting.";
     "incompatible-key-usage", Critical, "The leaf's keyUsage does not allow a TLS server key",
-        "Re-issue the leaf with keyUsage digitalSignature (ECDSA) or digitalSignature, keyEncipherment (RSA); OpenSSL, BoringSSL (grpcio) and browsers refuse it otherwise.";
+        "Re-issue the leaf with keyUsage digitalSignature (ECDSA) or digitalSignature, keyEncipherment (RSA); OpenSSL, BoringSSL (grpcio) and browsers refuse it otherwise.",
+        "The leaf has a keyUsage extension without digitalSignature, keyEncipherment or keyAgreement, so its key may not be used for TLS. OpenSSL (\"unsuitable certificate purpose\"), BoringSSL and browsers refuse it; Go does not check.";
     "leaf-is-ca", Warning, "The server certificate is a CA certificate",
-        "Issue the server certificate with basicConstraints CA:FALSE; several clients (rustls, and Apple for some anchors) refuse CA certificates as servers.";
+        "Issue the server certificate with basicConstraints CA:FALSE; several clients (rustls, and Apple for some anchors) refuse CA certificates as servers.",
+        "The server certificate says CA:TRUE, as `openssl req -x509` makes by default. Go and OpenSSL accept it; rustls and other webpki-based clients refuse a CA certificate as a server certificate.";
     "issuer-not-ca", Critical, "An issuing certificate is not a CA",
-        "The certificate that signed another must carry basicConstraints CA:TRUE; re-create the intermediate or root as a CA.";
+        "The certificate that signed another must carry basicConstraints CA:TRUE; re-create the intermediate or root as a CA.",
+        "A certificate that signed another lacks basicConstraints CA:TRUE. Go refuses (\"parent certificate cannot sign this kind of certificate\" inside the unknown-authority hint), OpenSSL says \"invalid CA certificate\".";
     "ingress-default-certificate", Critical, "The ingress controller's default certificate is served",
-        "The ingress has no TLS certificate for this host: add a tls section with a secretName (and the host) to the Ingress, and check that the Secret exists in the Ingress's namespace.";
+        "The ingress has no TLS certificate for this host: add a tls section with a secretName (and the host) to the Ingress, and check that the Secret exists in the Ingress's namespace.",
+        "ingress-nginx serves its built-in self-signed \"Kubernetes Ingress Controller Fake Certificate\" (O=Acme Co, SAN ingress.local) when no Ingress tls section matches the host or its Secret is missing or invalid. The fix is in the Ingress, not in the clients.";
     "key-mismatch", Critical, "The private key does not belong to the certificate",
-        "Deploy the key that was generated with this certificate's request; the server will not start or will fail every handshake.";
+        "Deploy the key that was generated with this certificate's request; the server will not start or will fail every handshake.",
+        "The private key given (--key or the Secret's tls.key) is not the key of the leaf certificate. A server configured this way fails every handshake or refuses to start.";
     "handshake-failed", Critical, "The TLS handshake failed after the certificate was sent",
-        "Read the message: usually the server's private key does not match its certificate, or the key is too weak for TLS signatures.";
+        "Read the message: usually the server's private key does not match its certificate, or the key is too weak for TLS signatures.",
+        "The server sent its certificates, then the TLS handshake failed: usually the server's key does not match its certificate, or the handshake signature uses an algorithm or key size that is refused.";
     "untrusted-chain", Critical, "No evaluated trust store accepts the chain",
-        "Read each store's error in the trust section; fix the chain so that it validates to a trusted root.";
+        "Read each store's error in the trust section; fix the chain so that it validates to a trusted root.",
+        "No store accepts the chain, for a reason none of the more specific findings names: a path length or name constraint, a distrusted certificate. The trust section gives each store's reason.";
     "insecure-skip-verify-in-use", Warning, "flytectl's insecureSkipVerify is on",
-        "Remove admin.insecureSkipVerify: it turns off verification for gRPC only (anyone on the network path can impersonate admin) and does not help the OAuth login, which always verifies. Fix the certificate instead, or point admin.caCertFilePath at your CA.";
+        "Remove admin.insecureSkipVerify: it turns off verification for gRPC only (anyone on the network path can impersonate admin) and does not help the OAuth login, which always verifies. Fix the certificate instead, or point admin.caCertFilePath at your CA.",
+        "flytectl's admin.insecureSkipVerify: true switches off certificate verification for the gRPC channel only. The OAuth login (token exchange, metadata) uses a separate HTTP client that always verifies with the system store, so a refused certificate still breaks `flytectl` login, while gRPC is open to impersonation.";
     "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
-        "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).";
+        "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).",
+        "Only the anchors given with --ca-file trust the chain: a private CA. That is legitimate, but every client must be given the CA: the macOS keychain for flytectl's OAuth client, admin.caCertFilePath for its gRPC channel, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte, the OS store for Linux OAuth and curl.";
     "system-trust-only", Info, "Only this machine's OS store trusts the chain",
-        "The root is in this machine's store but not in Mozilla's public list: other machines will not trust it unless the same root is installed there.";
+        "The root is in this machine's store but not in Mozilla's public list: other machines will not trust it unless the same root is installed there.",
+        "This machine's OS store trusts the chain but Mozilla's public list does not: the root was installed locally. Machines without that root (laptops, CI runners, containers) will refuse it.";
 }
 
 pub fn kind(id: &str) -> Option<&'static FindingKind> {

@@ -40,6 +40,12 @@ pub struct Spec {
     pub explicit_not_ca: bool,
     /// pathLenConstraint of a CA.
     pub path_len: Option<u8>,
+    /// An absolute notBefore instead of `starts_in_days`.
+    pub not_before: Option<OffsetDateTime>,
+    /// A lifetime in seconds instead of `lifetime_days` (for exact boundaries).
+    pub lifetime_seconds: Option<i64>,
+    /// Embedded (fake) Certificate Transparency SCTs.
+    pub sct_count: usize,
 }
 
 impl Spec {
@@ -57,6 +63,9 @@ impl Spec {
             ca_issuers_url: None,
             explicit_not_ca: false,
             path_len: None,
+            not_before: None,
+            lifetime_seconds: None,
+            sct_count: 0,
         }
     }
 
@@ -74,6 +83,9 @@ impl Spec {
             ca_issuers_url: None,
             explicit_not_ca: false,
             path_len: None,
+            not_before: None,
+            lifetime_seconds: None,
+            sct_count: 0,
         }
     }
 
@@ -97,8 +109,14 @@ impl Spec {
         let now = OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .unwrap_or_else(|_| OffsetDateTime::now_utc());
-        params.not_before = now + Duration::days(self.starts_in_days);
-        params.not_after = params.not_before + Duration::days(self.lifetime_days);
+        params.not_before = self
+            .not_before
+            .unwrap_or(now + Duration::days(self.starts_in_days));
+        params.not_after = params.not_before
+            + match self.lifetime_seconds {
+                Some(seconds) => Duration::seconds(seconds),
+                None => Duration::days(self.lifetime_days),
+            };
         if self.ca {
             params.is_ca = IsCa::Ca(match self.path_len {
                 Some(n) => BasicConstraints::Constrained(n),
@@ -126,6 +144,14 @@ impl Spec {
                     aia_ca_issuers(url),
                 ));
         }
+        if self.sct_count > 0 {
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
+                    sct_list(self.sct_count),
+                ));
+        }
         Ok(params)
     }
 
@@ -137,23 +163,47 @@ impl Spec {
     }
 }
 
+/// A DER tag-length-value with the minimal length encoding DER requires.
+fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    match body.len() {
+        len @ 0..=0x7f => out.push(len as u8),
+        len @ 0x80..=0xff => out.extend([0x81, len as u8]),
+        len => {
+            out.push(0x82);
+            out.extend((len as u16).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(body);
+    out
+}
+
 /// AuthorityInfoAccess with one caIssuers URI, DER-encoded by hand (rcgen has no API).
 fn aia_ca_issuers(url: &str) -> Vec<u8> {
-    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        if body.len() < 0x80 {
-            out.push(body.len() as u8);
-        } else {
-            out.push(0x82);
-            out.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        }
-        out.extend_from_slice(body);
-        out
-    }
     let oid_ca_issuers = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
     let mut description = oid_ca_issuers.to_vec();
     description.extend(tlv(0x86, url.as_bytes()));
     tlv(0x30, &tlv(0x30, &description))
+}
+
+/// An embedded SCT list extension value with `count` well-formed but fake SCTs
+/// (RFC 6962 §3.3): enough for counting, not for verifying.
+fn sct_list(count: usize) -> Vec<u8> {
+    let mut scts = Vec::new();
+    for i in 0..count {
+        let mut sct = vec![0u8]; // v1
+        sct.extend([i as u8; 32]); // log id
+        sct.extend(1_700_000_000_000u64.to_be_bytes()); // timestamp (ms)
+        sct.extend([0, 0]); // no extensions
+        sct.extend([4, 3]); // sha256, ecdsa
+        sct.extend([0, 2, 0x30, 0x00]); // a 2-byte signature
+        scts.extend((sct.len() as u16).to_be_bytes());
+        scts.extend(sct);
+    }
+    let mut list = (scts.len() as u16).to_be_bytes().to_vec();
+    list.extend(scts);
+    // The extension value is an OCTET STRING holding the TLS-encoded list.
+    tlv(0x04, &list)
 }
 
 /// A generated certificate with its key and parameters (to issue further certificates).
