@@ -30,13 +30,7 @@ fn scenarios() -> Result<Vec<Scenario>, rcgen::Error> {
     let mut list = Vec::new();
 
     // `openssl req -x509 -newkey rsa:2048 -days 3650 -subj /CN=flyte.example.com`
-    let mut spec = Spec::leaf(HOST);
-    spec.names.clear();
-    spec.lifetime_days = 3650;
-    spec.ca = true;
-    spec.eku = None;
-    spec.key = KeyKind::Rsa2048;
-    let selfsigned = lab::self_signed(&spec)?;
+    let selfsigned = lab::self_signed(&Spec::openssl_req_x509(HOST))?;
     list.push(Scenario {
         title: "Self-signed certificate, valid 10 years",
         story:

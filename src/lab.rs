@@ -69,6 +69,19 @@ impl Spec {
         }
     }
 
+    /// What `openssl req -x509 -newkey rsa:2048 -days 3650 -subj /CN=HOST` makes (to be
+    /// self-signed): CN only, no SAN, no EKU, CA:TRUE, ten years.
+    pub fn openssl_req_x509(host: &str) -> Self {
+        Spec {
+            names: Vec::new(),
+            lifetime_days: 3650,
+            ca: true,
+            eku: None,
+            key: KeyKind::Rsa2048,
+            ..Spec::leaf(host)
+        }
+    }
+
     /// A CA certificate valid for ten years.
     pub fn ca(common_name: &str) -> Self {
         Spec {

@@ -244,28 +244,26 @@ fn temp_pem(pem: &str) -> tempfile::NamedTempFile {
     file
 }
 
-/// flytectl-macos/oauth-http's x509 text for this chain, or None when accepted.
-fn macos_verdict(
+/// Analyses `served` as a handshake with `host`, with this machine's OS store emptied so
+/// that only `trust_pem` (as a private or a public root) decides.
+fn analysis(
     served: &[&Issued],
     trust_pem: Option<(&str, StoreKind)>,
     host: &str,
     at: OffsetDateTime,
     anchor_kind: Option<AnchorKind>,
-) -> Option<String> {
+) -> Vec<certready::clients::ClientVerdict> {
     let file = trust_pem.map(|(pem, kind)| (temp_pem(pem), kind));
-    let options = TrustOptions {
-        ca_files: file
-            .iter()
-            .filter(|(_, k)| *k == StoreKind::CaFile)
+    let path_of = |wanted: StoreKind| {
+        file.iter()
+            .find(|(_, kind)| *kind == wanted)
             .map(|(f, _)| f.path().to_path_buf())
-            .collect(),
-        public_roots: file
-            .iter()
-            .find(|(_, k)| *k == StoreKind::Mozilla)
-            .map(|(f, _)| f.path().to_path_buf()),
+    };
+    let options = TrustOptions {
+        ca_files: path_of(StoreKind::CaFile).into_iter().collect(),
+        public_roots: path_of(StoreKind::Mozilla),
     };
     let mut stores = TrustStores::load(&options).unwrap();
-    // This machine's OS store must not influence the table.
     for store in stores
         .stores
         .iter_mut()
@@ -285,7 +283,7 @@ fn macos_verdict(
         },
     };
     let hostname = Host::Name(host.to_string());
-    let analysis = analyse(
+    analyse(
         AnalysisInput {
             ders: served.iter().map(|c| c.der.clone()).collect(),
             leaf_first: true,
@@ -295,13 +293,30 @@ fn macos_verdict(
             key: None,
         },
         &settings,
-    );
-    let verdict = analysis
-        .clients
+    )
+    .clients
+}
+
+fn find<'a>(
+    verdicts: &'a [certready::clients::ClientVerdict],
+    channel: &str,
+) -> &'a certready::clients::ClientVerdict {
+    verdicts
         .iter()
-        .find(|c| c.client.name() == "flytectl-macos" && c.channel.name() == "oauth-http")
-        .expect("a macOS OAuth verdict");
-    verdict.error.as_ref().map(|e| {
+        .find(|c| c.client.name() == "flytectl-macos" && c.channel.name() == channel)
+        .expect("a macOS verdict")
+}
+
+/// flytectl-macos/oauth-http's x509 text for this chain, or None when accepted.
+fn macos_verdict(
+    served: &[&Issued],
+    trust_pem: Option<(&str, StoreKind)>,
+    host: &str,
+    at: OffsetDateTime,
+    anchor_kind: Option<AnchorKind>,
+) -> Option<String> {
+    let verdicts = analysis(served, trust_pem, host, at, anchor_kind);
+    find(&verdicts, "oauth-http").error.as_ref().map(|e| {
         assert!(
             e.starts_with("Post \"https://"),
             "OAuth errors name the token URL: {e}"
@@ -411,46 +426,14 @@ fn grpc_channel_with_ca_cert_file_path_skips_apple_rules() {
     root_spec.not_before = Some(datetime!(2025-01-01 00:00 UTC));
     let root = lab::self_signed(&root_spec).unwrap();
     let leaf = lab::issue(&lifetime(leaf(), 3650 * DAY), &root).unwrap();
-    let file = temp_pem(&root.pem);
-    let mut stores = TrustStores::load(&TrustOptions {
-        ca_files: vec![file.path().to_path_buf()],
-        public_roots: None,
-    })
-    .unwrap();
-    for store in stores
-        .stores
-        .iter_mut()
-        .filter(|s| s.kind == StoreKind::System)
-    {
-        store.anchors.clear();
-        store.anchor_certs.clear();
-    }
-    let settings = Settings {
-        stores,
-        at: Some(datetime!(2026-02-01 00:00 UTC).unix_timestamp()),
-        warn_days: 30,
-        probe: ProbeOptions::default(),
-        clients: ClientOptions::default(),
-    };
-    let hostname = Host::Name(HOST.into());
-    let analysis = analyse(
-        AnalysisInput {
-            ders: vec![leaf.der.clone()],
-            leaf_first: true,
-            hostname: Some(&hostname),
-            authority: Some(format!("{HOST}:443")),
-            stores: &settings.stores.stores,
-            key: None,
-        },
-        &settings,
+    let verdicts = analysis(
+        &[&leaf],
+        Some((&root.pem, StoreKind::CaFile)),
+        HOST,
+        datetime!(2026-02-01 00:00 UTC),
+        None,
     );
-    let find = |channel: &str| {
-        analysis
-            .clients
-            .iter()
-            .find(|c| c.client.name() == "flytectl-macos" && c.channel.name() == channel)
-            .unwrap()
-    };
+    let find = |channel: &str| find(&verdicts, channel);
     assert!(find("grpc").accepts, "{:?}", find("grpc"));
     let oauth = find("oauth-http");
     assert!(!oauth.accepts);

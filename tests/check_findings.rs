@@ -3,7 +3,7 @@
 
 mod common;
 
-use certready::lab::{self, KeyKind, Spec};
+use certready::lab::{self, Spec};
 use common::*;
 use rcgen::ExtendedKeyUsagePurpose;
 
@@ -86,13 +86,7 @@ fn text_report_draws_the_tree_and_the_verdict() {
 #[test]
 fn self_signed_ten_year_openssl_style_certificate() {
     let lab = Lab::new();
-    let mut spec = Spec::leaf(HOST);
-    spec.names.clear();
-    spec.lifetime_days = 3650;
-    spec.ca = true;
-    spec.eku = None;
-    spec.key = KeyKind::Rsa2048;
-    let cert = lab::self_signed(&spec).unwrap();
+    let cert = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
     let server = lab.serve(&[&cert], &cert);
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();

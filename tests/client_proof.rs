@@ -15,11 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use certready::lab::{self, Issued, KeyKind, Spec};
+use certready::lab::{self, Issued, Spec};
 use common::*;
 use rcgen::ExtendedKeyUsagePurpose;
 use rustls_pki_types::CertificateDer;
-use serde_json::Value;
 
 struct Scenario {
     name: &'static str,
@@ -53,13 +52,7 @@ fn scenarios() -> Vec<Scenario> {
         at: None,
     });
 
-    let mut spec = Spec::leaf(HOST);
-    spec.names.clear();
-    spec.lifetime_days = 3650;
-    spec.ca = true;
-    spec.eku = None;
-    spec.key = KeyKind::Rsa2048;
-    let openssl_style = lab::self_signed(&spec).unwrap();
+    let openssl_style = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
     list.push(Scenario {
         name: "self-signed, CN only, 10 years",
         served: chain(&[&openssl_style]),
@@ -253,15 +246,6 @@ fn require_go() -> Option<&'static Path> {
 /// The part of a Go error from "x509:" on (Go ≥ 1.20 adds "tls: failed to verify certificate: ").
 fn x509_part(text: &str) -> &str {
     text.find("x509:").map(|i| &text[i..]).unwrap_or(text)
-}
-
-fn verdict<'a>(report: &'a Value, client: &str, channel: &str) -> &'a Value {
-    report["clients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["client"] == client && c["channel"] == channel)
-        .unwrap_or_else(|| panic!("no {client}/{channel} verdict"))
 }
 
 #[test]

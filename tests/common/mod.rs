@@ -150,6 +150,16 @@ pub fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no finding {id} in {:#}", report["findings"]))
 }
 
+/// One client/channel verdict of a JSON report.
+pub fn verdict<'a>(report: &'a Value, client: &str, channel: &str) -> &'a Value {
+    report["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client"] == client && c["channel"] == channel)
+        .unwrap_or_else(|| panic!("no {client}/{channel} verdict in {:#}", report["clients"]))
+}
+
 pub fn trusted_by(report: &Value, store: &str) -> bool {
     report["trust"]
         .as_array()
