@@ -68,6 +68,9 @@ pub struct CertFacts {
     /// keyUsage allows a TLS server key (digitalSignature, keyEncipherment or
     /// keyAgreement), or the extension is absent.
     pub key_usage_allows_tls_server: bool,
+    pub key_usage_present: bool,
+    pub ku_digital_signature: bool,
+    pub ku_key_cert_sign: bool,
 }
 
 impl CertInfo {
@@ -191,6 +194,9 @@ pub fn parse_one(position: usize, der: &[u8]) -> Result<CertInfo, String> {
                 info.key_usage = ku.to_string().split(", ").map(str::to_string).collect();
                 info.facts.key_usage_allows_tls_server =
                     ku.digital_signature() || ku.key_encipherment() || ku.key_agreement();
+                info.facts.key_usage_present = true;
+                info.facts.ku_digital_signature = ku.digital_signature();
+                info.facts.ku_key_cert_sign = ku.key_cert_sign();
             }
             ParsedExtension::ExtendedKeyUsage(eku) => {
                 info.facts.eku_present = true;

@@ -872,6 +872,33 @@ fn openssl_verify(
     } else {
         "self-signed certificate"
     };
+    // BoringSSL never takes a certificate whose keyUsage lacks keyCertSign as an issuer,
+    // not even of itself: the chain then breaks there.
+    let can_issue = |cert: &Cert| {
+        !boring || !cert.info.facts.key_usage_present || cert.info.facts.ku_key_cert_sign
+    };
+    let broken_link = ctx
+        .structure
+        .path
+        .iter()
+        .skip(1)
+        .any(|&i| !can_issue(&ctx.certs[i]));
+    if (leaf.info.self_signed && !can_issue(leaf))
+        || (broken_link && !matches!(walk(ctx, pool, false), Walk::LeafAnchor))
+    {
+        let anchored_below = ctx
+            .structure
+            .path
+            .iter()
+            .take_while(|&&i| can_issue(&ctx.certs[i]) || i == ctx.structure.leaf)
+            .any(|&i| pool_issuer(pool, &ctx.certs[i]).is_some());
+        if !anchored_below {
+            return Some((
+                "unable to get local issuer certificate".into(),
+                ctx.causes(TRUST_CAUSES),
+            ));
+        }
+    }
     // 1. Chain building.
     match walk(ctx, pool, false) {
         Walk::Untrusted { missing_issuer, .. } => {
@@ -997,13 +1024,21 @@ fn pyflyte_grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("grpcio trusts its bundled roots (≈ Mozilla's list), not the OS store, unless GRPC_DEFAULT_SSL_ROOTS_FILE_PATH or caCertFilePath is set".into()),
         )
     };
-    let mut failure = if settings.insecure_skip_verify {
+    let leaf_facts = &ctx.leaf().info.facts;
+    let mut failure = if leaf_facts.key_usage_present && !leaf_facts.ku_digital_signature {
+        // BoringSSL checks the key may sign the handshake before it verifies the chain.
+        Some((
+            "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT: Invalid certificate verification context".to_string(),
+            ctx.causes(&["incompatible-key-usage", "leaf-is-ca"]),
+        ))
+    } else if settings.insecure_skip_verify {
         // flytekit fetches the server's certificate and trusts exactly that.
         None
     } else {
         openssl_verify(ctx, &pool, true).map(|(reason, causes)| {
             (
-                format!("Ssl handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: {reason}"),
+                // grpcio ≥ 1.5x says "Tls handshake failed"; older releases said "Ssl".
+                format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: {reason}"),
                 causes,
             )
         })
@@ -1011,9 +1046,11 @@ fn pyflyte_grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
     if failure.is_none() {
         if let Some(host) = ctx.hostname {
             if !grpc_peer_name_matches(ctx.leaf(), host) {
+                // Current grpcio; releases before its custom verifier said
+                // "Peer name HOST is not in peer certificate".
                 failure = Some((
-                    format!("Peer name {host} is not in peer certificate"),
-                    ctx.causes(&["hostname-mismatch"]),
+                    "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification Check failed.".to_string(),
+                    ctx.causes(&["hostname-mismatch", "cn-only"]),
                 ));
             }
         }

@@ -46,6 +46,8 @@ pub struct Spec {
     pub lifetime_seconds: Option<i64>,
     /// Embedded (fake) Certificate Transparency SCTs.
     pub sct_count: usize,
+    /// Add a keyUsage extension (as CAs and most issuers do); `openssl req -x509` does not.
+    pub key_usage: bool,
 }
 
 impl Spec {
@@ -66,6 +68,7 @@ impl Spec {
             not_before: None,
             lifetime_seconds: None,
             sct_count: 0,
+            key_usage: true,
         }
     }
 
@@ -78,6 +81,7 @@ impl Spec {
             ca: true,
             eku: None,
             key: KeyKind::Rsa2048,
+            key_usage: false,
             ..Spec::leaf(host)
         }
     }
@@ -99,6 +103,7 @@ impl Spec {
             not_before: None,
             lifetime_seconds: None,
             sct_count: 0,
+            key_usage: true,
         }
     }
 
@@ -144,6 +149,9 @@ impl Spec {
                 KeyUsagePurpose::DigitalSignature,
                 KeyUsagePurpose::KeyEncipherment,
             ];
+        }
+        if !self.key_usage {
+            params.key_usages.clear();
         }
         if let Some(eku) = &self.eku {
             params.extended_key_usages = eku.clone();

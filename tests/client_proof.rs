@@ -6,8 +6,9 @@
 //! (tests/clients/pyverify.py, pyflyte's OAuth client) connect to the same server
 //! with the same anchors. Verdicts and texts must match.
 //!
-//! `.ci/run` installs Debian's golang-go. Without Go (outside CI) the Go half is skipped
-//! with a message; under CI=true a missing Go fails the test.
+//! grpcio itself (tests/clients/grpcverify.py, pyflyte's gRPC channel) is checked too.
+//! `.ci/run` installs Debian's golang-go and grpcio from PyPI. Without them (outside CI)
+//! those halves are skipped with a message; under CI=true a missing one fails the test.
 
 mod common;
 
@@ -59,6 +60,27 @@ fn scenarios() -> Vec<Scenario> {
         key: openssl_style,
         host: HOST.into(),
         pool: stranger.pem.clone(),
+        at: None,
+    });
+
+    let mut cn_only = Spec::leaf(HOST);
+    cn_only.names.clear();
+    let cn_only = lab::issue(&cn_only, &pki.intermediate).unwrap();
+    list.push(Scenario {
+        name: "CN only, from a trusted CA",
+        served: chain(&[&cn_only, &pki.intermediate]),
+        key: cn_only,
+        host: HOST.into(),
+        pool: pki.root.pem.clone(),
+        at: None,
+    });
+
+    list.push(Scenario {
+        name: "duplicate and unrelated certificates",
+        served: chain(&[&pki.leaf, &pki.intermediate, &pki.intermediate, &stranger]),
+        key: clone_issued(&pki.leaf),
+        host: HOST.into(),
+        pool: pki.root.pem.clone(),
         at: None,
     });
 
@@ -207,6 +229,25 @@ fn clone_issued(issued: &Issued) -> Issued {
     lab::Issued::from_pem(&issued.pem, &issued.key_pem()).unwrap()
 }
 
+/// grpcio from PyPI (`.ci/run` installs it); required under CI.
+fn grpcio_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let ok = Command::new("python3")
+            .args(["-c", "import grpc"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install grpcio (see .ci/run): the grpcio proof cannot be skipped there"
+            );
+            eprintln!("SKIPPED the grpcio half: python3 cannot import grpc (pip install grpcio)");
+        }
+        ok
+    })
+}
+
 fn go_client() -> Option<&'static Path> {
     static BINARY: OnceLock<Option<PathBuf>> = OnceLock::new();
     BINARY
@@ -306,6 +347,39 @@ fn flytectl_linux_and_pyflyte_predictions_match_real_go_and_openssl() {
             }
         }
 
+        if scenario.at.is_none() && grpcio_available() {
+            let output = Command::new("python3")
+                .arg("tests/clients/grpcverify.py")
+                .arg(server.addr.to_string())
+                .arg(&scenario.host)
+                .arg(&pool)
+                .env("GRPC_VERBOSITY", "NONE")
+                .output()
+                .expect("python3 runs");
+            let real = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            assert!(
+                !real.is_empty(),
+                "grpcverify failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let predicted = verdict(&report, "pyflyte", "grpc");
+            let predicted_ok = predicted["accepts"].as_bool().unwrap();
+            let predicted_text = predicted["error"].as_str().unwrap_or("OK");
+            // grpcio appends the status of an inner step (": OK") to handshake errors.
+            let real_text = real.strip_suffix(": OK").unwrap_or(&real);
+            let matches = if real == "OK" {
+                predicted_ok
+            } else {
+                !predicted_ok && real_text.ends_with(predicted_text)
+            };
+            if !matches {
+                mismatches.push(format!(
+                    "[grpcio] {}:\n  grpcio said:      {real}\n  certready said:   {predicted_text}",
+                    scenario.name
+                ));
+            }
+        }
+
         if scenario.at.is_none() {
             let output = Command::new("python3")
                 .arg("tests/clients/pyverify.py")
@@ -340,7 +414,7 @@ fn flytectl_linux_and_pyflyte_predictions_match_real_go_and_openssl() {
             }
         }
     }
-    assert!(compared >= 15, "every scenario ran");
+    assert!(compared >= 17, "every scenario ran");
     assert!(
         mismatches.is_empty(),
         "predictions differ from the real clients:\n{}",
