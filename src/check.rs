@@ -44,6 +44,8 @@ pub struct AnalysisInput<'a> {
     pub hostname: Option<&'a Host>,
     /// `host:port`, for the URLs client messages name.
     pub authority: Option<String>,
+    /// The OAuth token endpoint, when known.
+    pub token_url: Option<String>,
     pub stores: &'a [TrustStore],
     /// A private key to compare with the leaf's public key.
     pub key: Option<&'a PrivateKeyDer<'static>>,
@@ -139,6 +141,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         findings: &findings,
         hostname: input.hostname,
         authority: input.authority.clone(),
+        token_url: input.token_url.clone(),
         at,
         options: &settings.clients,
     });
@@ -173,6 +176,16 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
 
 /// Probes one endpoint and analyses what it presented.
 pub async fn check(target: &Target, settings: &Settings) -> Report {
+    check_with_token_url(target, settings, None).await
+}
+
+/// `check`, naming `token_url` in the OAuth clients' messages (the real token endpoint
+/// from the OAuth metadata, when this host serves it).
+pub async fn check_with_token_url(
+    target: &Target,
+    settings: &Settings,
+    token_url: Option<String>,
+) -> Report {
     let outcome = probe::probe(target, &settings.probe).await;
     let mut report = Report::failed(
         target.input.clone(),
@@ -199,6 +212,7 @@ pub async fn check(target: &Target, settings: &Settings) -> Report {
             leaf_first: true,
             hostname: Some(&target.host),
             authority: Some(target.authority()),
+            token_url,
             stores: &settings.stores.stores,
             key: None,
         },
@@ -270,6 +284,7 @@ pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -
             leaf_first: false,
             hostname: options.hostname,
             authority: None,
+            token_url: None,
             stores: &stores,
             key,
         },

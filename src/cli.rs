@@ -56,6 +56,12 @@ certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
 kubectl get secret flyte-tls -o yaml > secret.yaml && certready inspect secret.yaml --hostname flyte.example.com\n  \
 certready inspect fullchain.pem --ca-file company-root.pem --format json")]
     Inspect(InspectArgs),
+    /// Check every host a flytectl login touches: admin, OAuth hosts, gRPC readiness, CORS.
+    #[command(after_help = "Examples:\n  \
+certready flyte flyte.example.com\n  \
+certready flyte --flytectl-config              # endpoint and TLS settings from ~/.flyte/config.yaml\n  \
+certready flyte dns:///flyte.example.com --console-origin https://console.example.com")]
+    Flyte(FlyteArgs),
     /// Start local TLS endpoints with classic Flyte ingress mistakes and check them.
     Demo(DemoArgs),
 }
@@ -152,6 +158,28 @@ pub struct InspectArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FlyteArgs {
+    /// flyteadmin's endpoint (default: admin.endpoint from the flytectl config).
+    #[arg(value_name = "TARGET")]
+    pub target: Option<String>,
+    /// The console's origin (https://host[:port]): send the preflight the console sends.
+    #[arg(long, value_name = "ORIGIN")]
+    pub console_origin: Option<String>,
+    /// Limit for DNS + connect + handshake, and for each HTTP request (e.g. 10s).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+    /// Pin HOST:PORT to ADDR for every connection (curl syntax). Repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub clients: ClientArgs,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -203,6 +231,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
     match cli.command {
         Some(Command::Check(args)) => run_check(args),
         Some(Command::Inspect(args)) => run_inspect(args),
+        Some(Command::Flyte(args)) => run_flyte(args),
         Some(Command::Demo(args)) => crate::demo::run(args.format),
         None => Err(UsageError(
             "name a command (check, inspect, demo) or --explain ID".into(),
@@ -247,13 +276,7 @@ fn client_options(args: &ClientArgs) -> Result<ClientOptions, UsageError> {
     let mut options = ClientOptions::from_env();
     options.only = args.clients.clone();
     options.anchor_kind = args.anchor_kind;
-    if let Some(given) = &args.flytectl_config {
-        let path = match given {
-            Some(path) => path.clone(),
-            None => flyteconfig::locate().ok_or_else(|| {
-                UsageError("--flytectl-config: no config found ($FLYTECTL_CONFIG is unset and ~/.flyte/config.yaml does not exist); give its path".into())
-            })?,
-        };
+    if let Some(path) = flytectl_config_path(&args.flytectl_config)? {
         options.flytectl = flyteconfig::load(&path)?;
         if let Some(ca) = &options.flytectl.ca_cert_file {
             let store = trust::store_from_file(StoreKind::CaFile, ca).map_err(|e| {
@@ -273,21 +296,94 @@ fn load_stores(args: &TrustArgs) -> Result<TrustStores, UsageError> {
     .map_err(|e| UsageError(e.to_string()))
 }
 
-fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
-    let timeout = humantime::parse_duration(&args.timeout).map_err(|e| {
-        UsageError(format!(
-            "--timeout {:?}: {e} (e.g. 10s, 500ms)",
-            args.timeout
-        ))
-    })?;
+fn parse_timeout(text: &str) -> Result<std::time::Duration, UsageError> {
+    let timeout = humantime::parse_duration(text)
+        .map_err(|e| UsageError(format!("--timeout {text:?}: {e} (e.g. 10s, 500ms)")))?;
     if timeout.is_zero() {
         return Err(UsageError("--timeout must be longer than zero".into()));
     }
-    let resolve = args
-        .resolve
+    Ok(timeout)
+}
+
+fn parse_resolves(rules: &[String]) -> Result<Vec<target::ResolveRule>, UsageError> {
+    Ok(rules
         .iter()
         .map(|r| target::parse_resolve(r))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The flytectl config path `--flytectl-config [PATH]` names, following flytectl's lookup.
+fn flytectl_config_path(given: &Option<Option<PathBuf>>) -> Result<Option<PathBuf>, UsageError> {
+    match given {
+        None => Ok(None),
+        Some(Some(path)) => Ok(Some(path.clone())),
+        Some(None) => flyteconfig::locate().map(Some).ok_or_else(|| {
+            UsageError("--flytectl-config: no config found ($FLYTECTL_CONFIG is unset and ~/.flyte/config.yaml does not exist); give its path".into())
+        }),
+    }
+}
+
+fn run_flyte(args: FlyteArgs) -> Result<i32, UsageError> {
+    let config_path = flytectl_config_path(&args.clients.flytectl_config)?;
+    let admin_config = match &config_path {
+        Some(path) => flyteconfig::load_endpoint(path)?,
+        None => flyteconfig::AdminEndpoint::default(),
+    };
+    let endpoint = args
+        .target
+        .clone()
+        .or(admin_config.endpoint.clone())
+        .ok_or_else(|| {
+            UsageError(
+                "name flyteadmin's endpoint, or give --flytectl-config with admin.endpoint".into(),
+            )
+        })?;
+    let admin = target::parse_target(&endpoint)?;
+    let console_origin = args
+        .console_origin
+        .as_deref()
+        .map(crate::flyte::parse_origin)
+        .transpose()
+        .map_err(UsageError)?;
+    let settings = Arc::new(Settings {
+        stores: load_stores(&args.trust)?,
+        at: parse_at(&args.judge.at)?,
+        warn_days: args.judge.warn_days,
+        probe: ProbeOptions {
+            timeout: parse_timeout(&args.timeout)?,
+            resolve: parse_resolves(&args.resolve)?,
+            ..ProbeOptions::default()
+        },
+        clients: client_options(&args.clients)?,
+    });
+    let options = crate::flyte::FlyteOptions { console_origin };
+    let run = runtime()?.block_on(crate::flyte::run(&admin, settings.clone(), &options));
+    emit_flyte(&run, args.judge.format, settings.now());
+    Ok(crate::flyte::exit_code(&run))
+}
+
+fn emit_flyte(run: &crate::flyte::FlyteRun, format: Format, now: i64) {
+    use std::io::Write;
+    let text = match format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": report::SCHEMA_VERSION,
+                "reports": run.reports,
+                "flyte": run.summary,
+            }))
+            .expect("reports serialise")
+                + "\n"
+        }
+        Format::Text => render::render_flyte(run, now),
+    };
+    let mut stdout = anstream::stdout();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
+    let timeout = parse_timeout(&args.timeout)?;
+    let resolve = parse_resolves(&args.resolve)?;
     let connect_to = args
         .connect_to
         .as_deref()

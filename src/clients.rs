@@ -126,6 +126,8 @@ pub struct ClientContext<'a> {
     pub hostname: Option<&'a Host>,
     /// `host:port` for the OAuth token URL.
     pub authority: Option<String>,
+    /// The token endpoint when known (from OAuth metadata); else assumed on `authority`.
+    pub token_url: Option<String>,
     pub at: i64,
     pub options: &'a ClientOptions,
 }
@@ -149,6 +151,9 @@ impl ClientContext<'_> {
     }
 
     fn token_url(&self) -> String {
+        if let Some(url) = &self.token_url {
+            return url.clone();
+        }
         let authority = self
             .authority
             .clone()

@@ -136,6 +136,39 @@ kinds! {
     "insecure-skip-verify-in-use", Warning, "flytectl's insecureSkipVerify is on",
         "Remove admin.insecureSkipVerify: it turns off verification for gRPC only (anyone on the network path can impersonate admin) and does not help the OAuth login, which always verifies. Fix the certificate instead, or point admin.caCertFilePath at your CA.",
         "flytectl's admin.insecureSkipVerify: true switches off certificate verification for the gRPC channel only. The OAuth login (token exchange, metadata) uses a separate HTTP client that always verifies with the system store, so a refused certificate still breaks `flytectl` login, while gRPC is open to impersonation.";
+    "plaintext-endpoint", Critical, "flyteadmin's endpoint speaks plaintext",
+        "Put TLS in front of admin (an ingress with a certificate) and remove admin.insecure from the flytectl config; admin.insecure: true is only for plaintext ports and sends tokens unencrypted.",
+        "The admin endpoint answered in plaintext HTTP or cleartext HTTP/2. flytectl reaches such a port only with admin.insecure: true, which switches TLS off entirely: there is no certificate to check and every token crosses the network in clear. With TLS expected, the handshake fails (grpc: \"first record does not look like a TLS handshake\"; OpenSSL: WRONG_VERSION_NUMBER).";
+    "insecure-but-tls", Critical, "admin.insecure is true but admin speaks TLS",
+        "Remove admin.insecure (or set it to false) in the flytectl config.",
+        "admin.insecure: true makes flytectl send plaintext gRPC. The endpoint speaks TLS, so the connection fails before any certificate is looked at.";
+    "alpn-no-h2", Critical, "admin does not negotiate ALPN h2",
+        "Serve gRPC over HTTP/2 with ALPN h2: for ingress-nginx set nginx.ingress.kubernetes.io/backend-protocol: \"GRPC\" and keep HTTP/2 enabled; for a cloud load balancer enable HTTP/2 on the listener.",
+        "gRPC runs on HTTP/2 and TLS clients announce it with ALPN. grpc-go 1.67 and later (flytectl 0.9.6+, Flyte 1.16+) refuse a TLS server that does not select h2 (\"credentials: cannot check peer: missing selected ALPN property\", switch: GRPC_ENFORCE_ALPN_ENABLED); grpcio offers only h2.";
+    "oauth-metadata-unreachable", Critical, "flyteadmin's OAuth metadata cannot be read",
+        "Make /.well-known/oauth-authorization-server reachable through the ingress (HTTP paths to admin's HTTP port) and its certificate trusted; pass your CA with --ca-file or the config's caCertFilePath if it is private.",
+        "certready reads /.well-known/oauth-authorization-server over verified HTTPS to learn which hosts the login touches. A TLS failure here usually means admin's own certificate is refused; a 5xx or HTML answer means the ingress does not route the path to admin.";
+    "auth-disabled", Info, "flyteadmin runs without authentication",
+        "Nothing to fix for TLS; enable server.security.useAuth when the deployment needs authentication.",
+        "The OAuth metadata endpoint answered 404: flyteadmin's useAuth is off, so a login touches no OAuth host and flytectl needs no token.";
+    "healthcheck-failed", Warning, "GET /healthcheck does not answer 200",
+        "Route /healthcheck (and the other HTTP paths) to admin's HTTP port in the ingress.",
+        "flyteadmin answers GET /healthcheck with 200 and an empty body. Another answer means the ingress sends HTTP paths elsewhere, which also breaks OAuth metadata and the console.";
+    "oauth-login-fails", Critical, "A host in the OAuth login refuses flytectl's TLS check",
+        "Fix that host's certificate (see its report), or move the OAuth server to an IdP with a public certificate; insecureSkipVerify does not help: flytectl's OAuth client ignores it.",
+        "A flytectl login calls several hosts: admin over gRPC, then the token endpoint over plain HTTPS (admin itself with the built-in server, the IdP with an external one). flytectl's OAuth HTTP client always verifies with the system store and ignores insecureSkipVerify and caCertFilePath, so the login can fail on a host whose gRPC channel works.";
+    "cors-origin-not-allowed", Critical, "flyteadmin's CORS does not allow the console's origin",
+        "Add the console's origin to server.security.allowedOrigins and restart flyteadmin.",
+        "The console calls admin from its own origin, so the browser sends a CORS preflight first. flyteadmin (gorilla/handlers) answers 200 without Access-Control-Allow-Origin when the origin is not allowed, and the browser then blocks the console's calls.";
+    "cors-header-not-allowed", Critical, "flyteadmin's CORS does not allow the console's headers",
+        "Add flyte-authorization to server.security.allowedHeaders (the flyte-core chart sets only Content-Type) and restart flyteadmin.",
+        "flyteadmin answers a preflight that asks for a header it does not allow with 403. The console sends flyte-authorization on every call when auth is on.";
+    "cors-preflight-rejected", Critical, "The console's CORS preflight is rejected",
+        "Check what sits between the browser and admin: flyteadmin answers 400 only to a preflight without Access-Control-Request-Method and 405 only to an unlisted method.",
+        "The preflight got an answer flyteadmin's CORS layer gives only to malformed requests, or no answer at all.";
+    "cors-wildcard-with-credentials", Warning, "CORS allows any origin with credentials",
+        "List the console's origin in server.security.allowedOrigins instead of *.",
+        "allowedOrigins: [\"*\"] makes flyteadmin answer Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true. Browsers refuse credentialed requests against a wildcard, so the console's cookie-authenticated calls fail.";
     "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
         "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).",
         "Only the anchors given with --ca-file trust the chain: a private CA. That is legitimate, but every client must be given the CA: the macOS keychain for flytectl's OAuth client, admin.caCertFilePath for its gRPC channel, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte, the OS store for Linux OAuth and curl.";

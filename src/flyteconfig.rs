@@ -16,12 +16,39 @@ pub fn locate() -> Option<PathBuf> {
     default.exists().then_some(default)
 }
 
-pub fn load(path: &Path) -> Result<FlytectlSettings, InputError> {
+/// flytectl's `admin.endpoint` and `admin.httpProxyURL`, for `certready flyte`.
+#[derive(Debug, Clone, Default)]
+pub struct AdminEndpoint {
+    pub endpoint: Option<String>,
+    pub http_proxy_url: Option<String>,
+}
+
+pub fn load_endpoint(path: &Path) -> Result<AdminEndpoint, InputError> {
+    let value = read_yaml(path)?;
+    let text = |key: &str| {
+        value
+            .get("admin")
+            .and_then(|a| a.get(key))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(AdminEndpoint {
+        endpoint: text("endpoint"),
+        http_proxy_url: text("httpProxyURL"),
+    })
+}
+
+fn read_yaml(path: &Path) -> Result<serde_json::Value, InputError> {
     let bytes = input::read_limited(path)?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| InputError::new(path, "is not UTF-8 text"))?;
-    let value: serde_json::Value = serde_saphyr::from_str(text)
-        .map_err(|e| InputError::new(path, format!("is not valid YAML: {e}")))?;
+    serde_saphyr::from_str(text)
+        .map_err(|e| InputError::new(path, format!("is not valid YAML: {e}")))
+}
+
+pub fn load(path: &Path) -> Result<FlytectlSettings, InputError> {
+    let value = read_yaml(path)?;
     let admin = value.get("admin").ok_or_else(|| {
         InputError::new(
             path,

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clients;
 pub mod demo;
 pub mod findings;
+pub mod flyte;
 pub mod flyteconfig;
 pub mod input;
 pub mod lab;

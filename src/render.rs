@@ -68,6 +68,102 @@ pub fn render_text(reports: &[Report], now: i64) -> String {
     out
 }
 
+/// `certready flyte`: the login path at a glance, the Flyte findings, then each host.
+pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
+    use crate::flyte::AuthState;
+    let summary = &run.summary;
+    let overall = summary.status().max(worst(&run.reports));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        paint(
+            Style::new().bold(),
+            &format!("Flyte login path for {}", summary.endpoint)
+        ),
+        paint(status_style(overall), overall.label())
+    );
+    for report in &run.reports {
+        wrapped_hanging(
+            &mut out,
+            2,
+            12,
+            &format!(
+                "{:<9} {}  {}",
+                report.status.label(),
+                report.target,
+                report.role.as_deref().unwrap_or("")
+            ),
+        );
+    }
+    let auth = match (&summary.auth.state, &summary.auth.server) {
+        (AuthState::On, Some(server)) => format!("on, {server} authorization server"),
+        (AuthState::On, None) => "on".to_string(),
+        (AuthState::Off, _) => "off (no OAuth host involved)".to_string(),
+        (AuthState::Unknown, _) => format!(
+            "unknown: {}",
+            summary.auth.error.clone().unwrap_or_default()
+        ),
+    };
+    wrapped_hanging(&mut out, 2, 6, &format!("auth: {auth}"));
+    if let Some(token) = summary
+        .auth
+        .metadata
+        .as_ref()
+        .and_then(|m| m.token_endpoint.as_ref())
+    {
+        wrapped_hanging(&mut out, 2, 6, &format!("token endpoint: {token}"));
+    }
+    let alpn = summary.grpc_alpn.clone().unwrap_or_else(|| "none".into());
+    let ready = if alpn == "h2" {
+        " (ready for gRPC)"
+    } else {
+        ""
+    };
+    wrapped(&mut out, 2, &format!("ALPN: {alpn}{ready}"));
+    if let Some(cors) = &summary.cors {
+        wrapped(
+            &mut out,
+            2,
+            &format!("CORS for {}: {}", cors.origin, cors.verdict),
+        );
+    }
+    if !summary.findings.is_empty() {
+        let _ = writeln!(out, "\n  Flyte findings");
+        for finding in &summary.findings {
+            let label = finding.severity.name().to_uppercase();
+            let _ = writeln!(
+                out,
+                "    {} {}",
+                paint(severity_style(finding.severity), &label),
+                finding.id
+            );
+            wrapped(&mut out, 6, &finding.message);
+            for (i, line) in finding.remediation.lines().enumerate() {
+                match line.strip_prefix("  ") {
+                    Some(verbatim) => {
+                        let _ = writeln!(out, "         {verbatim}");
+                    }
+                    None if i == 0 => wrapped(&mut out, 6, &format!("fix: {line}")),
+                    None => wrapped(&mut out, 6, line),
+                }
+            }
+        }
+    }
+    for report in &run.reports {
+        out.push('\n');
+        if let Some(role) = &report.role {
+            wrapped(&mut out, 0, &format!("── {role} ──"));
+        }
+        render_report(&mut out, report, now);
+    }
+    out
+}
+
+fn worst(reports: &[Report]) -> Status {
+    reports.iter().map(|r| r.status).max().unwrap_or(Status::Ok)
+}
+
 fn render_report(out: &mut String, report: &Report, now: i64) {
     let _ = writeln!(
         out,

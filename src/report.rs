@@ -61,6 +61,8 @@ pub struct Report {
     pub host: Option<String>,
     pub port: Option<u16>,
     pub status: Status,
+    /// What this host is in a Flyte login (`certready flyte`); null elsewhere.
+    pub role: Option<String>,
     pub error: Option<String>,
     pub error_kind: Option<ProbeErrorKind>,
     /// The address that was dialled.
@@ -83,6 +85,7 @@ impl Report {
             host,
             port,
             status: Status::Unknown,
+            role: None,
             error: Some(error),
             error_kind: None,
             address: None,

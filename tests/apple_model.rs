@@ -289,6 +289,7 @@ fn analysis(
             leaf_first: true,
             hostname: Some(&hostname),
             authority: Some(format!("{host}:443")),
+            token_url: None,
             stores: &settings.stores.stores,
             key: None,
         },

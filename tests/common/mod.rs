@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+pub mod flyteadmin;
+
 use assert_cmd::Command;
 use certready::lab::{self, Issued, Server, Spec};
 use rustls_pki_types::CertificateDer;
