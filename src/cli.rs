@@ -62,6 +62,14 @@ certready flyte flyte.example.com\n  \
 certready flyte --flytectl-config              # endpoint and TLS settings from ~/.flyte/config.yaml\n  \
 certready flyte dns:///flyte.example.com --console-origin https://console.example.com")]
     Flyte(FlyteArgs),
+    /// Lint flyteadmin's server config or a flytectl client config before deploying it.
+    #[command(
+        name = "lint-config",
+        after_help = "Examples:\n  \
+certready lint-config flyteadmin-config.yaml --console-origin https://console.example.com\n  \
+certready lint-config ~/.flyte/config.yaml"
+    )]
+    LintConfig(LintArgs),
     /// Start local TLS endpoints with classic Flyte ingress mistakes and check them.
     Demo(DemoArgs),
 }
@@ -180,6 +188,20 @@ pub struct FlyteArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct LintArgs {
+    /// flyteadmin config (server:, auth:) or flytectl config (admin:), YAML.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The console's origin: check that flyteadmin's CORS allows it.
+    #[arg(long, value_name = "ORIGIN")]
+    pub console_origin: Option<String>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -232,6 +254,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         Some(Command::Check(args)) => run_check(args),
         Some(Command::Inspect(args)) => run_inspect(args),
         Some(Command::Flyte(args)) => run_flyte(args),
+        Some(Command::LintConfig(args)) => run_lint(args),
         Some(Command::Demo(args)) => crate::demo::run(args.format),
         None => Err(UsageError(
             "name a command (check, inspect, demo) or --explain ID".into(),
@@ -360,6 +383,44 @@ fn run_flyte(args: FlyteArgs) -> Result<i32, UsageError> {
     let run = runtime()?.block_on(crate::flyte::run(&admin, settings.clone(), &options));
     emit_flyte(&run, args.judge.format, settings.now());
     Ok(crate::flyte::exit_code(&run))
+}
+
+fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
+    let console_origin = args
+        .console_origin
+        .as_deref()
+        .map(crate::flyte::parse_origin)
+        .transpose()
+        .map_err(UsageError)?;
+    let settings = Settings {
+        stores: load_stores(&args.trust)?,
+        at: parse_at(&args.judge.at)?,
+        warn_days: args.judge.warn_days,
+        probe: ProbeOptions::default(),
+        clients: ClientOptions::from_env(),
+    };
+    let options = crate::lint::LintOptions { console_origin };
+    let reports: Vec<crate::lint::LintReport> = args
+        .files
+        .iter()
+        .map(|file| crate::lint::lint_file(file, &options, &settings))
+        .collect();
+    use std::io::Write;
+    let text = match args.judge.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "schema_version": report::SCHEMA_VERSION,
+                "configs": reports,
+            }))
+            .expect("lint reports serialise")
+                + "\n"
+        }
+        Format::Text => render::render_lint(&reports, settings.now()),
+    };
+    let mut stdout = anstream::stdout();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+    Ok(crate::lint::exit_code(&reports))
 }
 
 fn emit_flyte(run: &crate::flyte::FlyteRun, format: Format, now: i64) {

@@ -169,6 +169,27 @@ kinds! {
     "cors-wildcard-with-credentials", Warning, "CORS allows any origin with credentials",
         "List the console's origin in server.security.allowedOrigins instead of *.",
         "allowedOrigins: [\"*\"] makes flyteadmin answer Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true. Browsers refuse credentialed requests against a wildcard, so the console's cookie-authenticated calls fail.";
+    "config-unknown-key", Warning, "A config key flyte does not read",
+        "Fix the key's spelling (keys are case-sensitive) or remove it.",
+        "flyte's config loader ignores keys it does not know, so a misspelt key (allowedOrigin, caCertFile) silently leaves the default in place.";
+    "cors-origin-malformed", Critical, "An allowedOrigins entry can never match",
+        "Write each origin as scheme://host[:port] with no path and no trailing slash, e.g. https://console.example.com.",
+        "Browsers send Origin as scheme://host[:port]. flyteadmin compares allowedOrigins entries with it exactly, so an entry with a path or a trailing slash never matches and the console's calls are blocked.";
+    "redirect-uri-shape", Warning, "The flytectl client's redirectUri is not flytectl's local callback",
+        "Set thirdPartyConfig.flyteClient.redirectUri to http://localhost:53593/callback (flytectl's default PKCE callback).",
+        "flytectl's PKCE login opens a browser and listens on http://localhost:PORT/callback for the code. flyteadmin hands this redirectUri to flytectl; another shape makes the login hang or fail after the browser step.";
+    "config-file-missing", Info, "A file the config names is not here",
+        "Run lint-config where the files are mounted (or copy them beside the config) to have them checked too.",
+        "The config names a certificate or key file that does not exist relative to where lint-config runs, so it could not be checked.";
+    "endpoint-form", Critical, "admin.endpoint is empty, malformed or not in flytectl's form",
+        "Write admin.endpoint as dns:///flyte.example.com (or dns:///host:port).",
+        "flytectl dials admin.endpoint with gRPC's dns resolver: dns:///host[:port], port 443 by default. flytekit also accepts host:port and strips http(s)://, flytectl does not.";
+    "auth-type-invalid", Critical, "admin.authType is not a value flytectl knows",
+        "Use ClientSecret, Pkce, ExternalCommand or DeviceFlow, spelt exactly so.",
+        "flytectl parses authType case-sensitively; an unknown value stops it with a config error before any connection.";
+    "ca-cert-file-unusable", Critical, "admin.caCertFilePath cannot serve as a trust anchor",
+        "Point caCertFilePath at the PEM of the CA that issued admin's certificate (the root, or the issuing CA).",
+        "flytectl loads caCertFilePath as the only roots of its gRPC channel. A missing or unreadable file stops the channel; a file with only leaf certificates trusts nothing but that exact certificate.";
     "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
         "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).",
         "Only the anchors given with --ca-file trust the chain: a private CA. That is legitimate, but every client must be given the CA: the macOS keychain for flytectl's OAuth client, admin.caCertFilePath for its gRPC channel, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte, the OS store for Linux OAuth and curl.";

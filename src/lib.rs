@@ -12,6 +12,7 @@ pub mod flyte;
 pub mod flyteconfig;
 pub mod input;
 pub mod lab;
+pub mod lint;
 pub mod probe;
 pub mod recommend;
 pub mod render;

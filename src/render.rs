@@ -160,6 +160,56 @@ pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
     out
 }
 
+/// `certready lint-config`: each file with its findings by key and line.
+pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let kind = match report.kind {
+            Some("flyteadmin") => "  (flyteadmin server config)",
+            Some(_) => "  (flytectl client config)",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "{}{kind}  {}",
+            paint(Style::new().bold(), &report.file),
+            paint(status_style(report.status), report.status.label())
+        );
+        if let Some(error) = &report.error {
+            wrapped(&mut out, 2, &format!("could not lint: {error}"));
+        }
+        for lint in &report.findings {
+            let finding = &lint.finding;
+            let place = match (&lint.key, lint.line) {
+                (Some(key), Some(line)) => format!(" line {line}: {key}"),
+                (Some(key), None) => format!(" {key}"),
+                _ => String::new(),
+            };
+            let label = finding.severity.name().to_uppercase();
+            let _ = writeln!(
+                out,
+                "  {} {}{place}",
+                paint(severity_style(finding.severity), &label),
+                finding.id
+            );
+            wrapped(&mut out, 4, &finding.message);
+            wrapped(&mut out, 4, &format!("fix: {}", finding.remediation));
+        }
+        if report.error.is_none() && report.findings.is_empty() {
+            let _ = writeln!(out, "  no problems found");
+        }
+        if let Some(cert) = &report.certificate {
+            out.push('\n');
+            let _ = writeln!(out, "── server.security.ssl.certificateFile ──");
+            render_report(&mut out, cert, now);
+        }
+    }
+    out
+}
+
 fn worst(reports: &[Report]) -> Status {
     reports.iter().map(|r| r.status).max().unwrap_or(Status::Ok)
 }
