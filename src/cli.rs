@@ -81,6 +81,16 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+pub struct NetArgs {
+    /// Limit for DNS + connect + handshake per target, and for each HTTP request (e.g. 10s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub timeout: String,
+    /// Pin HOST:PORT to ADDR for every connection (curl syntax). Repeatable.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct TrustArgs {
     /// Also trust the CA certificates in this PEM/DER file (flytectl's caCertFilePath). Repeatable.
     #[arg(long = "ca-file", value_name = "PEM")]
@@ -123,15 +133,11 @@ pub struct CheckArgs {
     /// host, host:port, https://host[:port][/path] or dns:///host[:port] (port 443 by default).
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
-    /// Limit for DNS + connect + handshake, per target (e.g. 10s, 500ms).
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub timeout: String,
+    #[command(flatten)]
+    pub net: NetArgs,
     /// Dial ADDR:PORT instead, keeping the target's name for SNI and name checks.
     #[arg(long, value_name = "ADDR:PORT")]
     pub connect_to: Option<String>,
-    /// Pin HOST:PORT to ADDR for every connection (curl syntax). Repeatable.
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
     /// Send this SNI name instead of the target's host name.
     #[arg(long, value_name = "NAME")]
     pub sni: Option<String>,
@@ -173,12 +179,8 @@ pub struct FlyteArgs {
     /// The console's origin (https://host[:port]): send the preflight the console sends.
     #[arg(long, value_name = "ORIGIN")]
     pub console_origin: Option<String>,
-    /// Limit for DNS + connect + handshake, and for each HTTP request (e.g. 10s).
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
-    pub timeout: String,
-    /// Pin HOST:PORT to ADDR for every connection (curl syntax). Repeatable.
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
+    #[command(flatten)]
+    pub net: NetArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
@@ -373,8 +375,8 @@ fn run_flyte(args: FlyteArgs) -> Result<i32, UsageError> {
         at: parse_at(&args.judge.at)?,
         warn_days: args.judge.warn_days,
         probe: ProbeOptions {
-            timeout: parse_timeout(&args.timeout)?,
-            resolve: parse_resolves(&args.resolve)?,
+            timeout: parse_timeout(&args.net.timeout)?,
+            resolve: parse_resolves(&args.net.resolve)?,
             ..ProbeOptions::default()
         },
         clients: client_options(&args.clients)?,
@@ -405,46 +407,25 @@ fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
         .iter()
         .map(|file| crate::lint::lint_file(file, &options, &settings))
         .collect();
-    use std::io::Write;
-    let text = match args.judge.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": report::SCHEMA_VERSION,
-                "configs": reports,
-            }))
-            .expect("lint reports serialise")
-                + "\n"
-        }
+    write_stdout(&match args.judge.format {
+        Format::Json => json_document(serde_json::json!({ "configs": reports })),
         Format::Text => render::render_lint(&reports, settings.now()),
-    };
-    let mut stdout = anstream::stdout();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    });
     Ok(crate::lint::exit_code(&reports))
 }
 
 fn emit_flyte(run: &crate::flyte::FlyteRun, format: Format, now: i64) {
-    use std::io::Write;
-    let text = match format {
+    write_stdout(&match format {
         Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": report::SCHEMA_VERSION,
-                "reports": run.reports,
-                "flyte": run.summary,
-            }))
-            .expect("reports serialise")
-                + "\n"
+            json_document(serde_json::json!({ "reports": run.reports, "flyte": run.summary }))
         }
         Format::Text => render::render_flyte(run, now),
-    };
-    let mut stdout = anstream::stdout();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    });
 }
 
 fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
-    let timeout = parse_timeout(&args.timeout)?;
-    let resolve = parse_resolves(&args.resolve)?;
+    let timeout = parse_timeout(&args.net.timeout)?;
+    let resolve = parse_resolves(&args.net.resolve)?;
     let connect_to = args
         .connect_to
         .as_deref()
@@ -522,14 +503,27 @@ fn run_inspect(args: InspectArgs) -> Result<i32, UsageError> {
 }
 
 pub fn emit(reports: &[Report], format: Format, now: i64) {
-    use std::io::Write;
-    let text = match format {
+    write_stdout(&match format {
         Format::Json => report::to_json(reports) + "\n",
         Format::Text => render::render_text(reports, now),
-    };
+    });
+}
+
+/// Writes through anstream, which drops colour off terminals and under NO_COLOR.
+fn write_stdout(text: &str) {
+    use std::io::Write;
     let mut stdout = anstream::stdout();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
+}
+
+/// A JSON document: `{"schema_version": 1, key: value, …}`.
+fn json_document(fields: serde_json::Value) -> String {
+    let mut document = serde_json::json!({ "schema_version": report::SCHEMA_VERSION });
+    if let (Some(doc), serde_json::Value::Object(extra)) = (document.as_object_mut(), fields) {
+        doc.extend(extra);
+    }
+    serde_json::to_string_pretty(&document).expect("reports serialise") + "\n"
 }
 
 /// Parses `--hostname`-like text into a host for name checks.

@@ -89,11 +89,7 @@ pub struct FlyteSummary {
 
 impl FlyteSummary {
     pub fn status(&self) -> Status {
-        match self.findings.iter().map(|f| f.severity).max() {
-            Some(Severity::Critical) => Status::Critical,
-            Some(Severity::Warning) => Status::Warning,
-            _ => Status::Ok,
-        }
+        Status::from_severities(self.findings.iter().map(|f| f.severity))
     }
 }
 
@@ -763,13 +759,8 @@ pub fn parse_origin(text: &str) -> Result<String, String> {
 
 /// Worst status over the host reports and the Flyte findings.
 pub fn exit_code(run: &FlyteRun) -> i32 {
-    run.reports
-        .iter()
-        .map(|r| r.status)
-        .chain(std::iter::once(run.summary.status()))
-        .max()
-        .unwrap_or(Status::Unknown)
-        .exit_code()
+    let hosts = run.reports.iter().map(|r| r.status);
+    Status::worst(hosts.chain(std::iter::once(run.summary.status()))).exit_code()
 }
 
 #[cfg(test)]

@@ -220,12 +220,7 @@ pub fn lint_file(path: &Path, options: &LintOptions, settings: &Settings) -> Lin
         )
     });
     report.findings = linter.findings;
-    let worst = report.findings.iter().map(|f| f.finding.severity).max();
-    report.status = match worst {
-        Some(Severity::Critical) => Status::Critical,
-        Some(Severity::Warning) => Status::Warning,
-        _ => Status::Ok,
-    };
+    report.status = Status::from_severities(report.findings.iter().map(|f| f.finding.severity));
     if let Some(cert) = &report.certificate {
         report.status = report.status.max(cert.status);
     }
@@ -522,12 +517,7 @@ fn lint_client(value: &Value, linter: &mut Linter<'_>) {
 }
 
 pub fn exit_code(reports: &[LintReport]) -> i32 {
-    reports
-        .iter()
-        .map(|r| r.status)
-        .max()
-        .unwrap_or(Status::Unknown)
-        .exit_code()
+    Status::worst(reports.iter().map(|r| r.status)).exit_code()
 }
 
 #[cfg(test)]

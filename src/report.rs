@@ -32,6 +32,20 @@ impl Status {
         }
     }
 
+    /// The status worst findings of these severities give (no findings: OK).
+    pub fn from_severities(severities: impl IntoIterator<Item = Severity>) -> Status {
+        match severities.into_iter().max() {
+            Some(Severity::Critical) => Status::Critical,
+            Some(Severity::Warning) => Status::Warning,
+            _ => Status::Ok,
+        }
+    }
+
+    /// The worst of several statuses; UNKNOWN when there are none.
+    pub fn worst(statuses: impl IntoIterator<Item = Status>) -> Status {
+        statuses.into_iter().max().unwrap_or(Status::Unknown)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Ok => "OK",
@@ -101,15 +115,10 @@ impl Report {
 
     /// Status from the findings, unless the check could not complete.
     pub fn settle_status(&mut self) {
-        let worst = self.findings.iter().map(|f| f.severity).max();
         self.status = if self.error.is_some() {
             Status::Unknown
         } else {
-            match worst {
-                Some(Severity::Critical) => Status::Critical,
-                Some(Severity::Warning) => Status::Warning,
-                _ => Status::Ok,
-            }
+            Status::from_severities(self.findings.iter().map(|f| f.severity))
         };
     }
 
@@ -125,12 +134,7 @@ pub struct Document<'a> {
 }
 
 pub fn worst_exit_code(reports: &[Report]) -> i32 {
-    reports
-        .iter()
-        .map(|r| r.status)
-        .max()
-        .unwrap_or(Status::Unknown)
-        .exit_code()
+    Status::worst(reports.iter().map(|r| r.status)).exit_code()
 }
 
 pub fn to_json(reports: &[Report]) -> String {
