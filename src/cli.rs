@@ -381,7 +381,11 @@ fn run_flyte(args: FlyteArgs) -> Result<i32, UsageError> {
         },
         clients: client_options(&args.clients)?,
     });
-    let options = crate::flyte::FlyteOptions { console_origin };
+    let options = crate::flyte::FlyteOptions {
+        console_origin,
+        http_proxy: admin_config.http_proxy_url,
+        auth_type: admin_config.auth_type,
+    };
     let run = runtime()?.block_on(crate::flyte::run(&admin, settings.clone(), &options));
     emit_flyte(&run, args.judge.format, settings.now());
     Ok(crate::flyte::exit_code(&run))

@@ -24,6 +24,10 @@ const CORS_PROBE_PATH: &str = "/api/v1/projects";
 pub struct FlyteOptions {
     /// The console's origin (scheme://host[:port]) for the CORS preflight.
     pub console_origin: Option<String>,
+    /// flytectl's admin.httpProxyURL: its OAuth HTTP requests go through it, so ours do.
+    pub http_proxy: Option<String>,
+    /// flytectl's admin.authType (ClientSecret by default).
+    pub auth_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -258,7 +262,14 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         ));
     }
 
-    let client = match http_client(&settings, None) {
+    if flytectl.insecure_skip_verify {
+        findings.push(Finding::new(
+            "insecure-skip-verify-in-use",
+            None,
+            format!("admin.insecureSkipVerify is true{config_note}: flytectl's gRPC channel accepts any certificate, while its OAuth login still verifies with the system store."),
+        ));
+    }
+    let client = match http_client(&settings, options.http_proxy.as_deref()) {
         Ok(client) => client,
         Err(e) => {
             findings.push(Finding::new(
@@ -365,7 +376,16 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         reports.push(report);
     }
 
-    login_findings(&reports, &auth, &settings, &mut findings);
+    // With ExternalCommand, flytectl gets its token from a command, not a token endpoint.
+    if options.auth_type.as_deref() != Some("ExternalCommand") {
+        login_findings(&reports, &auth, &settings, &mut findings);
+    }
+    // In this view the config-level warning is a Flyte finding, not one per host.
+    for report in &mut reports {
+        report
+            .findings
+            .retain(|f| f.id != "insecure-skip-verify-in-use");
+    }
 
     let cors = match (&options.console_origin, tls_up) {
         (Some(origin), true) => Some(cors_preflight(&client, &base, origin, &mut findings).await),

@@ -21,6 +21,7 @@ pub fn locate() -> Option<PathBuf> {
 pub struct AdminEndpoint {
     pub endpoint: Option<String>,
     pub http_proxy_url: Option<String>,
+    pub auth_type: Option<String>,
 }
 
 pub fn load_endpoint(path: &Path) -> Result<AdminEndpoint, InputError> {
@@ -36,6 +37,7 @@ pub fn load_endpoint(path: &Path) -> Result<AdminEndpoint, InputError> {
     Ok(AdminEndpoint {
         endpoint: text("endpoint"),
         http_proxy_url: text("httpProxyURL"),
+        auth_type: text("authType"),
     })
 }
 

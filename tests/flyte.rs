@@ -84,7 +84,8 @@ fn built_in_auth_server_with_a_self_signed_admin_certificate() {
         message.contains("while gRPC works, because insecureSkipVerify"),
         "{message}"
     );
-    assert!(finding_ids(&reports[0]).contains(&"insecure-skip-verify-in-use".to_string()));
+    assert!(flyte_findings(&doc).contains(&"insecure-skip-verify-in-use".to_string()));
+    assert!(!finding_ids(&reports[0]).contains(&"insecure-skip-verify-in-use".to_string()));
     assert_eq!(run.code, 2);
 }
 
@@ -412,4 +413,66 @@ fn endpoint_from_the_flytectl_config_and_text_output() {
     let run = lab.run(&["flyte"]);
     assert_eq!(run.code, 3);
     assert!(run.stderr.contains("admin.endpoint"), "{}", run.stderr);
+}
+
+#[test]
+fn http_proxy_url_from_the_config_is_used_for_oauth_requests() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let addr = flyteadmin::start(
+        &lab,
+        HOST,
+        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
+        &pki.leaf,
+        Admin::default(),
+    );
+    let root = pki.root_file(&lab);
+    let proxy_port = closed_port();
+    let config = lab.file(
+        "config.yaml",
+        format!(
+            "admin:\n  endpoint: dns:///{HOST}:{}\n  httpProxyURL: http://127.0.0.1:{proxy_port}\n",
+            addr.port()
+        ),
+    );
+    let doc = run_flyte(
+        &lab,
+        addr.port(),
+        &[
+            "--ca-file",
+            path_str(&root),
+            "--flytectl-config",
+            path_str(&config),
+        ],
+    )
+    .json();
+    // Nothing listens on the proxy port: the OAuth requests fail there, as flytectl's would.
+    let unreachable = flyte_finding(&doc, "oauth-metadata-unreachable");
+    assert!(
+        unreachable["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect"),
+        "{unreachable:#}"
+    );
+}
+
+#[test]
+fn external_command_auth_skips_the_token_exchange() {
+    let lab = Lab::new();
+    let mut spec = Spec::leaf(HOST);
+    spec.lifetime_days = 3650;
+    let cert = lab::self_signed(&spec).unwrap();
+    let addr = flyteadmin::start(&lab, HOST, vec![cert.der.clone()], &cert, Admin::default());
+    let pinned = lab.file("admin.pem", &cert.pem);
+    let config = lab.file(
+        "config.yaml",
+        format!("admin:\n  endpoint: dns:///{HOST}:{}\n  caCertFilePath: {}\n  authType: ExternalCommand\n  command: [get-token]\n", addr.port(), pinned.display()),
+    );
+    let doc = run_flyte(&lab, addr.port(), &["--flytectl-config", path_str(&config)]).json();
+    assert!(
+        !flyte_findings(&doc).contains(&"oauth-login-fails".to_string()),
+        "{:#}",
+        doc["flyte"]["findings"]
+    );
 }
