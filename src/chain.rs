@@ -14,6 +14,24 @@ use x509_parser::prelude::FromDer;
 /// more, and signature checks between every pair grow with the square.
 pub const MAX_CHAIN_CERTIFICATES: usize = 32;
 
+/// Names listed in one message at most; the rest are counted. A certificate with
+/// thousands of names must not turn every message into a wall of text.
+pub const MAX_NAMES_LISTED: usize = 10;
+
+/// "a, b, c" — or "a, …, j and 9,990 more" past `MAX_NAMES_LISTED`.
+pub fn name_list<S: AsRef<str>>(names: &[S]) -> String {
+    let shown: Vec<&str> = names
+        .iter()
+        .take(MAX_NAMES_LISTED)
+        .map(AsRef::as_ref)
+        .collect();
+    let mut text = shown.join(", ");
+    if names.len() > MAX_NAMES_LISTED {
+        text.push_str(&format!(" and {} more", names.len() - MAX_NAMES_LISTED));
+    }
+    text
+}
+
 /// One certificate as presented, with the facts reports show.
 #[derive(Debug, Clone, Serialize)]
 pub struct CertInfo {

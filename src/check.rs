@@ -89,6 +89,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         _ => None,
     };
     let mut findings = rules::evaluate(&rules::Context {
+        presented: input.ders.len(),
         certs: &certs,
         malformed: &malformed,
         structure: &structure,

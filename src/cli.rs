@@ -85,7 +85,7 @@ pub struct NetArgs {
     /// Limit for DNS + connect + handshake per target, and for each HTTP request (e.g. 10s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "10s")]
     pub timeout: String,
-    /// Pin HOST:PORT to ADDR for every connection (curl syntax). Repeatable.
+    /// Pin HOST:PORT to ADDR[,ADDR...] for every connection (curl syntax). Repeatable.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
 }

@@ -392,6 +392,9 @@ fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
                 break;
             }
             // The candidate's isValid fails: Go returns that error itself.
+            if !next.info.unknown_critical_extensions.is_empty() {
+                return Walk::Invalid("x509: unhandled critical extension".into());
+            }
             if !next.info.is_ca {
                 return Walk::Invalid(
                     "x509: certificate is not authorized to sign other certificates".into(),
@@ -470,9 +473,9 @@ fn go_hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
                     "x509: cannot validate certificate for {host_text} because it doesn't contain any IP SANs"
                 ));
             }
-            info.ip_addresses.join(", ")
+            crate::chain::name_list(&info.ip_addresses)
         }
-        Host::Name(_) => info.dns_names.join(", "),
+        Host::Name(_) => crate::chain::name_list(&info.dns_names),
     };
     if valid.is_empty() {
         return Some(format!(
@@ -488,6 +491,8 @@ fn go_hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
 type Outcome = Result<(), (String, Vec<&'static str>)>;
 
 const TRUST_CAUSES: &[&str] = &[
+    "chain-loop",
+    "too-many-certificates",
     "self-signed-leaf",
     "untrusted-root",
     "incomplete-chain",
@@ -502,6 +507,13 @@ const TRUST_CAUSES: &[&str] = &[
 /// Pure Go verification against `pool`: validity, then host name, then the chain, then EKU.
 fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Outcome {
     let leaf = ctx.leaf();
+    // Verify's very first check.
+    if !leaf.info.unknown_critical_extensions.is_empty() {
+        return Err((
+            "x509: unhandled critical extension".into(),
+            ctx.causes(&["unknown-critical-extension"]),
+        ));
+    }
     if let Some(err) = go_time_error(leaf, ctx.at) {
         return Err((err, ctx.causes(&["expired", "not-yet-valid"])));
     }
@@ -927,6 +939,12 @@ fn openssl_verify(
     };
     for (step, &index) in ctx.structure.path.iter().enumerate() {
         let cert = &ctx.certs[index];
+        if !cert.info.unknown_critical_extensions.is_empty() {
+            return Some((
+                "unhandled critical extension".into(),
+                ctx.causes(&["unknown-critical-extension"]),
+            ));
+        }
         if step > 0 && !cert.info.is_ca {
             return Some((
                 "invalid CA certificate".into(),
@@ -1148,7 +1166,8 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
     // Chrome status flags, checked in the order Chrome maps them to one net error.
     let facts = &leaf.info.facts;
     let invalid = (facts.eku_present && !facts.eku_server_auth && !facts.eku_any)
-        || ctx.has("malformed-certificate");
+        || ctx.has("malformed-certificate")
+        || ctx.has("unknown-critical-extension");
     let authority_invalid = match walk(ctx, &pool, false) {
         Walk::LeafAnchor | Walk::Anchored { .. } => false,
         Walk::Untrusted {
@@ -1192,7 +1211,11 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
         (
             invalid,
             "NET::ERR_CERT_INVALID",
-            &["missing-server-auth-eku", "malformed-certificate"][..],
+            &[
+                "missing-server-auth-eku",
+                "malformed-certificate",
+                "unknown-critical-extension",
+            ][..],
         ),
         (
             authority_invalid,

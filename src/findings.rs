@@ -190,6 +190,15 @@ kinds! {
     "ca-cert-file-unusable", Critical, "admin.caCertFilePath cannot serve as a trust anchor",
         "Point caCertFilePath at the PEM of the CA that issued admin's certificate (the root, or the issuing CA).",
         "flytectl loads caCertFilePath as the only roots of its gRPC channel. A missing or unreadable file stops the channel; a file with only leaf certificates trusts nothing but that exact certificate.";
+    "too-many-certificates", Warning, "The server presents more certificates than any chain needs",
+        "Serve only the leaf and its intermediates (usually 2 to 4 certificates).",
+        "certready analyses the first 32 certificates a server presents. A chain that long is a misconfigured bundle; clients bound path building (rustls/webpki, OpenSSL's verify depth) and may give up.";
+    "chain-loop", Critical, "The certificates issue each other in a loop",
+        "Rebuild the bundle from the leaf's real issuer up to its root; remove the certificate that closes the loop.",
+        "Each certificate's issuer is another certificate of the chain, so following issuers never reaches a self-signed root: no client can build a path. Usually two CAs cross-signed each other and both cross-certificates were bundled.";
+    "unknown-critical-extension", Critical, "A certificate carries a critical extension no client understands",
+        "Re-issue the certificate without that extension, or mark it non-critical.",
+        "RFC 5280 makes a client reject a certificate with a critical extension it does not recognise: Go (\"x509: unhandled critical extension\"), OpenSSL and BoringSSL (\"unhandled critical extension\"), Apple (not standards compliant) and browsers all do.";
     "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
         "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).",
         "Only the anchors given with --ca-file trust the chain: a private CA. That is legitimate, but every client must be given the CA: the macOS keychain for flytectl's OAuth client, admin.caCertFilePath for its gRPC channel, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte, the OS store for Linux OAuth and curl.";

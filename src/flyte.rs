@@ -127,10 +127,12 @@ fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Clie
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("certready/", env!("CARGO_PKG_VERSION")));
     for rule in &settings.probe.resolve {
-        builder = builder.resolve(
-            &rule.host.to_string(),
-            std::net::SocketAddr::new(rule.addr, rule.port),
-        );
+        let addrs: Vec<std::net::SocketAddr> = rule
+            .addrs
+            .iter()
+            .map(|ip| std::net::SocketAddr::new(*ip, rule.port))
+            .collect();
+        builder = builder.resolve_to_addrs(&rule.host.to_string(), &addrs);
     }
     builder = match proxy {
         Some(url) => builder

@@ -48,6 +48,8 @@ pub struct Spec {
     pub sct_count: usize,
     /// Add a keyUsage extension (as CAs and most issuers do); `openssl req -x509` does not.
     pub key_usage: bool,
+    /// Add a critical private extension no client knows (OID 1.3.6.1.4.1.55555.1).
+    pub unknown_critical_extension: bool,
 }
 
 impl Spec {
@@ -69,6 +71,7 @@ impl Spec {
             lifetime_seconds: None,
             sct_count: 0,
             key_usage: true,
+            unknown_critical_extension: false,
         }
     }
 
@@ -104,6 +107,7 @@ impl Spec {
             lifetime_seconds: None,
             sct_count: 0,
             key_usage: true,
+            unknown_critical_extension: false,
         }
     }
 
@@ -164,6 +168,12 @@ impl Spec {
                     &[1, 3, 6, 1, 5, 5, 7, 1, 1],
                     aia_ca_issuers(url),
                 ));
+        }
+        if self.unknown_critical_extension {
+            let mut extension =
+                CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 1], vec![0x05, 0x00]);
+            extension.set_criticality(true);
+            params.custom_extensions.push(extension);
         }
         if self.sct_count > 0 {
             params
@@ -257,6 +267,11 @@ impl Issued {
     pub fn key_pem(&self) -> String {
         self.key.serialize_pem()
     }
+
+    /// A copy of the key pair (rcgen's KeyPair is not Clone).
+    pub fn key_copy(&self) -> KeyPair {
+        KeyPair::from_pem(&self.key.serialize_pem()).expect("a key we generated parses")
+    }
 }
 
 pub fn self_signed(spec: &Spec) -> Result<Issued, rcgen::Error> {
@@ -272,8 +287,12 @@ pub fn self_signed(spec: &Spec) -> Result<Issued, rcgen::Error> {
 }
 
 pub fn issue(spec: &Spec, issuer: &Issued) -> Result<Issued, rcgen::Error> {
+    issue_with_key(spec, spec.key_pair()?, issuer)
+}
+
+/// `issue` for a subject key chosen by the caller (e.g. to cross-sign an existing CA).
+pub fn issue_with_key(spec: &Spec, key: KeyPair, issuer: &Issued) -> Result<Issued, rcgen::Error> {
     let params = spec.params()?;
-    let key = spec.key_pair()?;
     let issuer_params = issuer
         .params
         .as_ref()
@@ -311,8 +330,19 @@ impl ResolvesServerCert for FixedChain {
     }
 }
 
-/// Serves `chain` (sent exactly as given, even if malformed) with `key`, offering `alpn`.
+/// Serves `chain` (sent exactly as given, even if malformed) with `key`, offering `alpn`,
+/// on an ephemeral port of 127.0.0.1.
 pub async fn serve(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+) -> std::io::Result<Server> {
+    serve_on(([127, 0, 0, 1], 0).into(), chain, key, alpn).await
+}
+
+/// `serve` on a chosen address (e.g. `[::1]:0`).
+pub async fn serve_on(
+    bind: SocketAddr,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
@@ -330,7 +360,7 @@ pub async fn serve(
         .with_cert_resolver(Arc::new(FixedChain(certified)));
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         loop {

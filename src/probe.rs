@@ -68,6 +68,7 @@ pub enum ProbeErrorKind {
     ProtocolVersion,
     TlsAlert,
     NoCertificate,
+    TooLarge,
     Tls,
     Io,
 }
@@ -178,7 +179,11 @@ async fn resolve(target: &Target, options: &ProbeOptions) -> Result<Vec<SocketAd
         .iter()
         .find(|rule| rule.host == host && rule.port == port)
     {
-        return Ok(vec![SocketAddr::new(rule.addr, port)]);
+        return Ok(rule
+            .addrs
+            .iter()
+            .map(|ip| SocketAddr::new(*ip, port))
+            .collect());
     }
     match host {
         Host::Ip(ip) => Ok(vec![SocketAddr::new(ip, port)]),
@@ -440,6 +445,10 @@ fn classify_rustls_error(error: &rustls::Error, at: &str, target: &Target) -> Pr
         E::NoCertificatesPresented => ProbeError {
             kind: ProbeErrorKind::NoCertificate,
             message: format!("{at} completed the handshake without presenting any certificate"),
+        },
+        E::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge) => ProbeError {
+            kind: ProbeErrorKind::TooLarge,
+            message: format!("{at} sent a handshake message (its certificate chain) larger than 64 KiB, which rustls refuses, as do many clients: a certificate with thousands of names, or a huge chain"),
         },
         E::InvalidCertificate(rustls::CertificateError::BadSignature) => ProbeError {
             kind: ProbeErrorKind::Tls,

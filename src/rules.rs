@@ -28,6 +28,8 @@ pub enum KeyCheck {
 }
 
 pub struct Context<'a> {
+    /// How many certificates were presented (more than were analysed, past the limit).
+    pub presented: usize,
     pub certs: &'a [Cert],
     pub malformed: &'a [Malformed],
     pub structure: &'a Structure,
@@ -47,6 +49,17 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
             "malformed-certificate",
             Some(bad.position),
             format!("Certificate #{} {}.", bad.position, bad.error),
+        ));
+    }
+    if ctx.presented > crate::chain::MAX_CHAIN_CERTIFICATES {
+        out.push(Finding::new(
+            "too-many-certificates",
+            None,
+            format!(
+                "The server presents {} certificates; certready analysed the first {}. Real chains need 2 to 4; clients bound path length (rustls/webpki and others give up long before this).",
+                ctx.presented,
+                crate::chain::MAX_CHAIN_CERTIFICATES
+            ),
         ));
     }
     if ctx.certs.is_empty() {
@@ -91,6 +104,26 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
             ));
         }
     } else if !ctx.structure.top_self_signed
+        && path
+            .iter()
+            .any(|c| c.info.facts.subject_der == top.info.facts.issuer_der)
+    {
+        let issuer = path
+            .iter()
+            .find(|c| c.info.facts.subject_der == top.info.facts.issuer_der)
+            .map(|c| c.info.position)
+            .unwrap_or_default();
+        out.push(Finding::new(
+            "chain-loop",
+            Some(top.info.position),
+            format!(
+                "The certificates issue each other in a loop: \"{}\" (#{}) names #{issuer} as its issuer, which is already on the path. No root is ever reached.",
+                top.info.display_name(),
+                top.info.position
+            ),
+        ));
+    } else if !ctx.structure.top_self_signed
+        && ctx.presented <= crate::chain::MAX_CHAIN_CERTIFICATES
         && trust::anchor_named(ctx.stores, &top.info.facts.issuer_der).is_none()
     {
         let mut message = format!(
@@ -123,6 +156,17 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
     validity_findings(ctx, &path, &mut out);
 
     for cert in &path {
+        if !cert.info.unknown_critical_extensions.is_empty() {
+            out.push(Finding::new(
+                "unknown-critical-extension",
+                Some(cert.info.position),
+                format!(
+                    "\"{}\" carries a critical extension no client understands ({}); every client must refuse it (Go: \"x509: unhandled critical extension\").",
+                    cert.info.display_name(),
+                    cert.info.unknown_critical_extensions.join(", ")
+                ),
+            ));
+        }
         // A root's own signature is never checked by anyone: it is trusted by its key.
         let is_root = cert.info.self_signed && path.len() > 1;
         if let Some(hash) = cert.info.facts.weak_hash.filter(|_| !is_root) {
@@ -341,7 +385,7 @@ fn name_findings(leaf: &Cert, host: &Host, out: &mut Vec<Finding>) {
         ),
         _ => format!(
             "The certificate is valid for {}, not {host}.",
-            names.join(", ")
+            crate::chain::name_list(&names)
         ),
     };
     let fix = match host {
@@ -476,6 +520,8 @@ fn trust_summary(ctx: &Context<'_>, out: &mut Vec<Finding>) {
             "malformed-certificate",
             "missing-server-auth-eku",
             "leaf-is-ca",
+            "chain-loop",
+            "unknown-critical-extension",
         ];
         if !out.iter().any(|f| EXPLAINED.contains(&f.id)) {
             let errors: Vec<String> = ctx

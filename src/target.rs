@@ -160,12 +160,13 @@ fn parse_host(text: &str) -> Result<Host, String> {
     Ok(Host::Name(name))
 }
 
-/// `--resolve HOST:PORT:ADDR` (curl's syntax): connections to HOST:PORT go to ADDR:PORT.
+/// `--resolve HOST:PORT:ADDR[,ADDR...]` (curl's syntax): connections to HOST:PORT go to
+/// these addresses, tried in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveRule {
     pub host: Host,
     pub port: u16,
-    pub addr: IpAddr,
+    pub addrs: Vec<IpAddr>,
 }
 
 pub fn parse_resolve(text: &str) -> Result<ResolveRule, TargetError> {
@@ -180,11 +181,17 @@ pub fn parse_resolve(text: &str) -> Result<ResolveRule, TargetError> {
     };
     let host = parse_host(host).map_err(|why| bad(&why))?;
     let port = parse_port(port).map_err(|why| bad(&why))?;
-    let addr_text = addr.trim_start_matches('[').trim_end_matches(']');
-    let addr = addr_text
-        .parse::<IpAddr>()
-        .map_err(|_| bad(&format!("{addr:?} is not an IP address")))?;
-    Ok(ResolveRule { host, port, addr })
+    let addrs = addr
+        .split(',')
+        .map(|one| {
+            one.trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .map_err(|_| bad(&format!("{one:?} is not an IP address")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ResolveRule { host, port, addrs })
 }
 
 /// `--connect-to ADDR:PORT`: dial this address instead of resolving the target.
@@ -264,9 +271,12 @@ mod tests {
     fn resolve_rules_follow_curl() {
         let rule = parse_resolve("flyte.example.com:443:127.0.0.1").unwrap();
         assert_eq!(rule.port, 443);
-        assert_eq!(rule.addr.to_string(), "127.0.0.1");
+        assert_eq!(rule.addrs[0].to_string(), "127.0.0.1");
+        let several = parse_resolve("h:443:127.0.0.2,[::1]").unwrap();
+        assert_eq!(several.addrs.len(), 2);
+        assert!(parse_resolve("h:443:127.0.0.1,nope").is_err());
         let v6 = parse_resolve("h:1:[::1]").unwrap();
-        assert_eq!(v6.addr.to_string(), "::1");
+        assert_eq!(v6.addrs[0].to_string(), "::1");
         assert!(parse_resolve("h:443").is_err());
         assert!(parse_resolve("h:x:127.0.0.1").is_err());
         assert!(parse_connect_to("10.0.0.5").is_err());

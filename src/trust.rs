@@ -389,6 +389,7 @@ pub fn describe_webpki_error(error: &webpki::Error) -> String {
         E::PathLenConstraintViolated => "a CA's path length constraint is exceeded".into(),
         E::NameConstraintViolation => "a CA's name constraints forbid the leaf's names".into(),
         E::CertDistrusted => "the chain uses a distrusted certificate".into(),
+        E::UnsupportedCriticalExtension => "a certificate has a critical extension webpki does not understand".into(),
         E::BadDer | E::BadDerTime => "a certificate is not valid DER".into(),
         E::MaximumPathBuildCallsExceeded
         | E::MaximumPathDepthExceeded

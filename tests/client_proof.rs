@@ -84,6 +84,18 @@ fn scenarios() -> Vec<Scenario> {
         at: None,
     });
 
+    let mut critical = Spec::leaf(HOST);
+    critical.unknown_critical_extension = true;
+    let critical = lab::issue(&critical, &pki.intermediate).unwrap();
+    list.push(Scenario {
+        name: "unknown critical extension",
+        served: chain(&[&critical, &pki.intermediate]),
+        key: critical,
+        host: HOST.into(),
+        pool: pki.root.pem.clone(),
+        at: None,
+    });
+
     let pinned = lab::self_signed(&Spec::leaf(HOST)).unwrap();
     list.push(Scenario {
         name: "self-signed leaf trusted directly",
@@ -414,7 +426,7 @@ fn flytectl_linux_and_pyflyte_predictions_match_real_go_and_openssl() {
             }
         }
     }
-    assert!(compared >= 17, "every scenario ran");
+    assert!(compared >= 18, "every scenario ran");
     assert!(
         mismatches.is_empty(),
         "predictions differ from the real clients:\n{}",

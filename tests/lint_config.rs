@@ -238,7 +238,17 @@ fn built_in_auth_server_with_a_certificate_macos_refuses_is_predicted_before_dep
 fn bad_input_is_named_and_unknown() {
     let lab = Lab::new();
     let empty = lab.file("empty.yaml", "");
+    let binary = lab.file("binary.yaml", [0xffu8, 0xfe, 0x00, 0x01, 0x80]);
+    let huge = lab.dir.path().join("huge.yaml");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(100 * 1024 * 1024)
+        .unwrap();
+    let dir = lab.dir.path().to_str().unwrap().to_string();
     for (file, words) in [
+        (path_str(&binary), "is not UTF-8 text"),
+        (path_str(&huge), "at most 10 MiB"),
+        (dir.as_str(), "is a directory"),
         ("testdata/flyte/broken.yaml", "line 3 column 12"),
         (
             "testdata/flyte/not-a-config.yaml",

@@ -176,3 +176,71 @@ fn ipv6_loopback_target() {
     assert_unknown(&run, "refused", &["[::1]"]);
     assert_eq!(run.report()["host"], "::1");
 }
+
+#[test]
+fn a_name_with_several_addresses_where_the_first_refuses() {
+    // 127.0.0.2 is loopback too, but nothing listens there: the probe must move on.
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let root = pki.root_file(&lab);
+    let target = format!("{HOST}:{}", server.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.2,127.0.0.1", server.addr.port());
+    let run = lab.run(&[
+        "check",
+        &target,
+        "--resolve",
+        &resolve,
+        "--ca-file",
+        path_str(&root),
+        "--format",
+        "json",
+    ]);
+    let report = run.report();
+    assert_eq!(
+        report["address"],
+        format!("127.0.0.1:{}", server.addr.port()),
+        "{report:#}"
+    );
+    assert_eq!(run.code, 0);
+
+    // All refuse: the message says how many were tried.
+    let port = closed_port();
+    let target = format!("{HOST}:{port}");
+    let resolve = format!("{HOST}:{port}:127.0.0.2,127.0.0.3");
+    let run = lab.run(&["check", &target, "--resolve", &resolve, "--format", "json"]);
+    assert_unknown(&run, "refused", &["tried 2 addresses"]);
+}
+
+#[test]
+fn ipv6_loopback_tls_server() {
+    let lab = Lab::new();
+    let pki = Pki::with_leaf(certready::lab::Spec::leaf("::1"));
+    let listener = match std::net::TcpListener::bind("[::1]:0") {
+        Ok(listener) => listener,
+        Err(_) => return, // no IPv6 on this machine
+    };
+    drop(listener);
+    let server = lab
+        .rt
+        .block_on(certready::lab::serve_on(
+            "[::1]:0".parse().unwrap(),
+            vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
+            pki.leaf.key_der(),
+            &[b"h2"],
+        ))
+        .unwrap();
+    let root = pki.root_file(&lab);
+    let target = format!("[::1]:{}", server.addr.port());
+    let run = lab.run(&[
+        "check",
+        &target,
+        "--ca-file",
+        path_str(&root),
+        "--format",
+        "json",
+    ]);
+    let report = run.report();
+    assert_eq!(report["status"], "ok", "{report:#}");
+    assert_eq!(report["chain"][0]["ip_addresses"][0], "::1");
+}
