@@ -196,6 +196,7 @@ pub async fn check_with_token_url(
     );
     report.error = None;
     report.address = outcome.address.map(|a| a.to_string());
+    report.proxy = outcome.proxy;
     report.tls = outcome.tls;
     if outcome.chain.is_empty() {
         let error = outcome.error.unwrap_or_else(|| probe::ProbeError {

@@ -321,6 +321,18 @@ fn load_stores(args: &TrustArgs) -> Result<TrustStores, UsageError> {
     .map_err(|e| UsageError(e.to_string()))
 }
 
+/// HTTPS_PROXY / NO_PROXY from the environment, with `proxy_url` taking the proxy's place.
+fn proxy_settings(proxy_url: Option<&str>) -> Result<crate::proxy::ProxySettings, UsageError> {
+    let mut settings = crate::proxy::ProxySettings::from_env().map_err(UsageError)?;
+    if let Some(url) = proxy_url {
+        settings.proxy = Some(
+            crate::proxy::parse_proxy(url)
+                .map_err(|e| UsageError(format!("admin.httpProxyURL: {e}")))?,
+        );
+    }
+    Ok(settings)
+}
+
 fn parse_timeout(text: &str) -> Result<std::time::Duration, UsageError> {
     let timeout = humantime::parse_duration(text)
         .map_err(|e| UsageError(format!("--timeout {text:?}: {e} (e.g. 10s, 500ms)")))?;
@@ -377,6 +389,8 @@ fn run_flyte(args: FlyteArgs) -> Result<i32, UsageError> {
         probe: ProbeOptions {
             timeout: parse_timeout(&args.net.timeout)?,
             resolve: parse_resolves(&args.net.resolve)?,
+            // gRPC clients honour HTTPS_PROXY; httpProxyURL is for the OAuth requests.
+            proxy: proxy_settings(None)?,
             ..ProbeOptions::default()
         },
         clients: client_options(&args.clients)?,
@@ -440,6 +454,9 @@ fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
         .iter()
         .map(|t| target::parse_target(t))
         .collect::<Result<Vec<_>, _>>()?;
+    let clients = client_options(&args.clients)?;
+    // flytectl's httpProxyURL, when the config gives one, else HTTPS_PROXY.
+    let proxy = proxy_settings(clients.flytectl.http_proxy_url.as_deref())?;
     let settings = Arc::new(Settings {
         stores: load_stores(&args.trust)?,
         at: parse_at(&args.judge.at)?,
@@ -449,8 +466,9 @@ fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
             connect_to,
             resolve,
             sni: args.sni,
+            proxy,
         },
-        clients: client_options(&args.clients)?,
+        clients,
     });
     let reports = runtime()?.block_on(check_all(targets, settings.clone()));
     emit(&reports, args.judge.format, settings.now());

@@ -84,6 +84,8 @@ pub struct ClientVerdict {
 #[derive(Debug, Clone, Default)]
 pub struct FlytectlSettings {
     pub config_path: Option<PathBuf>,
+    /// admin.httpProxyURL.
+    pub http_proxy_url: Option<String>,
     pub ca_cert_file: Option<PathBuf>,
     pub insecure_skip_verify: bool,
     pub insecure: bool,

@@ -83,6 +83,11 @@ pub fn load(path: &Path) -> Result<FlytectlSettings, InputError> {
         ca_cert_file,
         insecure_skip_verify: flag("insecureSkipVerify")?,
         insecure: flag("insecure")?,
+        http_proxy_url: admin
+            .get("httpProxyURL")
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
     })
 }
 

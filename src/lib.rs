@@ -14,6 +14,7 @@ pub mod input;
 pub mod lab;
 pub mod lint;
 pub mod probe;
+pub mod proxy;
 pub mod recommend;
 pub mod render;
 pub mod report;

@@ -31,6 +31,8 @@ pub struct ProbeOptions {
     pub resolve: Vec<ResolveRule>,
     /// SNI to send instead of the target's host name.
     pub sni: Option<String>,
+    /// HTTP CONNECT proxy (HTTPS_PROXY, flytectl's httpProxyURL) and its exemptions.
+    pub proxy: crate::proxy::ProxySettings,
 }
 
 impl Default for ProbeOptions {
@@ -40,6 +42,7 @@ impl Default for ProbeOptions {
             connect_to: None,
             resolve: Vec::new(),
             sni: None,
+            proxy: crate::proxy::ProxySettings::default(),
         }
     }
 }
@@ -69,6 +72,8 @@ pub enum ProbeErrorKind {
     TlsAlert,
     NoCertificate,
     TooLarge,
+    Proxy,
+    ProxyAuth,
     Tls,
     Io,
 }
@@ -82,6 +87,8 @@ pub struct ProbeError {
 #[derive(Debug, Default)]
 pub struct ProbeOutcome {
     pub address: Option<SocketAddr>,
+    /// The proxy tunnelled through, if any (without credentials).
+    pub proxy: Option<String>,
     pub chain: Vec<CertificateDer<'static>>,
     pub tls: Option<TlsInfo>,
     pub error: Option<ProbeError>,
@@ -91,6 +98,8 @@ pub struct ProbeOutcome {
 enum Phase {
     Resolving,
     Connecting,
+    /// Waiting for the proxy's answer to CONNECT.
+    Tunnelling,
     Handshaking,
     Closing,
 }
@@ -123,7 +132,12 @@ pub async fn probe(target: &Target, options: &ProbeOptions) -> ProbeOutcome {
     }));
     let result = tokio::time::timeout(options.timeout, run(target, options, &state)).await;
     let mut state = lock(&state);
+    let proxy = options
+        .proxy
+        .for_host(&target.host)
+        .map(|p| p.display.clone());
     let mut outcome = ProbeOutcome {
+        proxy,
         address: state.address,
         chain: std::mem::take(&mut state.chain),
         tls: None,
@@ -139,6 +153,11 @@ pub async fn probe(target: &Target, options: &ProbeOptions) -> ProbeOutcome {
                 Phase::Connecting => format!(
                     "timed out after {after} connecting to {}: nothing answered (a firewall dropping packets, or a wrong address)",
                     describe_address(&state.address, target)
+                ),
+                Phase::Tunnelling => format!(
+                    "timed out after {after} waiting for the proxy {} to open a tunnel to {}",
+                    describe_address(&state.address, target),
+                    target.authority()
                 ),
                 Phase::Handshaking if state.bytes_received == 0 => format!(
                     "timed out after {after} waiting for the TLS handshake: {} accepted the connection but never answered the ClientHello (not a TLS server, or a stalled one)",
@@ -215,7 +234,11 @@ async fn run(
     options: &ProbeOptions,
     state: &Shared,
 ) -> Result<TlsInfo, ProbeError> {
-    let addrs = resolve(target, options).await?;
+    let proxy = options.proxy.for_host(&target.host);
+    let addrs = match proxy {
+        Some(proxy) => resolve_proxy(proxy).await?,
+        None => resolve(target, options).await?,
+    };
     lock(state).phase = Phase::Connecting;
     let mut last_error = None;
     let mut stream = None;
@@ -236,9 +259,27 @@ async fn run(
         } else {
             String::new()
         };
-        return Err(connect_error(addr, &error, &tried));
+        return Err(match proxy {
+            Some(proxy) => ProbeError {
+                kind: ProbeErrorKind::Proxy,
+                message: format!(
+                    "cannot connect to the proxy {} ({addr}): {error}",
+                    proxy.display
+                ),
+            },
+            None => connect_error(addr, &error, &tried),
+        });
     };
     let _ = tcp.set_nodelay(true);
+    let mut tcp = tcp;
+    if let Some(proxy) = proxy {
+        lock(state).phase = Phase::Tunnelling;
+        let destination = match &options.connect_to {
+            Some((host, port)) => host.with_port(*port),
+            None => target.authority(),
+        };
+        tunnel(&mut tcp, proxy, &destination).await?;
+    }
 
     lock(state).phase = Phase::Handshaking;
     let server_name = server_name(target, options)?;
@@ -275,6 +316,100 @@ async fn run(
     // Be polite (close_notify), but never wait on the peer for it.
     let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
     Ok(info)
+}
+
+async fn resolve_proxy(proxy: &crate::proxy::Proxy) -> Result<Vec<SocketAddr>, ProbeError> {
+    match &proxy.host {
+        Host::Ip(ip) => Ok(vec![SocketAddr::new(*ip, proxy.port)]),
+        Host::Name(name) => {
+            let fail = |why: String| ProbeError {
+                kind: ProbeErrorKind::Proxy,
+                message: format!("cannot resolve the proxy {}: {why}", proxy.display),
+            };
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), proxy.port))
+                .await
+                .map_err(|e| fail(e.to_string()))?
+                .collect();
+            if addrs.is_empty() {
+                return Err(fail("no addresses".into()));
+            }
+            Ok(addrs)
+        }
+    }
+}
+
+/// The proxy's answer to CONNECT is read up to this many bytes.
+const MAX_PROXY_RESPONSE: usize = 8 * 1024;
+
+/// Asks the proxy for a tunnel to `destination` (host:port) and checks its answer.
+async fn tunnel(
+    tcp: &mut TcpStream,
+    proxy: &crate::proxy::Proxy,
+    destination: &str,
+) -> Result<(), ProbeError> {
+    use tokio::io::AsyncReadExt;
+    let fail = |kind, message: String| ProbeError { kind, message };
+    let mut request = format!("CONNECT {destination} HTTP/1.1\r\nHost: {destination}\r\n");
+    if let Some(authorization) = &proxy.authorization {
+        request.push_str(&format!("Proxy-Authorization: {authorization}\r\n"));
+    }
+    request.push_str("\r\n");
+    tcp.write_all(request.as_bytes()).await.map_err(|e| {
+        fail(
+            ProbeErrorKind::Proxy,
+            format!("the proxy {} closed the connection: {e}", proxy.display),
+        )
+    })?;
+    // Byte by byte, so nothing after the header (the server's TLS) is consumed here.
+    let mut response = Vec::with_capacity(256);
+    let mut byte = [0u8; 1];
+    while !response.ends_with(b"\r\n\r\n") {
+        if response.len() >= MAX_PROXY_RESPONSE {
+            return Err(fail(
+                ProbeErrorKind::Proxy,
+                format!("the proxy {} answered CONNECT with more than {MAX_PROXY_RESPONSE} bytes of headers", proxy.display),
+            ));
+        }
+        match tcp.read(&mut byte).await {
+            Ok(0) => {
+                return Err(fail(
+                    ProbeErrorKind::Proxy,
+                    format!(
+                    "the proxy {} closed the connection instead of answering CONNECT {destination}",
+                    proxy.display
+                ),
+                ))
+            }
+            Ok(_) => response.push(byte[0]),
+            Err(e) => {
+                return Err(fail(
+                    ProbeErrorKind::Proxy,
+                    format!("reading the proxy {}'s answer: {e}", proxy.display),
+                ))
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&response);
+    let status_line = text.lines().next().unwrap_or_default();
+    let code = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok());
+    match code {
+        Some(200..=299) => Ok(()),
+        Some(407) => Err(fail(
+            ProbeErrorKind::ProxyAuth,
+            format!(
+                "the proxy {} requires authentication (407 Proxy Authentication Required){}; give credentials in the proxy URL, e.g. http://user:password@proxy:3128",
+                proxy.display,
+                if proxy.authorization.is_some() { " and refused the credentials given" } else { "" }
+            ),
+        )),
+        _ => Err(fail(
+            ProbeErrorKind::Proxy,
+            format!("the proxy {} refused CONNECT {destination}: {}", proxy.display, status_line.trim()),
+        )),
+    }
 }
 
 fn server_name(target: &Target, options: &ProbeOptions) -> Result<ServerName<'static>, ProbeError> {

@@ -79,8 +79,10 @@ pub struct Report {
     pub role: Option<String>,
     pub error: Option<String>,
     pub error_kind: Option<ProbeErrorKind>,
-    /// The address that was dialled.
+    /// The address that was dialled (the proxy's, when tunnelling).
     pub address: Option<String>,
+    /// The HTTP CONNECT proxy the probe went through, if any.
+    pub proxy: Option<String>,
     pub tls: Option<TlsInfo>,
     pub chain: Vec<CertInfo>,
     pub path: PathSummary,
@@ -103,6 +105,7 @@ impl Report {
             error: Some(error),
             error_kind: None,
             address: None,
+            proxy: None,
             tls: None,
             chain: Vec::new(),
             path: PathSummary::default(),

@@ -244,3 +244,155 @@ fn ipv6_loopback_tls_server() {
     assert_eq!(report["status"], "ok", "{report:#}");
     assert_eq!(report["chain"][0]["ip_addresses"][0], "::1");
 }
+
+fn via_proxy(
+    lab: &Lab,
+    proxy: std::net::SocketAddr,
+    target: &str,
+    env: &[(&str, String)],
+    extra: &[&str],
+) -> Run {
+    let mut cmd = lab.certready();
+    cmd.env("HTTPS_PROXY", format!("http://{proxy}"))
+        .env_remove("https_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    let mut args = vec!["check", target, "--timeout", "5s", "--format", "json"];
+    args.extend_from_slice(extra);
+    let started = std::time::Instant::now();
+    let output = cmd.args(&args).output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    };
+    run.assert_no_panic();
+    run
+}
+
+#[test]
+fn https_proxy_tunnels_the_probe_and_keeps_the_name() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let (proxy, seen) = connect_proxy(&lab, ProxyMode::Tunnel(server.addr));
+    let root = pki.root_file(&lab);
+    // No --resolve: only the proxy knows where flyte.example.com is.
+    let run = via_proxy(
+        &lab,
+        proxy,
+        &format!("{HOST}:443"),
+        &[],
+        &["--ca-file", path_str(&root)],
+    );
+    let report = run.report();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(report["proxy"], format!("http://{proxy}"));
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [format!("CONNECT {HOST}:443 HTTP/1.1")]
+    );
+}
+
+#[test]
+fn proxy_refusal_and_authentication_are_explained() {
+    let lab = Lab::new();
+    let (refusing, _) = connect_proxy(&lab, ProxyMode::Refuse);
+    let run = via_proxy(&lab, refusing, "flyte.example.com", &[], &[]);
+    assert_unknown(
+        &run,
+        "proxy",
+        &["refused CONNECT flyte.example.com:443", "403 Forbidden"],
+    );
+
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let expected = "Basic dXNlcjpzM2NyM3QtcHc="; // user:s3cr3t-pw
+    let (auth_proxy, _) = connect_proxy(&lab, ProxyMode::RequireAuth(expected.into(), server.addr));
+    let run = via_proxy(&lab, auth_proxy, "flyte.example.com", &[], &[]);
+    assert_unknown(
+        &run,
+        "proxy-auth",
+        &[
+            "requires authentication (407",
+            "http://user:password@proxy:3128",
+        ],
+    );
+    let with_credentials = vec![("HTTPS_PROXY", format!("http://user:s3cr3t-pw@{auth_proxy}"))];
+    let run = via_proxy(
+        &lab,
+        auth_proxy,
+        "flyte.example.com",
+        &with_credentials,
+        &[],
+    );
+    let report = run.report();
+    assert!(report["error"].is_null(), "{report:#}");
+    assert!(
+        !run.stdout.contains("s3cr3t-pw"),
+        "credentials never reach the output: {}",
+        run.stdout
+            .lines()
+            .filter(|l| l.contains("s3cr3t-pw"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    let run = via_proxy(
+        &lab,
+        "127.0.0.1:9".parse().unwrap(),
+        "flyte.example.com",
+        &[("HTTPS_PROXY", format!("http://127.0.0.1:{}", closed_port()))],
+        &[],
+    );
+    assert_unknown(&run, "proxy", &["cannot connect to the proxy"]);
+}
+
+#[test]
+fn no_proxy_exempts_hosts() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let (refusing, seen) = connect_proxy(&lab, ProxyMode::Refuse);
+    let root = pki.root_file(&lab);
+    let target = format!("{HOST}:{}", server.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+    let run = via_proxy(
+        &lab,
+        refusing,
+        &target,
+        &[("NO_PROXY", "localhost,.example.com".into())],
+        &["--resolve", &resolve, "--ca-file", path_str(&root)],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(seen.lock().unwrap().is_empty(), "the proxy was not asked");
+}
+
+#[test]
+fn flytectl_http_proxy_url_is_used_by_check() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let (proxy, seen) = connect_proxy(&lab, ProxyMode::Tunnel(server.addr));
+    let root = pki.root_file(&lab);
+    let config = lab.file(
+        "config.yaml",
+        format!("admin:\n  endpoint: dns:///{HOST}\n  httpProxyURL: http://{proxy}\n"),
+    );
+    let run = lab.run(&[
+        "check",
+        HOST,
+        "--flytectl-config",
+        path_str(&config),
+        "--ca-file",
+        path_str(&root),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}

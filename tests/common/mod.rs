@@ -300,3 +300,71 @@ pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
+
+/// What the test CONNECT proxy does.
+#[derive(Clone)]
+pub enum ProxyMode {
+    /// Tunnel every CONNECT to this upstream address (standing in for DNS).
+    Tunnel(SocketAddr),
+    /// Answer 403 Forbidden.
+    Refuse,
+    /// Answer 407 unless Proxy-Authorization equals this value; then tunnel.
+    RequireAuth(String, SocketAddr),
+}
+
+/// An HTTP CONNECT proxy on 127.0.0.1; returns its address and the CONNECT lines it saw.
+pub fn connect_proxy(
+    lab: &Lab,
+    mode: ProxyMode,
+) -> (SocketAddr, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let addr = lab.rt.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else { continue };
+                let mode = mode.clone();
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut byte = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut byte).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(byte[0]);
+                    }
+                    let head = String::from_utf8_lossy(&head).to_string();
+                    log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_string());
+                    let authorization = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("Proxy-Authorization: "))
+                        .map(str::to_string);
+                    let upstream = match &mode {
+                        ProxyMode::Refuse => {
+                            let _ = client.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n").await;
+                            return;
+                        }
+                        ProxyMode::RequireAuth(expected, upstream) => {
+                            if authorization.as_deref() != Some(expected.as_str()) {
+                                let _ = client
+                                    .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\nContent-Length: 0\r\n\r\n")
+                                    .await;
+                                return;
+                            }
+                            *upstream
+                        }
+                        ProxyMode::Tunnel(upstream) => *upstream,
+                    };
+                    let Ok(mut server) = TcpStream::connect(upstream).await else { return };
+                    let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+        });
+        addr
+    });
+    (addr, seen)
+}
