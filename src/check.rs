@@ -187,6 +187,13 @@ pub async fn check_with_token_url(
     settings: &Settings,
     token_url: Option<String>,
 ) -> Report {
+    let started = std::time::Instant::now();
+    let mut report = check_inner(target, settings, token_url).await;
+    report.duration_seconds = Some(started.elapsed().as_secs_f64());
+    report
+}
+
+async fn check_inner(target: &Target, settings: &Settings, token_url: Option<String>) -> Report {
     let outcome = probe::probe(target, &settings.probe).await;
     let mut report = Report::failed(
         target.input.clone(),

@@ -1,7 +1,7 @@
 //! Command line: raw arguments become validated settings in one place; `main` maps
 //! every failure to the monitoring exit codes (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -16,9 +16,6 @@ use crate::report::{self, Report, Status};
 use crate::target::{self, Host, Target};
 use crate::trust::{self as trust, StoreKind};
 use crate::trust::{TrustOptions, TrustStores};
-
-/// Targets probed at once when several are given.
-const CONCURRENCY: usize = 32;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -78,6 +75,8 @@ certready lint-config ~/.flyte/config.yaml"
 pub enum Format {
     Text,
     Json,
+    /// Prometheus/OpenMetrics text (check and inspect).
+    Prometheus,
 }
 
 #[derive(Debug, Args)]
@@ -131,8 +130,17 @@ pub struct JudgeArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// host, host:port, https://host[:port][/path] or dns:///host[:port] (port 443 by default).
-    #[arg(value_name = "TARGET", required = true)]
+    #[arg(value_name = "TARGET", required_unless_present = "targets_file")]
     pub targets: Vec<String>,
+    /// Read more targets from FILE, one per line (# comments; "-" for stdin).
+    #[arg(long = "targets", value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Targets probed at once.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: u32,
+    /// Write the output to FILE atomically (temp file + rename), e.g. for node_exporter's textfile collector.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub net: NetArgs,
     /// Dial ADDR:PORT instead, keeping the target's name for SNI and name checks.
@@ -419,6 +427,11 @@ fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
         probe: ProbeOptions::default(),
         clients: ClientOptions::from_env(),
     };
+    if args.judge.format == Format::Prometheus {
+        return Err(UsageError(
+            "lint-config has no metrics: use --format text or json".into(),
+        ));
+    }
     let options = crate::lint::LintOptions { console_origin };
     let reports: Vec<crate::lint::LintReport> = args
         .files
@@ -427,7 +440,7 @@ fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
         .collect();
     write_stdout(&match args.judge.format {
         Format::Json => json_document(serde_json::json!({ "configs": reports })),
-        Format::Text => render::render_lint(&reports, settings.now()),
+        Format::Text | Format::Prometheus => render::render_lint(&reports, settings.now()),
     });
     Ok(crate::lint::exit_code(&reports))
 }
@@ -437,6 +450,7 @@ fn emit_flyte(run: &crate::flyte::FlyteRun, format: Format, now: i64) {
         Format::Json => {
             json_document(serde_json::json!({ "reports": run.reports, "flyte": run.summary }))
         }
+        Format::Prometheus => crate::metrics::render(&run.reports),
         Format::Text => render::render_flyte(run, now),
     });
 }
@@ -449,8 +463,16 @@ fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
         .as_deref()
         .map(target::parse_connect_to)
         .transpose()?;
-    let targets = args
-        .targets
+    let mut texts = args.targets.clone();
+    if let Some(file) = &args.targets_file {
+        texts.extend(read_targets_file(file)?);
+    }
+    if texts.is_empty() {
+        return Err(UsageError(
+            "no targets: name some, or give --targets FILE".into(),
+        ));
+    }
+    let targets = texts
         .iter()
         .map(|t| target::parse_target(t))
         .collect::<Result<Vec<_>, _>>()?;
@@ -470,21 +492,39 @@ fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
         },
         clients,
     });
-    let reports = runtime()?.block_on(check_all(targets, settings.clone()));
-    emit(&reports, args.judge.format, settings.now());
+    let progress = progress_bar(targets.len());
+    let concurrency = args.concurrency as usize;
+    let reports = runtime()?.block_on(check_all(targets, settings.clone(), concurrency, progress));
+    output(
+        &reports,
+        args.judge.format,
+        settings.now(),
+        args.output.as_deref(),
+    )?;
     Ok(report::worst_exit_code(&reports))
 }
 
-/// Checks targets concurrently (bounded), returning reports in input order.
-pub async fn check_all(targets: Vec<Target>, settings: Arc<Settings>) -> Vec<Report> {
-    let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+/// Checks targets concurrently (at most `concurrency` at once), returning reports in
+/// input order; `progress` ticks as each finishes.
+pub async fn check_all(
+    targets: Vec<Target>,
+    settings: Arc<Settings>,
+    concurrency: usize,
+    progress: Option<indicatif::ProgressBar>,
+) -> Vec<Report> {
+    let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = Vec::with_capacity(targets.len());
     for target in targets {
         let settings = settings.clone();
         let limit = limit.clone();
+        let progress = progress.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = limit.acquire_owned().await;
-            check::check(&target, &settings).await
+            let report = check::check(&target, &settings).await;
+            if let Some(progress) = progress {
+                progress.inc(1);
+            }
+            report
         }));
     }
     let mut reports = Vec::with_capacity(tasks.len());
@@ -493,7 +533,50 @@ pub async fn check_all(targets: Vec<Target>, settings: Arc<Settings>) -> Vec<Rep
             Report::failed(String::new(), None, None, format!("internal error: {e}"))
         }));
     }
+    if let Some(progress) = progress {
+        progress.finish_and_clear();
+    }
     reports
+}
+
+/// Targets from `--targets FILE` ("-": stdin): one per line, blank lines and # comments skipped.
+fn read_targets_file(path: &Path) -> Result<Vec<String>, UsageError> {
+    let text = if path == Path::new("-") {
+        use std::io::Read;
+        let mut text = String::new();
+        std::io::stdin()
+            .take(input::MAX_INPUT_BYTES)
+            .read_to_string(&mut text)
+            .map_err(|e| UsageError(format!("--targets -: cannot read stdin: {e}")))?;
+        text
+    } else {
+        let bytes = input::read_limited(path).map_err(|e| UsageError(format!("--targets {e}")))?;
+        String::from_utf8(bytes)
+            .map_err(|_| UsageError(format!("--targets {}: is not UTF-8 text", path.display())))?
+    };
+    Ok(text
+        .lines()
+        .map(|line| line.split(" #").next().unwrap_or_default().trim())
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+/// A progress bar on stderr for runs of several targets, only when stderr is a terminal.
+fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if total < 2 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} checked {pos}/{len} targets {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
 }
 
 fn run_inspect(args: InspectArgs) -> Result<i32, UsageError> {
@@ -525,10 +608,51 @@ fn run_inspect(args: InspectArgs) -> Result<i32, UsageError> {
 }
 
 pub fn emit(reports: &[Report], format: Format, now: i64) {
-    write_stdout(&match format {
+    write_stdout(&render_reports(reports, format, now));
+}
+
+fn render_reports(reports: &[Report], format: Format, now: i64) -> String {
+    match format {
         Format::Json => report::to_json(reports) + "\n",
-        Format::Text => render::render_text(reports, now),
-    });
+        Format::Prometheus => crate::metrics::render(reports),
+        Format::Text => {
+            let mut text = render::render_text(reports, now);
+            if reports.len() > 1 {
+                let s = report::Summary::of(reports);
+                text.push_str(&format!(
+                    "\nSummary: {} targets — {} ok, {} warning, {} critical, {} unknown\n",
+                    reports.len(),
+                    s.ok,
+                    s.warning,
+                    s.critical,
+                    s.unknown
+                ));
+            }
+            text
+        }
+    }
+}
+
+/// Writes the reports to `--output FILE` (atomically) or stdout.
+fn output(
+    reports: &[Report],
+    format: Format,
+    now: i64,
+    file: Option<&Path>,
+) -> Result<(), UsageError> {
+    match file {
+        None => {
+            emit(reports, format, now);
+            Ok(())
+        }
+        Some(path) => {
+            // Colour codes never go to files.
+            let text =
+                anstream::adapter::strip_str(&render_reports(reports, format, now)).to_string();
+            crate::metrics::write_atomically(path, &text)
+                .map_err(|e| UsageError(format!("--output {}: {e}", path.display())))
+        }
+    }
 }
 
 /// Writes through anstream, which drops colour off terminals and under NO_COLOR.

@@ -155,6 +155,8 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
     }
     if format == Format::Json {
         let _ = writeln!(out, "{}", report::to_json(&reports));
+    } else if format == Format::Prometheus {
+        let _ = write!(out, "{}", crate::metrics::render(&reports));
     } else {
         let closing = "Point it at your own endpoint: certready check flyte.example.com \
              (add --ca-file if you run a private CA). Exit codes: 0 OK, 1 WARNING, \

@@ -13,6 +13,7 @@ pub mod flyteconfig;
 pub mod input;
 pub mod lab;
 pub mod lint;
+pub mod metrics;
 pub mod probe;
 pub mod proxy;
 pub mod recommend;

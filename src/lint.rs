@@ -174,20 +174,37 @@ pub fn lint_file(path: &Path, options: &LintOptions, settings: &Settings) -> Lin
         findings: Vec::new(),
         certificate: None,
     };
-    let text = match input::read_limited(path).and_then(|bytes| {
+    match input::read_limited(path).and_then(|bytes| {
         String::from_utf8(bytes).map_err(|_| input::InputError::new(path, "is not UTF-8 text"))
     }) {
-        Ok(text) => text,
+        Ok(text) => lint_text(path, &text, options, settings),
         Err(e) => {
             report.error = Some(e.to_string());
-            return report;
+            report
         }
+    }
+}
+
+/// Lints config `text`; `path` names it in messages and anchors relative file paths.
+pub fn lint_text(
+    path: &Path,
+    text: &str,
+    options: &LintOptions,
+    settings: &Settings,
+) -> LintReport {
+    let mut report = LintReport {
+        file: path.display().to_string(),
+        kind: None,
+        status: Status::Unknown,
+        error: None,
+        findings: Vec::new(),
+        certificate: None,
     };
     if text.trim().is_empty() {
         report.error = Some(format!("{}: is empty", path.display()));
         return report;
     }
-    let value: Value = match serde_saphyr::from_str(&text) {
+    let value: Value = match serde_saphyr::from_str(text) {
         Ok(value) => value,
         Err(e) => {
             report.error = Some(format!("{}: is not valid YAML: {e}", path.display()));
@@ -196,7 +213,7 @@ pub fn lint_file(path: &Path, options: &LintOptions, settings: &Settings) -> Lin
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut linter = Linter {
-        lines: key_lines(&text),
+        lines: key_lines(text),
         findings: Vec::new(),
         base_dir,
     };

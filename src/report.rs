@@ -83,6 +83,8 @@ pub struct Report {
     pub address: Option<String>,
     /// The HTTP CONNECT proxy the probe went through, if any.
     pub proxy: Option<String>,
+    /// Wall time of the whole check of this target (probe and analysis).
+    pub duration_seconds: Option<f64>,
     pub tls: Option<TlsInfo>,
     pub chain: Vec<CertInfo>,
     pub path: PathSummary,
@@ -106,6 +108,7 @@ impl Report {
             error_kind: None,
             address: None,
             proxy: None,
+            duration_seconds: None,
             tls: None,
             chain: Vec::new(),
             path: PathSummary::default(),
@@ -134,6 +137,31 @@ impl Report {
 pub struct Document<'a> {
     pub schema_version: u32,
     pub reports: &'a [Report],
+    pub summary: Summary,
+}
+
+/// How many reports ended in each status.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub ok: usize,
+    pub warning: usize,
+    pub critical: usize,
+    pub unknown: usize,
+}
+
+impl Summary {
+    pub fn of(reports: &[Report]) -> Self {
+        let mut summary = Summary::default();
+        for report in reports {
+            match report.status {
+                Status::Ok => summary.ok += 1,
+                Status::Warning => summary.warning += 1,
+                Status::Critical => summary.critical += 1,
+                Status::Unknown => summary.unknown += 1,
+            }
+        }
+        summary
+    }
 }
 
 pub fn worst_exit_code(reports: &[Report]) -> i32 {
@@ -144,6 +172,7 @@ pub fn to_json(reports: &[Report]) -> String {
     serde_json::to_string_pretty(&Document {
         schema_version: SCHEMA_VERSION,
         reports,
+        summary: Summary::of(reports),
     })
     .expect("reports serialise")
 }

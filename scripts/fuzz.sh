@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target for a bounded time (default 60 s each) with a seed corpus
+# made from testdata/, and copies any crash input into testdata/fuzz-regressions/TARGET/,
+# where tests/fuzz_regressions.rs replays it on every `cargo test`.
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
+# Needs the nightly toolchain (rustup) and cargo-fuzz (installed here from crates.io if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(certificates bundles configs targets)
+
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+
+# Seed corpora from the fixtures (fuzz/corpus is not committed).
+mkdir -p fuzz/corpus/{certificates,bundles,configs,targets}
+cp testdata/*.pem testdata/*.der testdata/*.p12 testdata/*.key testdata/flyte/*.yaml fuzz/corpus/bundles/ 2>/dev/null || true
+cp testdata/flyte/*.yaml fuzz/corpus/configs/
+python3 - <<'PY'
+# Certificates target: 2-byte length-prefixed DER certificates, as the target splits them.
+import base64, glob, pathlib, re
+out = pathlib.Path("fuzz/corpus/certificates")
+for pem in glob.glob("testdata/*.pem"):
+    ders = [base64.b64decode(b) for b in re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END", pathlib.Path(pem).read_bytes(), re.S)]
+    if ders:
+        out.joinpath(pathlib.Path(pem).stem).write_bytes(b"".join(len(d).to_bytes(2, "big") + d for d in ders))
+targets = ["flyte.example.com", "dns:///flyte.example.com:443", "https://[::1]:8443/x", "h:443:127.0.0.1,[::1]",
+           "http://user:pw@proxy:3128", "https://console.example.com/"]
+for i, t in enumerate(targets):
+    pathlib.Path(f"fuzz/corpus/targets/seed{i}").write_text(t)
+PY
+
+status=0
+for target in "${targets[@]}"; do
+  echo "== fuzzing $target for ${seconds}s"
+  if ! cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048; then
+    status=1
+  fi
+  for crash in fuzz/artifacts/"$target"/crash-* fuzz/artifacts/"$target"/timeout-* fuzz/artifacts/"$target"/oom-*; do
+    [ -e "$crash" ] || continue
+    mkdir -p "testdata/fuzz-regressions/$target"
+    cp "$crash" "testdata/fuzz-regressions/$target/"
+    echo "kept $crash as a regression input"
+  done
+done
+exit $status
