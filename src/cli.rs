@@ -59,6 +59,11 @@ certready flyte flyte.example.com\n  \
 certready flyte --flytectl-config              # endpoint and TLS settings from ~/.flyte/config.yaml\n  \
 certready flyte dns:///flyte.example.com --console-origin https://console.example.com")]
     Flyte(FlyteArgs),
+    /// Serve Prometheus metrics: /metrics for configured targets, /probe?target= on demand.
+    #[command(after_help = "Examples:\n  \
+certready serve --targets /etc/certready/targets.txt --interval 5m\n  \
+certready serve --listen 0.0.0.0:9469         # with Prometheus relabelling to /probe?target=")]
+    Serve(ServeArgs),
     /// Lint flyteadmin's server config or a flytectl client config before deploying it.
     #[command(
         name = "lint-config",
@@ -198,6 +203,34 @@ pub struct FlyteArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Targets re-probed for /metrics (more with --targets).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Read more targets from FILE, one per line (# comments).
+    #[arg(long = "targets", value_name = "FILE")]
+    pub targets_file: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9469")]
+    pub listen: std::net::SocketAddr,
+    /// Time between the starts of two rounds of probes of the configured targets.
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub interval: String,
+    /// Configured targets probed at once in a round.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: u32,
+    /// Warn when a certificate expires within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+    #[command(flatten)]
+    pub net: NetArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub clients: ClientArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct LintArgs {
     /// flyteadmin config (server:, auth:) or flytectl config (admin:), YAML.
     #[arg(value_name = "FILE", required = true)]
@@ -265,6 +298,7 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         Some(Command::Inspect(args)) => run_inspect(args),
         Some(Command::Flyte(args)) => run_flyte(args),
         Some(Command::LintConfig(args)) => run_lint(args),
+        Some(Command::Serve(args)) => run_serve(args),
         Some(Command::Demo(args)) => crate::demo::run(args.format),
         None => Err(UsageError(
             "name a command (check, inspect, demo) or --explain ID".into(),
@@ -411,6 +445,53 @@ fn run_flyte(args: FlyteArgs) -> Result<i32, UsageError> {
     let run = runtime()?.block_on(crate::flyte::run(&admin, settings.clone(), &options));
     emit_flyte(&run, args.judge.format, settings.now());
     Ok(crate::flyte::exit_code(&run))
+}
+
+fn run_serve(args: ServeArgs) -> Result<i32, UsageError> {
+    let mut texts = args.targets.clone();
+    if let Some(file) = &args.targets_file {
+        texts.extend(read_targets_file(file)?);
+    }
+    let targets = texts
+        .iter()
+        .map(|t| target::parse_target(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let interval = humantime::parse_duration(&args.interval).map_err(|e| {
+        UsageError(format!(
+            "--interval {:?}: {e} (e.g. 60s, 5m)",
+            args.interval
+        ))
+    })?;
+    if interval < std::time::Duration::from_secs(1) {
+        return Err(UsageError("--interval must be at least 1s".into()));
+    }
+    let clients = client_options(&args.clients)?;
+    let settings = Arc::new(Settings {
+        stores: load_stores(&args.trust)?,
+        at: None,
+        warn_days: args.warn_days,
+        probe: ProbeOptions {
+            timeout: parse_timeout(&args.net.timeout)?,
+            resolve: parse_resolves(&args.net.resolve)?,
+            proxy: proxy_settings(clients.flytectl.http_proxy_url.as_deref())?,
+            ..ProbeOptions::default()
+        },
+        clients,
+    });
+    let options = crate::serve::ServeOptions {
+        listen: args.listen,
+        targets,
+        interval,
+        concurrency: args.concurrency as usize,
+    };
+    runtime()?
+        .block_on(crate::serve::serve(
+            options,
+            settings,
+            crate::serve::shutdown_signal(),
+        ))
+        .map_err(|e| UsageError(format!("--listen {}: {e}", args.listen)))?;
+    Ok(0)
 }
 
 fn run_lint(args: LintArgs) -> Result<i32, UsageError> {

@@ -20,5 +20,6 @@ pub mod recommend;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod serve;
 pub mod target;
 pub mod trust;
