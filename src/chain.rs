@@ -109,6 +109,41 @@ impl CertInfo {
 pub struct Cert {
     pub der: CertificateDer<'static>,
     pub info: CertInfo,
+    /// Signature checks already done: (issuer SPKI DER, verified). The structure
+    /// analysis and every client model ask the same questions; each costs a verify.
+    verified: std::sync::Arc<std::sync::Mutex<Vec<(Vec<u8>, bool)>>>,
+}
+
+impl Cert {
+    pub fn new(der: CertificateDer<'static>, info: CertInfo) -> Self {
+        Cert {
+            der,
+            info,
+            verified: Default::default(),
+        }
+    }
+
+    /// Whether this certificate's signature verifies under the public key `spki_der`.
+    pub fn signed_by(&self, spki_der: &[u8]) -> bool {
+        let mut memo = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, verified)) = memo.iter().find(|(key, _)| key == spki_der) {
+            return *verified;
+        }
+        let verified = X509Certificate::from_der(&self.der)
+            .ok()
+            .is_some_and(|(_, cert)| {
+                x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
+                    .is_ok_and(|(_, spki)| cert.verify_signature(Some(&spki)).is_ok())
+            });
+        memo.push((spki_der.to_vec(), verified));
+        verified
+    }
+
+    /// Named as issued by `parent`, and `parent`'s key verifies the signature.
+    pub fn issued_by(&self, parent: &Cert) -> bool {
+        self.info.facts.issuer_der == parent.info.facts.subject_der
+            && self.signed_by(&parent.info.facts.spki_der)
+    }
 }
 
 /// A certificate that could not be parsed at all.
@@ -123,10 +158,7 @@ pub fn parse_certificates(ders: &[CertificateDer<'static>]) -> (Vec<Cert>, Vec<M
     let mut malformed = Vec::new();
     for (position, der) in ders.iter().enumerate().take(MAX_CHAIN_CERTIFICATES) {
         match parse_one(position, der) {
-            Ok(info) => certs.push(Cert {
-                der: der.clone(),
-                info,
-            }),
+            Ok(info) => certs.push(Cert::new(der.clone(), info)),
             Err(error) => malformed.push(Malformed { position, error }),
         }
     }
@@ -367,19 +399,9 @@ pub struct Structure {
     pub out_of_order: bool,
 }
 
-/// `child` names `parent` as issuer and `parent`'s key verifies `child`'s signature.
-fn issued_by(child: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
-    child.issuer().as_raw() == parent.subject().as_raw()
-        && child.verify_signature(Some(parent.public_key())).is_ok()
-}
-
 /// `leaf_first` is true for a live handshake, where position 0 is the leaf by protocol;
 /// files may hold their certificates in any order.
 pub fn analyse_structure(certs: &[Cert], leaf_first: bool) -> Structure {
-    let parsed: Vec<Option<X509Certificate<'_>>> = certs
-        .iter()
-        .map(|c| X509Certificate::from_der(&c.der).ok().map(|(_, x)| x))
-        .collect();
     let mut structure = Structure::default();
     if certs.is_empty() {
         return structure;
@@ -396,10 +418,8 @@ pub fn analyse_structure(certs: &[Cert], leaf_first: bool) -> Structure {
         }
     }
 
-    let links = |child: usize, parent: usize| match (&parsed[child], &parsed[parent]) {
-        (Some(c), Some(p)) => child != parent && issued_by(c, p),
-        _ => false,
-    };
+    let links =
+        |child: usize, parent: usize| child != parent && certs[child].issued_by(&certs[parent]);
 
     structure.leaf = if leaf_first {
         0

@@ -7,9 +7,6 @@
 use std::path::PathBuf;
 
 use serde::Serialize;
-use x509_parser::certificate::X509Certificate;
-use x509_parser::prelude::FromDer;
-use x509_parser::x509::SubjectPublicKeyInfo;
 
 use crate::chain::{rfc3339, Cert, Structure};
 use crate::findings::Finding;
@@ -213,33 +210,29 @@ pub fn evaluate(ctx: &ClientContext<'_>) -> Vec<ClientVerdict> {
 
 /// `cert` is itself an anchor of `pool` (same certificate, or same subject and key).
 fn pool_contains(pool: &[&TrustStore], cert: &Cert) -> bool {
+    let facts = &cert.info.facts;
+    let (Some(subject), Some(spki)) = (
+        trust::sequence_content(&facts.subject_der),
+        trust::sequence_content(&facts.spki_der),
+    ) else {
+        return false;
+    };
     pool.iter().any(|store| {
         store.anchor_certs.contains(&cert.der)
             || store.anchors.iter().any(|a| {
-                trust::anchor_subject_der(a) == cert.info.facts.subject_der
-                    && trust::anchor_spki_der(a) == cert.info.facts.spki_der
+                a.subject.as_ref() == subject && a.subject_public_key_info.as_ref() == spki
             })
     })
 }
 
 /// An anchor of `pool` whose name is `cert`'s issuer and whose key verifies its signature.
 fn pool_issuer(pool: &[&TrustStore], cert: &Cert) -> Option<String> {
-    let (_, parsed) = X509Certificate::from_der(&cert.der).ok()?;
-    for store in pool {
-        for anchor in &store.anchors {
-            if trust::anchor_subject_der(anchor) != cert.info.facts.issuer_der {
-                continue;
-            }
-            let spki_der = trust::anchor_spki_der(anchor);
-            let Ok((_, spki)) = SubjectPublicKeyInfo::from_der(&spki_der) else {
-                continue;
-            };
-            if parsed.verify_signature(Some(&spki)).is_ok() {
-                return Some(trust::anchor_subject(anchor));
-            }
-        }
-    }
-    None
+    let issuer = trust::sequence_content(&cert.info.facts.issuer_der)?;
+    pool.iter()
+        .flat_map(|store| store.anchors.iter())
+        .filter(|anchor| anchor.subject.as_ref() == issuer)
+        .find(|anchor| cert.signed_by(&trust::anchor_spki_der(anchor)))
+        .map(trust::anchor_subject)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -210,7 +210,7 @@ pub fn store_from_file(kind: StoreKind, path: &Path) -> Result<TrustStore, Input
 }
 
 /// The content octets of a DER SEQUENCE (webpki keeps anchor subjects without the tag).
-fn sequence_content(der: &[u8]) -> Option<&[u8]> {
+pub fn sequence_content(der: &[u8]) -> Option<&[u8]> {
     if der.first() != Some(&0x30) {
         return None;
     }

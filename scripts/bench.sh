@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Benchmarks certready against its peers and against the bare handshake rate, on one
+# machine, over loopback only. Installs what it needs (Debian: nginx, hyperfine, time, wrk,
+# openssl; PyPI: sslyze), starts nginx on N loopback ports with a test chain, and prints
+# every measurement side by side. Results go to docs/performance.md by hand.
+# Usage: scripts/bench.sh [ENDPOINTS (default 1000)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+endpoints=${1:-1000}
+first_port=20000
+work=$(mktemp -d)
+nginx_pid=""
+serve_pid=""
+cleanup() {
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need=()
+for tool in nginx hyperfine /usr/bin/time wrk openssl; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$(basename "$tool")")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+python3 -m sslyze --help >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check sslyze
+
+echo "== building certready (release) and the bare-handshake baseline"
+cargo build --release --quiet --bin certready --example handshake_rate
+certready=$PWD/target/release/certready
+baseline=$PWD/target/release/examples/handshake_rate
+
+echo "== test chain and nginx on $endpoints loopback ports"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Bench Root" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+  -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=bench.example.com" \
+  -keyout "$work/leaf.key" -out "$work/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:bench.example.com\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' > "$work/leaf.ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 30 \
+  -extfile "$work/leaf.ext" -out "$work/leaf.pem" 2>/dev/null
+{
+  echo "worker_processes 1; pid $work/nginx.pid; error_log $work/error.log; worker_rlimit_nofile 16384;"
+  echo "events { worker_connections 8192; }"
+  echo "http { access_log off; server {"
+  # "listen … ssl http2" is the form Debian's nginx 1.22 knows (no "http2 on;" before 1.25).
+  for ((i = 0; i < endpoints; i++)); do echo "  listen 127.0.0.1:$((first_port + i)) ssl http2;"; done
+  echo "  ssl_certificate $work/leaf.pem; ssl_certificate_key $work/leaf.key;"
+  echo "  ssl_session_cache off; ssl_session_tickets off; location / { return 204; } } }"
+} > "$work/nginx.conf"
+ulimit -n 65536 2>/dev/null || true  # 1000 listeners plus connections
+nginx -c "$work/nginx.conf" -p "$work" -g "daemon off;" &
+nginx_pid=$!
+for _ in $(seq 50); do openssl s_client -connect 127.0.0.1:$first_port </dev/null >/dev/null 2>&1 && break; sleep 0.1; done
+
+one="bench.example.com:$first_port"
+resolve="bench.example.com:$first_port:127.0.0.1"
+list="$work/targets.txt"
+for ((i = 0; i < endpoints; i++)); do echo "127.0.0.1:$((first_port + i))"; done > "$list"
+export SSL_CERT_FILE="$work/ca.pem"
+unset SSL_CERT_DIR
+
+echo
+echo "== 1. one endpoint: whole-process wall time (hyperfine) and peak RSS (GNU time)"
+# openssl s_client waits for stdin until EOF: the shell gives it /dev/null.
+hyperfine --warmup 3 --runs 30 --style basic --ignore-failure \
+  "$certready check $one --resolve $resolve --ca-file $work/ca.pem --format json >/dev/null" \
+  "openssl s_client -connect 127.0.0.1:$first_port -servername bench.example.com -CAfile $work/ca.pem -verify_return_error </dev/null >/dev/null 2>&1" \
+  "python3 -m sslyze --certinfo 127.0.0.1:$first_port >/dev/null" \
+  2>&1 | grep -E "Benchmark|Time \(mean|faster than|±" || true
+rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null </dev/null | tail -1; }
+echo "peak RSS (KiB): certready $(rss "$certready" check "$one" --resolve "$resolve" --ca-file "$work/ca.pem" --format json)" \
+  "| openssl s_client $(rss openssl s_client -connect 127.0.0.1:$first_port -CAfile "$work/ca.pem")" \
+  "| sslyze $(rss python3 -m sslyze --certinfo 127.0.0.1:$first_port)"
+
+echo
+echo "== 2. $endpoints endpoints at concurrency 32"
+mapfile -t targets < "$list"
+base_line=$("$baseline" 32 "${targets[@]}")
+echo "bare rustls handshakes (same stack, no analysis): $base_line"
+start=$(date +%s.%N)
+peak=$(/usr/bin/time -f "%M" "$certready" check --targets "$list" --concurrency 32 --ca-file "$work/ca.pem" \
+  --format prometheus --output "$work/out.prom" 2>&1 >/dev/null | tail -1) || true
+end=$(date +%s.%N)
+checks=$(grep -c '^certready_probe_success{.*} 1' "$work/out.prom" || true)
+python3 - "$start" "$end" "$checks" "$base_line" "$peak" <<'PY'
+import re, sys
+start, end, checks, base, peak = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+rate = checks / (end - start)
+base_rate = float(re.search(r"= ([0-9.]+)/s", base).group(1))
+print(f"certready check: {checks} checks in {end - start:.2f}s = {rate:.1f}/s, {100 * rate / base_rate:.0f}% of the bare handshake rate")
+print(f"peak RSS for {checks} targets: {peak / 1024:.1f} MiB")
+PY
+echo "openssl s_time (one connection at a time, for reference):"
+openssl s_time -connect 127.0.0.1:$first_port -new -time 5 2>/dev/null | grep -E "connections/user sec|connections in" || true
+
+echo
+echo "== 3. serve: sustained scraping of /metrics ($endpoints targets configured)"
+port=$((first_port - 1))
+"$certready" serve --listen 127.0.0.1:$port --targets "$list" --interval 10s --ca-file "$work/ca.pem" 2>/dev/null &
+serve_pid=$!
+for _ in $(seq 300); do [ "$(curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:$port/metrics)" = 200 ] && break; sleep 0.2; done
+rss_of() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+before=$(rss_of "$serve_pid")
+# Far more than 200 scrapes/s, in four 30 s rounds: RSS must level off, not climb.
+for round in 1 2 3 4; do
+  rate=$(wrk -t2 -c8 -d30s "http://127.0.0.1:$port/metrics" | awk '/Requests\/sec/ {print $2}')
+  echo "round $round: $rate scrapes/s, serve RSS $(rss_of "$serve_pid") KiB (started at $before KiB)"
+done
