@@ -111,8 +111,11 @@ pub struct Cert {
     pub info: CertInfo,
     /// Signature checks already done: (issuer SPKI DER, verified). The structure
     /// analysis and every client model ask the same questions; each costs a verify.
-    verified: std::sync::Arc<std::sync::Mutex<Vec<(Vec<u8>, bool)>>>,
+    verified: SignatureMemo,
 }
+
+/// (issuer SPKI DER, whether it verifies the signature), shared by clones.
+type SignatureMemo = std::sync::Arc<std::sync::Mutex<Vec<(Vec<u8>, bool)>>>;
 
 impl Cert {
     pub fn new(der: CertificateDer<'static>, info: CertInfo) -> Self {
