@@ -15,7 +15,9 @@ use rustls_pki_types::CertificateDer;
 fn settings() -> &'static Settings {
     static SETTINGS: OnceLock<Settings> = OnceLock::new();
     SETTINGS.get_or_init(|| Settings {
-        stores: TrustStores::load(&TrustOptions::default()).expect("default stores load"),
+        stores: TrustStores::load(&TrustOptions::default())
+            .expect("default stores load")
+            .into(),
         at: Some(1_800_000_000),
         warn_days: 30,
         probe: ProbeOptions::default(),

@@ -60,8 +60,8 @@ one="bench.example.com:$first_port"
 resolve="bench.example.com:$first_port:127.0.0.1"
 list="$work/targets.txt"
 for ((i = 0; i < endpoints; i++)); do echo "127.0.0.1:$((first_port + i))"; done > "$list"
-export SSL_CERT_FILE="$work/ca.pem"
-unset SSL_CERT_DIR
+# The realistic fleet setup: the OS store as it is, the private CA given with --ca-file.
+unset SSL_CERT_FILE SSL_CERT_DIR
 
 echo
 echo "== 1. one endpoint: whole-process wall time (hyperfine) and peak RSS (GNU time)"

@@ -18,7 +18,8 @@ use crate::trust::{self, TrustStore, TrustStores};
 
 /// Everything a run shares across targets; built once per process.
 pub struct Settings {
-    pub stores: TrustStores,
+    /// Loaded in the background; the first analysis waits for it.
+    pub stores: crate::background::Background<TrustStores>,
     /// Judge validity at this instant (Unix seconds) instead of now.
     pub at: Option<i64>,
     pub warn_days: u32,

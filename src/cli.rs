@@ -355,12 +355,15 @@ fn client_options(args: &ClientArgs) -> Result<ClientOptions, UsageError> {
     Ok(options)
 }
 
-fn load_stores(args: &TrustArgs) -> Result<TrustStores, UsageError> {
-    TrustStores::load(&TrustOptions {
+fn load_stores(args: &TrustArgs) -> Result<crate::background::Background<TrustStores>, UsageError> {
+    let named = TrustStores::load_named(&TrustOptions {
         ca_files: args.ca_files.clone(),
         public_roots: args.public_roots.clone(),
     })
-    .map_err(|e| UsageError(e.to_string()))
+    .map_err(|e| UsageError(e.to_string()))?;
+    Ok(crate::background::Background::spawn(move || {
+        named.with_system()
+    }))
 }
 
 /// HTTPS_PROXY / NO_PROXY from the environment, with `proxy_url` taking the proxy's place.

@@ -97,18 +97,20 @@ pub struct ClientOptions {
     /// The anchors in flytectl's caCertFilePath, when the config names one.
     pub ca_cert_store: Option<TrustStore>,
     /// grpcio's roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, when set and readable.
-    pub grpc_roots: Option<TrustStore>,
+    pub grpc_roots: crate::background::Background<Option<TrustStore>>,
 }
 
 impl ClientOptions {
     /// Options with grpcio's roots taken from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, as grpcio
     /// does; an unreadable file falls back to the bundled roots, as grpcio does too.
     pub fn from_env() -> Self {
-        let grpc_roots = std::env::var_os("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
-            .filter(|p| !p.is_empty())
-            .and_then(|p| {
+        let path = std::env::var_os("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH").filter(|p| !p.is_empty());
+        // Read in the background, like the OS store: it overlaps the probe.
+        let grpc_roots = crate::background::Background::spawn(move || {
+            path.and_then(|p| {
                 trust::store_from_file(StoreKind::GrpcRoots, std::path::Path::new(&p)).ok()
-            });
+            })
+        });
         ClientOptions {
             grpc_roots,
             ..ClientOptions::default()

@@ -127,7 +127,8 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
                 ca_files,
                 public_roots: None,
             })
-            .map_err(|e| UsageError(e.to_string()))?,
+            .map_err(|e| UsageError(e.to_string()))?
+            .into(),
             at: None,
             warn_days: 30,
             probe: ProbeOptions {

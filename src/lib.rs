@@ -2,6 +2,7 @@
 //! client, and what to change. The modules follow the data:
 //! target → probe → chain → trust → rules → report → render.
 
+pub mod background;
 pub mod chain;
 pub mod check;
 pub mod cli;

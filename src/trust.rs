@@ -67,10 +67,29 @@ pub struct TrustOptions {
     pub public_roots: Option<PathBuf>,
 }
 
+/// The stores the user named (read at once, so a bad file fails before any probe),
+/// waiting for the OS store.
+pub struct NamedStores {
+    public: TrustStore,
+    private: Option<TrustStore>,
+}
+
+impl NamedStores {
+    /// Adds the OS store (rustls-native-certs: SSL_CERT_FILE/SSL_CERT_DIR or the platform's).
+    pub fn with_system(self) -> TrustStores {
+        let mut stores = vec![load_system(), self.public];
+        stores.extend(self.private);
+        TrustStores { stores }
+    }
+}
+
 impl TrustStores {
     pub fn load(options: &TrustOptions) -> Result<Self, InputError> {
-        let mut stores = vec![load_system()];
-        stores.push(match &options.public_roots {
+        Ok(Self::load_named(options)?.with_system())
+    }
+
+    pub fn load_named(options: &TrustOptions) -> Result<NamedStores, InputError> {
+        let public = match &options.public_roots {
             Some(path) => store_from_file(StoreKind::Mozilla, path)?,
             None => TrustStore {
                 kind: StoreKind::Mozilla,
@@ -82,7 +101,8 @@ impl TrustStores {
                 ),
                 warnings: Vec::new(),
             },
-        });
+        };
+        let mut private = None;
         if !options.ca_files.is_empty() {
             let mut ca = TrustStore::empty(StoreKind::CaFile, String::new());
             let mut sources = Vec::new();
@@ -93,9 +113,9 @@ impl TrustStores {
                 sources.push(path.display().to_string());
             }
             ca.source = sources.join(", ");
-            stores.push(ca);
+            private = Some(ca);
         }
-        Ok(TrustStores { stores })
+        Ok(NamedStores { public, private })
     }
 
     pub fn get(&self, kind: StoreKind) -> Option<&TrustStore> {

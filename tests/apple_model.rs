@@ -273,7 +273,7 @@ fn analysis(
         store.anchor_certs.clear();
     }
     let settings = Settings {
-        stores,
+        stores: stores.into(),
         at: Some(at.unix_timestamp()),
         warn_days: 30,
         probe: ProbeOptions::default(),

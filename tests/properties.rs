@@ -85,7 +85,7 @@ fn fixture() -> &'static Fixture {
         Fixture {
             certs: vec![leaf, second, first, root],
             settings: Settings {
-                stores,
+                stores: stores.into(),
                 at: None,
                 warn_days: 30,
                 probe: ProbeOptions::default(),
