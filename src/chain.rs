@@ -142,6 +142,14 @@ impl Cert {
         verified
     }
 
+    /// Records a signature already proven elsewhere (by webpki, along a validated path).
+    pub fn remember_signed_by(&self, spki_der: &[u8]) {
+        let mut memo = self.verified.lock().unwrap_or_else(|p| p.into_inner());
+        if !memo.iter().any(|(key, _)| key == spki_der) {
+            memo.push((spki_der.to_vec(), true));
+        }
+    }
+
     /// Named as issued by `parent`, and `parent`'s key verifies the signature.
     pub fn issued_by(&self, parent: &Cert) -> bool {
         self.info.facts.issuer_der == parent.info.facts.subject_der

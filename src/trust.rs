@@ -370,15 +370,23 @@ pub fn evaluate(store: &TrustStore, certs: &[Cert], leaf: usize, at: UnixTime) -
         Ok(path) => {
             verdict.trusted = true;
             verdict.anchor = Some(anchor_subject(path.anchor()));
-            verdict.path.push(leaf_cert.info.position);
+            let mut on_path = vec![leaf_cert];
             for intermediate in path.intermediate_certificates() {
                 if let Some(cert) = certs
                     .iter()
                     .find(|c| c.der.as_ref() == intermediate.der().as_ref())
                 {
-                    verdict.path.push(cert.info.position);
+                    on_path.push(cert);
                 }
             }
+            // webpki proved each signature along the path: the client models need not again.
+            for pair in on_path.windows(2) {
+                pair[0].remember_signed_by(&pair[1].info.facts.spki_der);
+            }
+            if let Some(last) = on_path.last() {
+                last.remember_signed_by(&anchor_spki_der(path.anchor()));
+            }
+            verdict.path = on_path.iter().map(|c| c.info.position).collect();
         }
         Err(e) => {
             verdict.error = Some(describe_webpki_error(&e));
