@@ -56,7 +56,7 @@ certready inspect fullchain.pem --ca-file company-root.pem --format json")]
     /// Check every host a flytectl login touches: admin, OAuth hosts, gRPC readiness, CORS.
     #[command(after_help = "Examples:\n  \
 certready flyte flyte.example.com\n  \
-certready flyte --flytectl-config              # endpoint and TLS settings from ~/.flyte/config.yaml\n  \
+certready flyte --flytectl-config    # endpoint and TLS settings from flytectl's config\n  \
 certready flyte dns:///flyte.example.com --console-origin https://console.example.com")]
     Flyte(FlyteArgs),
     /// Serve Prometheus metrics: /metrics for configured targets, /probe?target= on demand.
@@ -80,7 +80,7 @@ certready lint-config ~/.flyte/config.yaml"
 pub enum Format {
     Text,
     Json,
-    /// Prometheus/OpenMetrics text (check and inspect).
+    /// Prometheus/OpenMetrics text (check, inspect, flyte).
     Prometheus,
 }
 
