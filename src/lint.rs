@@ -80,6 +80,20 @@ pub struct LintReport {
     pub certificate: Option<Report>,
 }
 
+impl LintReport {
+    /// A report for `path` before anything is known about it.
+    fn unknown(path: &Path) -> Self {
+        LintReport {
+            file: path.display().to_string(),
+            kind: None,
+            status: Status::Unknown,
+            error: None,
+            findings: Vec::new(),
+            certificate: None,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct LintOptions {
     pub console_origin: Option<String>,
@@ -166,14 +180,7 @@ impl Linter<'_> {
 }
 
 pub fn lint_file(path: &Path, options: &LintOptions, settings: &Settings) -> LintReport {
-    let mut report = LintReport {
-        file: path.display().to_string(),
-        kind: None,
-        status: Status::Unknown,
-        error: None,
-        findings: Vec::new(),
-        certificate: None,
-    };
+    let mut report = LintReport::unknown(path);
     match input::read_limited(path).and_then(|bytes| {
         String::from_utf8(bytes).map_err(|_| input::InputError::new(path, "is not UTF-8 text"))
     }) {
@@ -192,14 +199,7 @@ pub fn lint_text(
     options: &LintOptions,
     settings: &Settings,
 ) -> LintReport {
-    let mut report = LintReport {
-        file: path.display().to_string(),
-        kind: None,
-        status: Status::Unknown,
-        error: None,
-        findings: Vec::new(),
-        certificate: None,
-    };
+    let mut report = LintReport::unknown(path);
     if text.trim().is_empty() {
         report.error = Some(format!("{}: is empty", path.display()));
         return report;
