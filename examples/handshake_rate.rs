@@ -54,6 +54,8 @@ async fn main() {
         .and_then(|c| c.parse().ok())
         .expect("CONCURRENCY HOST:PORT...");
     let endpoints: Vec<String> = args.collect();
+    // HANDSHAKE_CLOSE=1: close with close_notify, as certready's probe does.
+    let polite = std::env::var_os("HANDSHAKE_CLOSE").is_some();
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let algorithms = provider.signature_verification_algorithms;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -70,11 +72,17 @@ async fn main() {
     for endpoint in endpoints.clone() {
         let connector = connector.clone();
         let limit = limit.clone();
+        let polite = polite;
         tasks.push(tokio::spawn(async move {
             let _permit = limit.acquire_owned().await;
             let tcp = tokio::net::TcpStream::connect(&endpoint).await.ok()?;
             let name = ServerName::try_from("bench.example.com").unwrap();
-            connector.connect(name, tcp).await.ok().map(|_| ())
+            let mut tls = connector.connect(name, tcp).await.ok()?;
+            if polite {
+                use tokio::io::AsyncWriteExt;
+                let _ = tls.shutdown().await;
+            }
+            Some(())
         }));
     }
     let mut ok = 0;

@@ -522,21 +522,28 @@ fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
         .iter()
         .map(|file| crate::lint::lint_file(file, &options, &settings))
         .collect();
-    write_stdout(&match args.judge.format {
-        Format::Json => json_document(serde_json::json!({ "configs": reports })),
-        Format::Text | Format::Prometheus => render::render_lint(&reports, settings.now()),
-    });
+    let format = args.judge.format;
+    write_stdout(
+        format,
+        &match format {
+            Format::Json => json_document(serde_json::json!({ "configs": reports })),
+            Format::Text | Format::Prometheus => render::render_lint(&reports, settings.now()),
+        },
+    );
     Ok(crate::lint::exit_code(&reports))
 }
 
 fn emit_flyte(run: &crate::flyte::FlyteRun, format: Format, now: i64) {
-    write_stdout(&match format {
-        Format::Json => {
-            json_document(serde_json::json!({ "reports": run.reports, "flyte": run.summary }))
-        }
-        Format::Prometheus => crate::metrics::render(&run.reports),
-        Format::Text => render::render_flyte(run, now),
-    });
+    write_stdout(
+        format,
+        &match format {
+            Format::Json => {
+                json_document(serde_json::json!({ "reports": run.reports, "flyte": run.summary }))
+            }
+            Format::Prometheus => crate::metrics::render(&run.reports),
+            Format::Text => render::render_flyte(run, now),
+        },
+    );
 }
 
 fn run_check(args: CheckArgs) -> Result<i32, UsageError> {
@@ -692,7 +699,7 @@ fn run_inspect(args: InspectArgs) -> Result<i32, UsageError> {
 }
 
 pub fn emit(reports: &[Report], format: Format, now: i64) {
-    write_stdout(&render_reports(reports, format, now));
+    write_stdout(format, &render_reports(reports, format, now));
 }
 
 fn render_reports(reports: &[Report], format: Format, now: i64) -> String {
@@ -730,9 +737,11 @@ fn output(
             Ok(())
         }
         Some(path) => {
-            // Colour codes never go to files.
-            let text =
-                anstream::adapter::strip_str(&render_reports(reports, format, now)).to_string();
+            let mut text = render_reports(reports, format, now);
+            if format == Format::Text {
+                // Colour codes never go to files.
+                text = anstream::adapter::strip_str(&text).to_string();
+            }
             crate::metrics::write_atomically(path, &text)
                 .map_err(|e| UsageError(format!("--output {}: {e}", path.display())))
         }
@@ -740,11 +749,18 @@ fn output(
 }
 
 /// Writes through anstream, which drops colour off terminals and under NO_COLOR.
-fn write_stdout(text: &str) {
+/// JSON and Prometheus text never carry colour, so they skip the scan for escape codes.
+fn write_stdout(format: Format, text: &str) {
     use std::io::Write;
-    let mut stdout = anstream::stdout();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+    if format == Format::Text {
+        let mut stdout = anstream::stdout();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
 }
 
 /// A JSON document: `{"schema_version": 1, key: value, …}`.
