@@ -72,7 +72,6 @@ async fn main() {
     for endpoint in endpoints.clone() {
         let connector = connector.clone();
         let limit = limit.clone();
-        let polite = polite;
         tasks.push(tokio::spawn(async move {
             let _permit = limit.acquire_owned().await;
             let tcp = tokio::net::TcpStream::connect(&endpoint).await.ok()?;
