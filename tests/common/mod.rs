@@ -247,7 +247,13 @@ async fn misbehave(mut stream: TcpStream, behaviour: Misbehaviour) {
         Misbehaviour::Silent => {
             tokio::time::sleep(Duration::from_secs(120)).await;
         }
-        Misbehaviour::CloseAtOnce => return,
+        Misbehaviour::CloseAtOnce => {
+            // FIN at once; then drain, since closing with the ClientHello unread would
+            // make the kernel send RST instead (that case is ResetAfterHello).
+            let _ = stream.shutdown().await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut hello)).await;
+            return;
+        }
         Misbehaviour::ResetAfterHello => {
             let _ = stream.read(&mut hello).await;
             // Zero linger makes close send RST instead of FIN.
