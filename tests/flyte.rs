@@ -28,6 +28,17 @@ fn flyte_finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no flyte finding {id} in {:#}", doc["flyte"]["findings"]))
 }
 
+/// The fake admin for HOST, serving the standard private-CA chain.
+fn start_admin(lab: &Lab, pki: &Pki, admin: Admin) -> std::net::SocketAddr {
+    flyteadmin::start(
+        lab,
+        HOST,
+        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
+        &pki.leaf,
+        admin,
+    )
+}
+
 fn run_flyte(lab: &Lab, port: u16, extra: &[&str]) -> Run {
     let target = format!("dns:///{HOST}:{port}");
     let resolve = format!("{HOST}:{port}:127.0.0.1");
@@ -121,13 +132,7 @@ fn external_idp_with_a_broken_certificate_is_named_as_the_host_that_breaks_login
         camel_case: true,
         ..Admin::default()
     };
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        admin,
-    );
+    let addr = start_admin(&lab, &pki, admin);
     let root = pki.root_file(&lab);
     let idp_resolve = format!("{IDP}:{}:127.0.0.1", idp.addr.port());
     let run = run_flyte(
@@ -193,13 +198,7 @@ fn auth_off_is_reported_as_such() {
         auth: Auth::Off,
         ..Admin::default()
     };
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        admin,
-    );
+    let addr = start_admin(&lab, &pki, admin);
     let root = pki.root_file(&lab);
     let run = run_flyte(&lab, addr.port(), &["--ca-file", path_str(&root)]);
     let doc = run.json();
@@ -217,13 +216,7 @@ fn alpn_without_h2_is_not_ready_for_grpc() {
         h2: false,
         ..Admin::default()
     };
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        admin,
-    );
+    let addr = start_admin(&lab, &pki, admin);
     let root = pki.root_file(&lab);
     let run = run_flyte(&lab, addr.port(), &["--ca-file", path_str(&root)]);
     let doc = run.json();
@@ -254,13 +247,7 @@ fn plaintext_admin_gets_the_insecure_advice() {
 fn insecure_config_against_a_tls_endpoint() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        Admin::default(),
-    );
+    let addr = start_admin(&lab, &pki, Admin::default());
     let root = pki.root_file(&lab);
     let config = lab.file(
         "config.yaml",
@@ -288,13 +275,7 @@ fn cors_run(admin: Admin, origin: &str) -> (Value, i32) {
     let pki = Pki::new();
     // A machine set up properly: the company CA is in the OS store.
     lab.trust_system(&pki.root);
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        admin,
-    );
+    let addr = start_admin(&lab, &pki, admin);
     let run = run_flyte(&lab, addr.port(), &["--console-origin", origin]);
     (run.json(), run.code)
 }
@@ -367,13 +348,7 @@ fn cors_wildcard_with_credentials_warns() {
 fn endpoint_from_the_flytectl_config_and_text_output() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        Admin::default(),
-    );
+    let addr = start_admin(&lab, &pki, Admin::default());
     let config = lab.file(
         "config.yaml",
         format!(
@@ -419,13 +394,7 @@ fn endpoint_from_the_flytectl_config_and_text_output() {
 fn http_proxy_url_from_the_config_is_used_for_oauth_requests() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let addr = flyteadmin::start(
-        &lab,
-        HOST,
-        vec![pki.leaf.der.clone(), pki.intermediate.der.clone()],
-        &pki.leaf,
-        Admin::default(),
-    );
+    let addr = start_admin(&lab, &pki, Admin::default());
     let root = pki.root_file(&lab);
     let proxy_port = closed_port();
     let config = lab.file(
