@@ -11,7 +11,7 @@ use rcgen::ExtendedKeyUsagePurpose;
 fn correct_private_ca_chain_is_ok_and_says_public_stores_do_not_trust_it() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
@@ -32,7 +32,7 @@ fn system_store_from_ssl_cert_file_is_evaluated() {
     let lab = Lab::new();
     let pki = Pki::new();
     lab.trust_system(&pki.root);
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();
     assert_eq!(run.code, 0, "{report:#}");
@@ -44,7 +44,7 @@ fn system_store_from_ssl_cert_file_is_evaluated() {
 fn text_report_draws_the_tree_and_the_verdict() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
@@ -226,7 +226,7 @@ fn duplicate_and_unrelated_certificates() {
 fn hostname_mismatch_uses_go_style_words() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let run = lab.check_json(
         server.addr,
@@ -245,7 +245,7 @@ fn hostname_mismatch_uses_go_style_words() {
 fn ip_target_without_ip_san() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let target = format!("127.0.0.1:{}", server.addr.port());
     let run = lab.run(&[
@@ -267,7 +267,7 @@ fn ip_target_without_ip_san() {
 fn connect_to_and_sni_keep_the_target_name_for_checks() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let connect = format!("127.0.0.1:{}", server.addr.port());
     let run = lab.run(&[
@@ -292,7 +292,7 @@ fn connect_to_and_sni_keep_the_target_name_for_checks() {
 fn expired_not_yet_valid_and_expiring_soon_follow_at() {
     let lab = Lab::new();
     let pki = Pki::new(); // leaf valid from yesterday for 90 days
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let root = path_str(&root);
     let not_after = pki_not_after(&lab, server.addr, root);
@@ -350,7 +350,7 @@ fn validity_825_day_boundary_for_private_anchors() {
         let mut leaf = Spec::leaf(HOST);
         leaf.lifetime_days = days;
         let pki = Pki::with_leaf(leaf);
-        let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+        let server = lab.serve_pki(&pki);
         let root = pki.root_file(&lab);
         let report = lab
             .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
@@ -370,7 +370,7 @@ fn validity_398_day_boundary_for_public_roots() {
         let mut leaf = Spec::leaf(HOST);
         leaf.lifetime_days = days;
         let pki = Pki::with_leaf(leaf);
-        let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+        let server = lab.serve_pki(&pki);
         // Stand in for Mozilla's list with our root: the chain is "publicly trusted".
         let public = pki.root_file(&lab);
         let run = lab.check_json(server.addr, HOST, &["--public-roots", path_str(&public)]);
@@ -393,7 +393,7 @@ fn missing_server_auth_eku_is_critical_when_eku_excludes_it() {
     let mut leaf = Spec::leaf(HOST);
     leaf.eku = Some(vec![ExtendedKeyUsagePurpose::ClientAuth]);
     let pki = Pki::with_leaf(leaf);
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
@@ -413,7 +413,7 @@ fn leaf_that_is_a_ca_issued_by_a_ca() {
     let mut leaf = Spec::leaf(HOST);
     leaf.ca = true;
     let pki = Pki::with_leaf(leaf);
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let report = lab
         .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
@@ -555,7 +555,7 @@ fn server_key_that_does_not_match_its_certificate() {
 fn several_targets_report_in_order_with_the_worst_exit_code() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let good = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let good = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let good_target = format!("{HOST}:{}", good.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", good.addr.port());
@@ -582,7 +582,7 @@ fn several_targets_report_in_order_with_the_worst_exit_code() {
 fn an_unreadable_system_store_is_reported_not_silent() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
     let output = lab

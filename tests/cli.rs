@@ -89,7 +89,7 @@ fn demo_runs_every_scenario_without_network() {
 fn json_field_names_are_stable() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let doc = run.json();

@@ -26,7 +26,7 @@ fn clients(report: &Value) -> Vec<(String, String, bool)> {
 fn every_client_and_channel_is_reported_and_client_filters() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let report = lab
         .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
@@ -135,7 +135,7 @@ fn the_macos_not_standards_compliant_case_and_insecure_skip_verify() {
 fn ca_cert_file_path_from_the_config_and_flytectl_config_env_lookup() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let config = lab.file(
         "cfg.yaml",

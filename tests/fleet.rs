@@ -21,7 +21,7 @@ struct Fleet {
 fn fleet() -> Fleet {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     Fleet {
         good: format!("{HOST}:{}", server.addr.port()),

@@ -111,7 +111,7 @@ fn an_unknown_critical_extension_is_refused_by_every_client() {
     let mut leaf = Spec::leaf(HOST);
     leaf.unknown_critical_extension = true;
     let pki = Pki::with_leaf(leaf);
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let run = check_quick(&lab, server.addr, &["--ca-file", path_str(&root)]);
     let report = run.report();

@@ -182,7 +182,7 @@ fn a_name_with_several_addresses_where_the_first_refuses() {
     // 127.0.0.2 is loopback too, but nothing listens there: the probe must move on.
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.2,127.0.0.1", server.addr.port());
@@ -278,7 +278,7 @@ fn via_proxy(
 fn https_proxy_tunnels_the_probe_and_keeps_the_name() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let (proxy, seen) = connect_proxy(&lab, ProxyMode::Tunnel(server.addr));
     let root = pki.root_file(&lab);
     // No --resolve: only the proxy knows where flyte.example.com is.
@@ -310,7 +310,7 @@ fn proxy_refusal_and_authentication_are_explained() {
     );
 
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let expected = "Basic dXNlcjpzM2NyM3QtcHc="; // user:s3cr3t-pw
     let (auth_proxy, _) = connect_proxy(&lab, ProxyMode::RequireAuth(expected.into(), server.addr));
     let run = via_proxy(&lab, auth_proxy, "flyte.example.com", &[], &[]);
@@ -356,7 +356,7 @@ fn proxy_refusal_and_authentication_are_explained() {
 fn no_proxy_exempts_hosts() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let (refusing, seen) = connect_proxy(&lab, ProxyMode::Refuse);
     let root = pki.root_file(&lab);
     let target = format!("{HOST}:{}", server.addr.port());
@@ -376,7 +376,7 @@ fn no_proxy_exempts_hosts() {
 fn flytectl_http_proxy_url_is_used_by_check() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let (proxy, seen) = connect_proxy(&lab, ProxyMode::Tunnel(server.addr));
     let root = pki.root_file(&lab);
     let config = lab.file(

@@ -81,7 +81,7 @@ fn get(port: u16, path: &str) -> (u16, String) {
 fn metrics_probe_and_health() {
     let lab = Lab::new();
     let pki = Pki::new();
-    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());

@@ -50,6 +50,11 @@ impl Lab {
         self.serve_ders(ders, key_of)
     }
 
+    /// Serves a Pki's leaf and intermediate (the usual, correct chain).
+    pub fn serve_pki(&self, pki: &Pki) -> Server {
+        self.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf)
+    }
+
     pub fn serve_ders(&self, chain: Vec<CertificateDer<'static>>, key_of: &Issued) -> Server {
         self.rt
             .block_on(lab::serve(chain, key_of.key_der(), &[b"h2", b"http/1.1"]))
