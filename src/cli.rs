@@ -17,47 +17,111 @@ use crate::target::{self, Host, Target};
 use crate::trust::{self as trust, StoreKind};
 use crate::trust::{TrustOptions, TrustStores};
 
+/// What `--help` adds to `-h` for the commands that judge certificates.
+macro_rules! exit_codes_and_environment {
+    () => {
+        "\n\nExit codes (the worst over all targets):\n  \
+0 OK        trusted, valid, nothing to warn about (info findings allowed)\n  \
+1 WARNING   e.g. expires within --warn-days, chain out of order\n  \
+2 CRITICAL  clients will refuse the certificate\n  \
+3 UNKNOWN   the check could not complete (DNS, refused, timeout, not TLS,\n              \
+unreadable file, bad arguments)\n\n\
+Environment:\n  \
+SSL_CERT_FILE, SSL_CERT_DIR       the OS (\"system\") store, read as OpenSSL and Go do\n  \
+GRPC_DEFAULT_SSL_ROOTS_FILE_PATH  the roots pyflyte's grpcio trusts\n  \
+HTTPS_PROXY, NO_PROXY             HTTP CONNECT proxy for the probes\n  \
+FLYTECTL_CONFIG                   where --flytectl-config looks first\n  \
+NO_COLOR                          no colour (as --color never)"
+    };
+}
+
+/// `--version`: the crate version and the one rustls crypto provider compiled in.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\nTLS: rustls 0.23, crypto provider aws-lc-rs (the only one compiled in)",
+    "\nCertificate paths: rustls-webpki 0.103; public roots: webpki-roots (Mozilla)"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "certready",
     version,
+    long_version = LONG_VERSION,
     about = "Will this TLS certificate be accepted — by which client, and if not, what to change?",
     long_about = "certready connects to TLS endpoints (or reads certificate files), captures the \
 presented chain even when it is untrusted, validates it against the OS store, Mozilla's public \
 list and your private CA, and explains every problem with a fix.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check could not be completed).",
     after_help = "Start with `certready demo` to see a full diagnosis without any network.",
-    args_conflicts_with_subcommands = true,
     arg_required_else_help = true
 )]
 pub struct Cli {
     /// Print the long explanation of a finding id (e.g. validity-exceeds-825-days) and exit.
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
+    /// When to colour severities: auto (terminals, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto, global = true)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    fn choice(self) -> anstream::ColorChoice {
+        match self {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Probe live TLS endpoints and diagnose their certificates.
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        after_help = "Examples:\n  \
 certready check flyte.example.com\n  \
 certready check dns:///flyte.example.com:443 --ca-file company-root.pem\n  \
 certready check https://flyte.example.com --connect-to 10.0.0.5:443 --format json\n  \
-certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1")]
+certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1",
+        after_long_help = concat!("Examples:\n  \
+certready check flyte.example.com\n  \
+certready check dns:///flyte.example.com:443 --ca-file company-root.pem\n  \
+certready check https://flyte.example.com --connect-to 10.0.0.5:443 --format json\n  \
+certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1", exit_codes_and_environment!())
+    )]
     Check(CheckArgs),
     /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (no network).
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        after_help = "Examples:\n  \
 certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
 kubectl get secret flyte-tls -o yaml > secret.yaml && certready inspect secret.yaml --hostname flyte.example.com\n  \
-certready inspect fullchain.pem --ca-file company-root.pem --format json")]
+certready inspect fullchain.pem --ca-file company-root.pem --format json",
+        after_long_help = concat!("Examples:\n  \
+certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
+kubectl get secret flyte-tls -o yaml > secret.yaml && certready inspect secret.yaml --hostname flyte.example.com\n  \
+certready inspect fullchain.pem --ca-file company-root.pem --format json", exit_codes_and_environment!())
+    )]
     Inspect(InspectArgs),
     /// Check every host a flytectl login touches: admin, OAuth hosts, gRPC readiness, CORS.
-    #[command(after_help = "Examples:\n  \
+    #[command(
+        after_help = "Examples:\n  \
 certready flyte flyte.example.com\n  \
 certready flyte --flytectl-config    # endpoint and TLS settings from flytectl's config\n  \
-certready flyte dns:///flyte.example.com --console-origin https://console.example.com")]
+certready flyte dns:///flyte.example.com --console-origin https://console.example.com",
+        after_long_help = concat!("Examples:\n  \
+certready flyte flyte.example.com\n  \
+certready flyte --flytectl-config    # endpoint and TLS settings from flytectl's config\n  \
+certready flyte dns:///flyte.example.com --console-origin https://console.example.com", exit_codes_and_environment!())
+    )]
     Flyte(FlyteArgs),
     /// Serve Prometheus metrics: /metrics for configured targets, /probe?target= on demand.
     #[command(after_help = "Examples:\n  \
@@ -73,15 +137,41 @@ certready lint-config ~/.flyte/config.yaml"
     )]
     LintConfig(LintArgs),
     /// Start local TLS endpoints with classic Flyte ingress mistakes and check them.
+    #[command(after_help = "Examples:\n  \
+certready demo\n  \
+certready demo --format markdown > demo.md\n  \
+certready demo --format json | jq '.reports[].clients[] | select(.accepts == false)'")]
     Demo(DemoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  \
+certready completions bash > ~/.local/share/bash-completion/completions/certready\n  \
+certready completions zsh > \"${fpath[1]}/_certready\"\n  \
+certready completions fish > ~/.config/fish/completions/certready.fish\n  \
+certready completions powershell >> $PROFILE")]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a directory.
+    #[command(after_help = "Examples:\n  \
+certready man | man -l -\n  \
+certready man --dir /usr/local/share/man/man1")]
+    Man {
+        /// Write certready.1 and certready-COMMAND.1 into DIR instead of printing certready.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
     Json,
-    /// Prometheus/OpenMetrics text (check, inspect, flyte).
+    /// Prometheus/OpenMetrics text (check, inspect, flyte, demo).
     Prometheus,
+    /// A Markdown report to paste into an incident ticket or a pull request.
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +380,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, UsageError> {
 }
 
 pub fn run(cli: Cli) -> Result<i32, UsageError> {
+    cli.color.choice().write_global();
     if let Some(id) = cli.explain {
         return explain(&id);
     }
@@ -300,10 +391,34 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         Some(Command::LintConfig(args)) => run_lint(args),
         Some(Command::Serve(args)) => run_serve(args),
         Some(Command::Demo(args)) => crate::demo::run(args.format),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "certready", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man { dir }) => man_pages(dir.as_deref()),
         None => Err(UsageError(
             "name a command (check, inspect, demo) or --explain ID".into(),
         )),
     }
+}
+
+/// certready(1) on stdout, or one page per command under `dir`.
+fn man_pages(dir: Option<&Path>) -> Result<i32, UsageError> {
+    use std::io::Write;
+    let command = <Cli as clap::CommandFactory>::command();
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&page)?;
+        return Ok(0);
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| UsageError(format!("--dir {}: {e}", dir.display())))?;
+    clap_mangen::generate_to(command, dir)
+        .map_err(|e| UsageError(format!("--dir {}: {e}", dir.display())))?;
+    Ok(0)
 }
 
 fn explain(id: &str) -> Result<i32, UsageError> {
@@ -513,7 +628,7 @@ fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
     };
     if args.judge.format == Format::Prometheus {
         return Err(UsageError(
-            "lint-config has no metrics: use --format text or json".into(),
+            "lint-config has no metrics: use --format text, json or markdown".into(),
         ));
     }
     let options = crate::lint::LintOptions { console_origin };
@@ -527,6 +642,7 @@ fn run_lint(args: LintArgs) -> Result<i32, UsageError> {
         format,
         &match format {
             Format::Json => json_document(serde_json::json!({ "configs": reports })),
+            Format::Markdown => crate::markdown::render_lint(&reports, settings.now()),
             Format::Text | Format::Prometheus => render::render_lint(&reports, settings.now()),
         },
     );
@@ -541,6 +657,7 @@ fn emit_flyte(run: &crate::flyte::FlyteRun, format: Format, now: i64) {
                 json_document(serde_json::json!({ "reports": run.reports, "flyte": run.summary }))
             }
             Format::Prometheus => crate::metrics::render(&run.reports),
+            Format::Markdown => crate::markdown::render_flyte(run, now),
             Format::Text => render::render_flyte(run, now),
         },
     );
@@ -706,6 +823,7 @@ fn render_reports(reports: &[Report], format: Format, now: i64) -> String {
     match format {
         Format::Json => report::to_json(reports) + "\n",
         Format::Prometheus => crate::metrics::render(reports),
+        Format::Markdown => crate::markdown::render_reports(reports, now),
         Format::Text => {
             let mut text = render::render_text(reports, now);
             if reports.len() > 1 {
@@ -749,7 +867,7 @@ fn output(
 }
 
 /// Writes through anstream, which drops colour off terminals and under NO_COLOR.
-/// JSON and Prometheus text never carry colour, so they skip the scan for escape codes.
+/// JSON, Prometheus and Markdown never carry colour, so they skip the scan for escape codes.
 fn write_stdout(format: Format, text: &str) {
     use std::io::Write;
     if format == Format::Text {

@@ -89,11 +89,11 @@ fn scenarios() -> Result<Vec<Scenario>, rcgen::Error> {
 
 pub fn run(format: Format) -> Result<i32, UsageError> {
     let runtime = cli::runtime()?;
-    let scratch = std::env::temp_dir().join(format!("certready-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
-    let result = runtime.block_on(run_scenarios(format, &scratch));
-    let _ = std::fs::remove_dir_all(&scratch);
-    result
+    // Removed when dropped; its name has a fixed length, so the text wraps the same way.
+    let scratch = tempfile::Builder::new()
+        .prefix("certready-demo-")
+        .tempdir()?;
+    runtime.block_on(run_scenarios(format, scratch.path()))
 }
 
 async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32, UsageError> {
@@ -101,6 +101,14 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
         scenarios().map_err(|e| UsageError(format!("cannot generate demo certificates: {e}")))?;
     let mut reports: Vec<Report> = Vec::new();
     let mut out = anstream::stdout();
+    if format == Format::Markdown {
+        let _ = writeln!(
+            out,
+            "# certready demo\n\n{} TLS endpoints on 127.0.0.1, each presenting a situation Flyte \
+             operators meet, each checked exactly as `certready check` would check it.\n",
+            scenarios.len()
+        );
+    }
     if format == Format::Text {
         let intro = format!(
             "certready demo: {} TLS endpoints on 127.0.0.1, each presenting a situation Flyte \
@@ -152,13 +160,27 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
             );
             let _ = writeln!(out);
         }
+        if format == Format::Markdown {
+            let _ = write!(
+                out,
+                "{}",
+                crate::markdown::render_scenario(
+                    i + 1,
+                    scenario.title,
+                    scenario.story,
+                    &command,
+                    &report,
+                    settings.now()
+                )
+            );
+        }
         reports.push(report);
     }
     if format == Format::Json {
         let _ = writeln!(out, "{}", report::to_json(&reports));
     } else if format == Format::Prometheus {
         let _ = write!(out, "{}", crate::metrics::render(&reports));
-    } else {
+    } else if format == Format::Text {
         let closing = "Point it at your own endpoint: certready check flyte.example.com \
              (add --ca-file if you run a private CA). Exit codes: 0 OK, 1 WARNING, \
              2 CRITICAL, 3 UNKNOWN.";

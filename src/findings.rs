@@ -211,6 +211,45 @@ pub fn kind(id: &str) -> Option<&'static FindingKind> {
     CATALOG.iter().find(|k| k.id == id)
 }
 
+/// docs/findings.md, generated from [`CATALOG`] so the documentation cannot drift from
+/// the code (tests/docs.rs compares the two).
+pub fn catalogue_markdown() -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "# Finding catalogue\n\n\
+         <!-- Generated from src/findings.rs: `CERTREADY_BLESS=1 cargo test --test docs` \
+         rewrites it. Do not edit by hand. -->\n\n\
+         Every finding certready reports has a stable kebab-case id (a contract: JSON's \
+         `findings[].id`, Prometheus's `certready_finding{id=...}`), a severity, the position \
+         of the certificate concerned, a message and a fix. The severity below is the usual \
+         one; a rule may lower it where the context makes the problem less severe (for \
+         example a long-lived certificate trusted directly as a leaf anchor). \
+         `certready --explain ID` prints an entry in the terminal.\n\n\
+         | Id | Severity | What it means |\n|---|---|---|\n",
+    );
+    for kind in CATALOG {
+        let _ = writeln!(
+            out,
+            "| [`{id}`](#{id}) | {} | {} |",
+            kind.severity.name(),
+            kind.title,
+            id = kind.id
+        );
+    }
+    for kind in CATALOG {
+        let _ = write!(
+            out,
+            "\n## `{}`\n\n**{}** · {}\n\n{}\n\n**Fix:** {}\n",
+            kind.id,
+            kind.severity.name(),
+            kind.title,
+            kind.explanation,
+            kind.remediation
+        );
+    }
+    out
+}
+
 impl Finding {
     /// A finding with the catalogue's severity and remediation.
     pub fn new(id: &'static str, certificate: Option<usize>, message: impl Into<String>) -> Self {

@@ -1,6 +1,6 @@
 //! certready: tells whether a TLS endpoint's certificate will be accepted, by which
 //! client, and what to change. The modules follow the data:
-//! target → probe → chain → trust → rules → report → render.
+//! target → probe → chain → trust → rules → report → render (text) / markdown / metrics.
 
 pub mod background;
 pub mod chain;
@@ -14,6 +14,7 @@ pub mod flyteconfig;
 pub mod input;
 pub mod lab;
 pub mod lint;
+pub mod markdown;
 pub mod metrics;
 pub mod probe;
 pub mod proxy;

@@ -53,7 +53,7 @@ fn wrapped(out: &mut String, indent: usize, text: &str) {
     wrapped_hanging(out, indent, 0, text);
 }
 
-fn date(rfc3339: &str) -> &str {
+pub(crate) fn date(rfc3339: &str) -> &str {
     rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
@@ -70,7 +70,6 @@ pub fn render_text(reports: &[Report], now: i64) -> String {
 
 /// `certready flyte`: the login path at a glance, the Flyte findings, then each host.
 pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
-    use crate::flyte::AuthState;
     let summary = &run.summary;
     let overall = summary.status().max(worst(&run.reports));
     let mut out = String::new();
@@ -96,15 +95,7 @@ pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
             ),
         );
     }
-    let auth = match (&summary.auth.state, &summary.auth.server) {
-        (AuthState::On, Some(server)) => format!("on, {server} authorization server"),
-        (AuthState::On, None) => "on".to_string(),
-        (AuthState::Off, _) => "off (no OAuth host involved)".to_string(),
-        (AuthState::Unknown, _) => format!(
-            "unknown: {}",
-            summary.auth.error.clone().unwrap_or_default()
-        ),
-    };
+    let auth = auth_summary(&summary.auth);
     wrapped_hanging(&mut out, 2, 6, &format!("auth: {auth}"));
     if let Some(token) = summary
         .auth
@@ -210,14 +201,32 @@ pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
     out
 }
 
-fn worst(reports: &[Report]) -> Status {
+/// Whether the login uses OAuth and which authorization server, in words.
+pub(crate) fn auth_summary(auth: &crate::flyte::AuthSummary) -> String {
+    use crate::flyte::AuthState;
+    match (&auth.state, &auth.server) {
+        (AuthState::On, Some(server)) => format!("on, {server} authorization server"),
+        (AuthState::On, None) => "on".to_string(),
+        (AuthState::Off, _) => "off (no OAuth host involved)".to_string(),
+        (AuthState::Unknown, _) => format!("unknown: {}", auth.error.clone().unwrap_or_default()),
+    }
+}
+
+pub(crate) fn worst(reports: &[Report]) -> Status {
     reports.iter().map(|r| r.status).max().unwrap_or(Status::Ok)
 }
 
 fn render_report(out: &mut String, report: &Report, now: i64) {
+    // The handshake time sits on the unwrapped header line, so the wrapped lines below
+    // never change shape with the timing.
+    let timing = report
+        .tls
+        .as_ref()
+        .map(|tls| format!("  (handshake {} ms)", tls.handshake_ms))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "{}  {}",
+        "{}  {}{timing}",
         paint(Style::new().bold(), &report.target),
         paint(status_style(report.status), report.status.label())
     );
@@ -232,7 +241,6 @@ fn render_report(out: &mut String, report: &Report, now: i64) {
             Some(alpn) => format!("ALPN {alpn}"),
             None => "no ALPN".into(),
         });
-        facts.push(format!("handshake {}ms", tls.handshake_ms));
         wrapped(out, 2, &facts.join(" · "));
     }
     if let Some(error) = &report.error {
@@ -296,9 +304,8 @@ fn render_chain(out: &mut String, report: &Report, now: i64) {
     }
 }
 
-fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
-    let indent = 2 + depth * 3;
-    let prefix = if depth == 0 { "" } else { "└─ " };
+/// "self-signed", "CA": what kind of certificate it is.
+pub(crate) fn cert_tags(cert: &CertInfo) -> Vec<&'static str> {
     let mut tags = Vec::new();
     if cert.self_signed {
         tags.push("self-signed");
@@ -306,6 +313,69 @@ fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
     if cert.is_ca {
         tags.push("CA");
     }
+    tags
+}
+
+/// The names it covers, the first six and a count of the rest.
+pub(crate) fn cert_names(cert: &CertInfo) -> String {
+    let names: Vec<&str> = cert
+        .dns_names
+        .iter()
+        .chain(&cert.ip_addresses)
+        .map(String::as_str)
+        .collect();
+    if names.is_empty() {
+        "(no subjectAltName)".to_string()
+    } else if names.len() > 6 {
+        format!("{} … (+{} more)", names[..6].join(", "), names.len() - 6)
+    } else {
+        names.join(", ")
+    }
+}
+
+/// "2026-11-26 → 2036-11-23 (3650 days; 3648 days left)".
+pub(crate) fn cert_validity(cert: &CertInfo, now: i64) -> String {
+    let lifetime_days = (cert.facts.not_after - cert.facts.not_before) / DAY;
+    let remaining = cert.facts.not_after - now;
+    let left = if remaining < 0 {
+        format!("expired {} days ago", -remaining / DAY)
+    } else {
+        format!("{} days left", remaining / DAY)
+    };
+    format!(
+        "{} → {} ({lifetime_days} days; {left})",
+        date(&cert.not_before),
+        date(&cert.not_after)
+    )
+}
+
+/// Key, signature algorithm and extended key usage.
+pub(crate) fn cert_key(cert: &CertInfo) -> String {
+    let mut key = format!("{}, {}", cert.key, cert.signature_algorithm);
+    if let Some(eku) = &cert.extended_key_usage {
+        key.push_str(&format!(", EKU {}", eku.join("+")));
+    }
+    key
+}
+
+/// One store's verdict in words.
+pub(crate) fn trust_text(verdict: &crate::trust::TrustVerdict) -> String {
+    if !verdict.trusted {
+        format!("NOT trusted: {}", verdict.error.clone().unwrap_or_default())
+    } else if verdict.leaf_is_anchor {
+        "trusted (the certificate itself is a trust anchor)".to_string()
+    } else {
+        format!(
+            "trusted, anchor {}",
+            verdict.anchor.clone().unwrap_or_default()
+        )
+    }
+}
+
+fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
+    let indent = 2 + depth * 3;
+    let prefix = if depth == 0 { "" } else { "└─ " };
+    let tags = cert_tags(cert);
     let tags = if tags.is_empty() {
         String::new()
     } else {
@@ -324,43 +394,12 @@ fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
     if !cert.self_signed {
         field(out, "issuer", &cert.issuer);
     }
-    let names: Vec<&str> = cert
-        .dns_names
-        .iter()
-        .chain(&cert.ip_addresses)
-        .map(String::as_str)
-        .collect();
-    if depth == 0 || !cert.is_ca || !names.is_empty() {
-        let shown = if names.is_empty() {
-            "(no subjectAltName)".to_string()
-        } else if names.len() > 6 {
-            format!("{} … (+{} more)", names[..6].join(", "), names.len() - 6)
-        } else {
-            names.join(", ")
-        };
-        field(out, "names", &shown);
+    let has_names = !cert.dns_names.is_empty() || !cert.ip_addresses.is_empty();
+    if depth == 0 || !cert.is_ca || has_names {
+        field(out, "names", &cert_names(cert));
     }
-    let lifetime_days = (cert.facts.not_after - cert.facts.not_before) / DAY;
-    let remaining = cert.facts.not_after - now;
-    let left = if remaining < 0 {
-        format!("expired {} days ago", -remaining / DAY)
-    } else {
-        format!("{} days left", remaining / DAY)
-    };
-    field(
-        out,
-        "valid",
-        &format!(
-            "{} → {} ({lifetime_days} days; {left})",
-            date(&cert.not_before),
-            date(&cert.not_after)
-        ),
-    );
-    let mut key = format!("{}, {}", cert.key, cert.signature_algorithm);
-    if let Some(eku) = &cert.extended_key_usage {
-        key.push_str(&format!(", EKU {}", eku.join("+")));
-    }
-    field(out, "key", &key);
+    field(out, "valid", &cert_validity(cert, now));
+    field(out, "key", &cert_key(cert));
     if !cert.ca_issuers_urls.is_empty() {
         field(out, "aia", &cert.ca_issuers_urls.join(", "));
     }
@@ -376,16 +415,7 @@ fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
 fn render_trust(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\n  Trust");
     for verdict in &report.trust {
-        let text = if verdict.trusted {
-            let anchor = verdict.anchor.clone().unwrap_or_default();
-            if verdict.leaf_is_anchor {
-                "trusted (the certificate itself is a trust anchor)".to_string()
-            } else {
-                format!("trusted, anchor {anchor}")
-            }
-        } else {
-            format!("NOT trusted: {}", verdict.error.clone().unwrap_or_default())
-        };
+        let text = trust_text(verdict);
         wrapped_hanging(out, 4, 9, &format!("{:<8} {text}", verdict.store.name()));
     }
 }
@@ -459,6 +489,16 @@ fn render_findings(out: &mut String, report: &Report) {
 }
 
 fn render_verdict(out: &mut String, report: &Report) {
+    let _ = writeln!(
+        out,
+        "\n  Verdict: {} — {}",
+        paint(status_style(report.status), report.status.label()),
+        verdict_summary(report)
+    );
+}
+
+/// The verdict in words: finding counts by severity and the first one to fix.
+pub(crate) fn verdict_summary(report: &Report) -> String {
     let count = |severity: Severity| {
         report
             .findings
@@ -466,7 +506,7 @@ fn render_verdict(out: &mut String, report: &Report) {
             .filter(|f| f.severity == severity)
             .count()
     };
-    let summary = match report.status {
+    match report.status {
         Status::Unknown if report.chain.is_empty() => {
             "the check could not be completed".to_string()
         }
@@ -495,10 +535,5 @@ fn render_verdict(out: &mut String, report: &Report) {
             }
             text
         }
-    };
-    let _ = writeln!(
-        out,
-        "\n  Verdict: {} — {summary}",
-        paint(status_style(report.status), report.status.label())
-    );
+    }
 }

@@ -385,6 +385,32 @@ fn endpoint_from_the_flytectl_config_and_text_output() {
     for line in run.stdout.lines() {
         assert!(line.chars().count() <= 80, "line too wide: {line:?}");
     }
+    let markdown = lab.run(&[
+        "flyte",
+        "--flytectl-config",
+        path_str(&config),
+        "--resolve",
+        &resolve,
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(markdown.code, run.code);
+    for needle in [
+        format!(
+            "# certready: Flyte login path for {HOST}:{} — ",
+            addr.port()
+        ),
+        "| Host | Role | Status | Verdict |".to_string(),
+        "- Auth: on, built-in authorization server".to_string(),
+        "- ALPN: h2 (ready for gRPC)".to_string(),
+        "| Client | Channel | Verdict | What it says |".to_string(),
+    ] {
+        assert!(
+            markdown.stdout.contains(&needle),
+            "{needle:?}:\n{}",
+            markdown.stdout
+        );
+    }
     let run = lab.run(&["flyte"]);
     assert_eq!(run.code, 3);
     assert!(run.stderr.contains("admin.endpoint"), "{}", run.stderr);
