@@ -33,6 +33,10 @@ cargo build --release --quiet --bin certready --example handshake_rate
 certready=$PWD/target/release/certready
 baseline=$PWD/target/release/examples/handshake_rate
 
+echo "== 0. binary size and cold start"
+echo "target/release/certready: $(stat -c %s "$certready") bytes"
+hyperfine -N --warmup 5 --runs 50 --style basic "$certready --version" 2>&1 | grep -E "Time \(mean" || true
+
 echo "== test chain and nginx on $endpoints loopback ports"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Bench Root" \
   -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
