@@ -3,10 +3,14 @@
 # machine, over loopback only. Installs what it needs (Debian: nginx, hyperfine, time, wrk,
 # openssl; PyPI: sslyze), starts nginx on N loopback ports with a test chain, and prints
 # every measurement side by side. Results go to docs/performance.md by hand.
-# Usage: scripts/bench.sh [ENDPOINTS (default 1000)]
+# Usage: scripts/bench.sh [ENDPOINTS (default 1000)] [all|fleet]
+#   fleet: only the many-endpoints comparison, in BENCH_ROUNDS (default 5) alternating
+#   rounds with the median ratio (the two share two cores with nginx, so single runs vary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 endpoints=${1:-1000}
+parts=${2:-all}
+rounds=${BENCH_ROUNDS:-5}
 first_port=20000
 work=$(mktemp -d)
 nginx_pid=""
@@ -33,9 +37,11 @@ cargo build --release --quiet --bin certready --example handshake_rate
 certready=$PWD/target/release/certready
 baseline=$PWD/target/release/examples/handshake_rate
 
+if [ "$parts" = all ]; then
 echo "== 0. binary size and cold start"
 echo "target/release/certready: $(stat -c %s "$certready") bytes"
 hyperfine -N --warmup 5 --runs 50 --style basic "$certready --version" 2>&1 | grep -E "Time \(mean" || true
+fi
 
 echo "== test chain and nginx on $endpoints loopback ports"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Bench Root" \
@@ -67,6 +73,7 @@ for ((i = 0; i < endpoints; i++)); do echo "127.0.0.1:$((first_port + i))"; done
 # The realistic fleet setup: the OS store as it is, the private CA given with --ca-file.
 unset SSL_CERT_FILE SSL_CERT_DIR
 
+if [ "$parts" = all ]; then
 echo
 echo "== 1. one endpoint: whole-process wall time (hyperfine) and peak RSS (GNU time)"
 # openssl s_client waits for stdin until EOF: the shell gives it /dev/null.
@@ -79,25 +86,47 @@ rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null </dev/null | tail -1; }
 echo "peak RSS (KiB): certready $(rss "$certready" check "$one" --resolve "$resolve" --ca-file "$work/ca.pem" --format json)" \
   "| openssl s_client $(rss openssl s_client -connect 127.0.0.1:$first_port -CAfile "$work/ca.pem")" \
   "| sslyze $(rss python3 -m sslyze --certinfo 127.0.0.1:$first_port)"
+fi
 
 echo
-echo "== 2. $endpoints endpoints at concurrency 32"
+echo "== 2. $endpoints endpoints at concurrency 32 ($( [ "$parts" = all ] && echo 1 || echo "$rounds") round(s), alternating)"
 mapfile -t targets < "$list"
-base_line=$("$baseline" 32 "${targets[@]}")
-echo "bare rustls handshakes (same stack, no analysis): $base_line"
-start=$(date +%s.%N)
-peak=$(/usr/bin/time -f "%M" "$certready" check --targets "$list" --concurrency 32 --ca-file "$work/ca.pem" \
-  --format prometheus --output "$work/out.prom" 2>&1 >/dev/null | tail -1) || true
-end=$(date +%s.%N)
-checks=$(grep -c '^certready_probe_success{.*} 1' "$work/out.prom" || true)
-python3 - "$start" "$end" "$checks" "$base_line" "$peak" <<'PY'
+[ "$parts" = all ] && rounds=1
+ratios=()
+run_certready() {
+  local start end peak checks
+  start=$(date +%s.%N)
+  peak=$(/usr/bin/time -f "%M" "$certready" check --targets "$list" --concurrency 32 --ca-file "$work/ca.pem" \
+    --format prometheus --output "$work/out.prom" 2>&1 >/dev/null | tail -1) || true
+  end=$(date +%s.%N)
+  checks=$(grep -c '^certready_probe_success{.*} 1' "$work/out.prom" || true)
+  echo "$start $end $checks $peak"
+}
+# A run right after the other one connects to the same ports while the first run's
+# TIME_WAIT sockets crowd the ports Linux tries first, so each round swaps the order.
+[ "$parts" = all ] || { "$baseline" 32 "${targets[@]}" >/dev/null; run_certready >/dev/null; }  # warm-up
+for ((round = 1; round <= rounds; round++)); do
+  if ((round % 2)); then
+    base_line=$("$baseline" 32 "${targets[@]}")
+    read -r start end checks peak < <(run_certready)
+  else
+    read -r start end checks peak < <(run_certready)
+    base_line=$("$baseline" 32 "${targets[@]}")
+  fi
+  echo "bare rustls handshakes (same stack, no analysis): $base_line"
+  ratios+=("$(python3 - "$start" "$end" "$checks" "$base_line" "$peak" <<'PY'
 import re, sys
 start, end, checks, base, peak = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 rate = checks / (end - start)
 base_rate = float(re.search(r"= ([0-9.]+)/s", base).group(1))
-print(f"certready check: {checks} checks in {end - start:.2f}s = {rate:.1f}/s, {100 * rate / base_rate:.0f}% of the bare handshake rate")
-print(f"peak RSS for {checks} targets: {peak / 1024:.1f} MiB")
+print(f"{100 * rate / base_rate:.0f}", end="")
+print(f"certready check: {checks} checks in {end - start:.2f}s = {rate:.1f}/s, {100 * rate / base_rate:.0f}% of the bare handshake rate", file=sys.stderr)
+print(f"peak RSS for {checks} targets: {peak / 1024:.1f} MiB", file=sys.stderr)
 PY
+)")
+done
+printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print "ratio per round (%): " NR " rounds, median " a[int((NR+1)/2)] ", min " a[1] ", max " a[NR]}'
+[ "$parts" = all ] || exit 0
 echo "openssl s_time (one connection at a time, for reference):"
 openssl s_time -connect 127.0.0.1:$first_port -new -time 5 2>/dev/null | grep -E "connections/user sec|connections in" || true
 

@@ -227,6 +227,45 @@ fn prometheus_series_survive_an_expired_chain_and_a_failed_probe() {
         2
     );
     assert_eq!(run.code, 3);
+    // Series come in input order, each family once.
+    let success = metric_lines(text, "certready_probe_success");
+    assert!(success[0].contains(good) && success[1].contains(refused));
+    assert_eq!(
+        text.matches("# TYPE certready_probe_success gauge").count(),
+        1
+    );
+    promtool_accepts(text);
+}
+
+/// `promtool check metrics` (CI installs Debian's prometheus) parses and lints the text.
+fn promtool_accepts(text: &str) {
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install promtool (Debian's prometheus)"
+        );
+        eprintln!("SKIPPED promtool check metrics: promtool not installed");
+        return;
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
