@@ -3,7 +3,7 @@
 # machine, over loopback only. Installs what it needs (Debian: nginx, hyperfine, time, wrk,
 # openssl; PyPI: sslyze), starts nginx on N loopback ports with a test chain, and prints
 # every measurement side by side. Results go to docs/performance.md by hand.
-# Usage: scripts/bench.sh [ENDPOINTS (default 1000)] [all|fleet]
+# Usage: [BENCH_ROUNDS=N] [BENCH_DISTINCT_LEAVES=1] scripts/bench.sh [ENDPOINTS (default 1000)] [all|fleet]
 #   fleet: only the many-endpoints comparison, in BENCH_ROUNDS (default 5) alternating
 #   rounds with the median ratio (the two share two cores with nginx, so single runs vary).
 set -euo pipefail
@@ -52,14 +52,32 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=b
 printf 'subjectAltName=DNS:bench.example.com\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n' > "$work/leaf.ext"
 openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial -days 30 \
   -extfile "$work/leaf.ext" -out "$work/leaf.pem" 2>/dev/null
+# BENCH_DISTINCT_LEAVES=1: every port serves its own leaf (same key, own serial and
+# signature), as a fleet of separately issued certificates does; certready then verifies
+# every leaf's signature instead of remembering one.
+distinct=${BENCH_DISTINCT_LEAVES:-0}
+if [ "$distinct" = 1 ]; then
+  for ((i = 0; i < endpoints; i++)); do
+    openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -set_serial $((1000 + i)) \
+      -days 30 -extfile "$work/leaf.ext" -out "$work/leaf-$i.pem" 2>/dev/null
+  done
+fi
 {
   echo "worker_processes 1; pid $work/nginx.pid; error_log $work/error.log; worker_rlimit_nofile 16384;"
   echo "events { worker_connections 8192; }"
-  echo "http { access_log off; server {"
-  # "listen … ssl http2" is the form Debian's nginx 1.22 knows (no "http2 on;" before 1.25).
-  for ((i = 0; i < endpoints; i++)); do echo "  listen 127.0.0.1:$((first_port + i)) ssl http2;"; done
-  echo "  ssl_certificate $work/leaf.pem; ssl_certificate_key $work/leaf.key;"
-  echo "  ssl_session_cache off; ssl_session_tickets off; location / { return 204; } } }"
+  echo "http { access_log off; ssl_session_cache off; ssl_session_tickets off;"
+  echo "  ssl_certificate_key $work/leaf.key;"
+  if [ "$distinct" = 1 ]; then
+    for ((i = 0; i < endpoints; i++)); do
+      echo "  server { listen 127.0.0.1:$((first_port + i)) ssl http2; ssl_certificate $work/leaf-$i.pem; location / { return 204; } }"
+    done
+  else
+    echo "  server {"
+    # "listen … ssl http2" is the form Debian's nginx 1.22 knows (no "http2 on;" before 1.25).
+    for ((i = 0; i < endpoints; i++)); do echo "  listen 127.0.0.1:$((first_port + i)) ssl http2;"; done
+    echo "  ssl_certificate $work/leaf.pem; location / { return 204; } }"
+  fi
+  echo "}"
 } > "$work/nginx.conf"
 ulimit -n 65536 2>/dev/null || true  # 1000 listeners plus connections
 nginx -c "$work/nginx.conf" -p "$work" -g "daemon off;" &
