@@ -180,11 +180,16 @@ pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
                 _ => String::new(),
             };
             let label = finding.severity.name().to_uppercase();
-            let _ = writeln!(
-                out,
-                "  {} {}{place}",
-                paint(severity_style(finding.severity), &label),
-                finding.id
+            // textwrap measures without the colour codes; long dotted keys wrap under the id.
+            wrapped_hanging(
+                &mut out,
+                2,
+                label.len() + 1,
+                &format!(
+                    "{} {}{place}",
+                    paint(severity_style(finding.severity), &label),
+                    finding.id
+                ),
             );
             wrapped(&mut out, 4, &finding.message);
             wrapped(&mut out, 4, &format!("fix: {}", finding.remediation));

@@ -152,6 +152,22 @@ fn colour_only_for_severity_and_only_when_wanted() {
             "coloured text that is not a severity: {word:?}"
         );
     }
+    // NO_COLOR wins over CLICOLOR_FORCE (no-color.org); CLICOLOR_FORCE alone colours a pipe.
+    let forced = |no_color: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_certready"));
+        command
+            .args(["demo"])
+            .env("SSL_CERT_FILE", "testdata/sha1-ca.pem")
+            .env_remove("SSL_CERT_DIR")
+            .env("CLICOLOR_FORCE", "1")
+            .env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        String::from_utf8(command.output().unwrap().stdout).unwrap()
+    };
+    assert!(forced(false).contains('\u{1b}'));
+    assert!(!forced(true).contains('\u{1b}'));
     // Without the colour codes it is the same text, word for word (timings aside).
     let stripped = colour.replace_all(&coloured, "");
     assert_eq!(
@@ -159,4 +175,43 @@ fn colour_only_for_severity_and_only_when_wanted() {
         plain.lines().count(),
         "colour changed the layout"
     );
+}
+
+/// lint-config reads only files, so its text and Markdown are snapshotted as they are.
+fn lint_all(format: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_certready"))
+        .args([
+            "lint-config",
+            "testdata/flyte/flyteadmin-good.yaml",
+            "testdata/flyte/flyteadmin-bad.yaml",
+            "testdata/flyte/flytectl-good.yaml",
+            "testdata/flyte/flytectl-bad.yaml",
+            "testdata/flyte/broken.yaml",
+            "testdata/flyte/not-a-config.yaml",
+            "--console-origin",
+            "https://console.example.com",
+            "--format",
+            format,
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "the broken file makes it UNKNOWN"
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn lint_config_text_and_markdown() {
+    let text = lint_all("text");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "over 80 columns: {line:?}");
+    }
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("lint_config_text", text);
+        insta::assert_snapshot!("lint_config_markdown", lint_all("markdown"));
+    });
 }
