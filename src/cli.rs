@@ -35,6 +35,36 @@ NO_COLOR                          no colour (as --color never)"
     };
 }
 
+/// The examples each judging command shows in `-h` and `--help`.
+macro_rules! check_examples {
+    () => {
+        "Examples:\n  \
+certready check flyte.example.com\n  \
+certready check dns:///flyte.example.com:443 --ca-file company-root.pem\n  \
+certready check https://flyte.example.com --connect-to 10.0.0.5:443 --format json\n  \
+certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1"
+    };
+}
+
+macro_rules! inspect_examples {
+    () => {
+        "Examples:\n  \
+certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
+kubectl get secret flyte-tls -o yaml > secret.yaml\n  \
+certready inspect secret.yaml --hostname flyte.example.com\n  \
+certready inspect fullchain.pem --ca-file company-root.pem --format json"
+    };
+}
+
+macro_rules! flyte_examples {
+    () => {
+        "Examples:\n  \
+certready flyte flyte.example.com\n  \
+certready flyte --flytectl-config    # endpoint and TLS settings from flytectl's config\n  \
+certready flyte dns:///flyte.example.com --console-origin https://console.example.com"
+    };
+}
+
 /// `--version`: the crate version and the one rustls crypto provider compiled in.
 pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -87,40 +117,20 @@ impl ColorWhen {
 pub enum Command {
     /// Probe live TLS endpoints and diagnose their certificates.
     #[command(
-        after_help = "Examples:\n  \
-certready check flyte.example.com\n  \
-certready check dns:///flyte.example.com:443 --ca-file company-root.pem\n  \
-certready check https://flyte.example.com --connect-to 10.0.0.5:443 --format json\n  \
-certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1",
-        after_long_help = concat!("Examples:\n  \
-certready check flyte.example.com\n  \
-certready check dns:///flyte.example.com:443 --ca-file company-root.pem\n  \
-certready check https://flyte.example.com --connect-to 10.0.0.5:443 --format json\n  \
-certready check flyte.example.com:8443 --resolve flyte.example.com:8443:127.0.0.1", exit_codes_and_environment!())
+        after_help = check_examples!(),
+        after_long_help = concat!(check_examples!(), exit_codes_and_environment!())
     )]
     Check(CheckArgs),
     /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (no network).
     #[command(
-        after_help = "Examples:\n  \
-certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
-kubectl get secret flyte-tls -o yaml > secret.yaml && certready inspect secret.yaml --hostname flyte.example.com\n  \
-certready inspect fullchain.pem --ca-file company-root.pem --format json",
-        after_long_help = concat!("Examples:\n  \
-certready inspect tls.crt --hostname flyte.example.com --key tls.key\n  \
-kubectl get secret flyte-tls -o yaml > secret.yaml && certready inspect secret.yaml --hostname flyte.example.com\n  \
-certready inspect fullchain.pem --ca-file company-root.pem --format json", exit_codes_and_environment!())
+        after_help = inspect_examples!(),
+        after_long_help = concat!(inspect_examples!(), exit_codes_and_environment!())
     )]
     Inspect(InspectArgs),
     /// Check every host a flytectl login touches: admin, OAuth hosts, gRPC readiness, CORS.
     #[command(
-        after_help = "Examples:\n  \
-certready flyte flyte.example.com\n  \
-certready flyte --flytectl-config    # endpoint and TLS settings from flytectl's config\n  \
-certready flyte dns:///flyte.example.com --console-origin https://console.example.com",
-        after_long_help = concat!("Examples:\n  \
-certready flyte flyte.example.com\n  \
-certready flyte --flytectl-config    # endpoint and TLS settings from flytectl's config\n  \
-certready flyte dns:///flyte.example.com --console-origin https://console.example.com", exit_codes_and_environment!())
+        after_help = flyte_examples!(),
+        after_long_help = concat!(flyte_examples!(), exit_codes_and_environment!())
     )]
     Flyte(FlyteArgs),
     /// Serve Prometheus metrics: /metrics for configured targets, /probe?target= on demand.
@@ -166,7 +176,9 @@ certready man --dir /usr/local/share/man/man1")]
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For a terminal: 80 columns, colour on severities only.
     Text,
+    /// One document with every fact (schema: docs/json-schema.md).
     Json,
     /// Prometheus/OpenMetrics text (check, inspect, flyte, demo).
     Prometheus,
