@@ -33,7 +33,7 @@ pub fn recommend(input: &Input<'_>) -> Vec<Recommendation> {
     if let Some(missing) = &input.path.missing_issuer {
         let fetch = match input.missing_issuer_url {
             Some(url) => format!(
-                "Its AIA caIssuers URL is {url}:\n  curl -fsSo intermediate.der '{url}'\n  openssl x509 -inform DER -in intermediate.der -out intermediate.pem\n"
+                "Its AIA caIssuers URL is {url}:\n  curl -fsSo intermediate.der \\\n    '{url}'\n  openssl x509 -inform DER -in intermediate.der -out intermediate.pem\n"
             ),
             None => "Get it from your CA (the leaf has no AIA caIssuers URL).\n".to_string(),
         };

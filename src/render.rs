@@ -49,6 +49,20 @@ fn wrapped_hanging(out: &mut String, indent: usize, hang: usize, text: &str) {
     }
 }
 
+/// Wraps `text` after `prefix` (a tree branch, say); continuation lines are indented by
+/// `continuation` spaces.
+fn wrapped_after(out: &mut String, prefix: &str, continuation: usize, text: &str) {
+    let rest = " ".repeat(continuation);
+    let options = textwrap::Options::new(WIDTH)
+        .initial_indent(prefix)
+        .subsequent_indent(&rest)
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    for line in textwrap::wrap(text, options) {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
 fn wrapped(out: &mut String, indent: usize, text: &str) {
     wrapped_hanging(out, indent, 0, text);
 }
@@ -288,12 +302,23 @@ fn render_chain(out: &mut String, report: &Report, now: i64) {
         &report.path.anchor_store,
         last_self_signed,
     ) {
-        let _ = writeln!(out, "{branch}{anchor}  [trust anchor, {store} store]");
-    } else if let Some(missing) = &report.path.missing_issuer {
-        let _ = writeln!(
+        let hang = branch.chars().count();
+        wrapped_after(
             out,
-            "{branch}{}  {missing}  (not sent, not a trust anchor)",
-            paint(severity_style(Severity::Critical), "MISSING")
+            &branch,
+            hang,
+            &format!("{anchor}  [trust anchor, {store} store]"),
+        );
+    } else if let Some(missing) = &report.path.missing_issuer {
+        let hang = branch.chars().count();
+        wrapped_after(
+            out,
+            &branch,
+            hang,
+            &format!(
+                "{}  {missing}  (not sent, not a trust anchor)",
+                paint(severity_style(Severity::Critical), "MISSING")
+            ),
         );
     }
     let others: Vec<&CertInfo> = report
@@ -387,12 +412,13 @@ fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
         format!("  [{}]", tags.join(", "))
     };
     let pad = " ".repeat(indent.saturating_sub(if depth == 0 { 0 } else { 3 }));
-    let _ = writeln!(
-        out,
-        "{pad}{prefix}#{} {}{tags}",
-        cert.position, cert.subject
-    );
     let body = indent + 3;
+    wrapped_after(
+        out,
+        &format!("{pad}{prefix}"),
+        body,
+        &format!("#{} {}{tags}", cert.position, cert.subject),
+    );
     let field = |out: &mut String, name: &str, value: &str| {
         wrapped_hanging(out, body, 9, &format!("{name:<8} {value}"));
     };
@@ -479,14 +505,16 @@ fn render_findings(out: &mut String, report: &Report) {
             .certificate
             .map(|p| format!(" (#{p})"))
             .unwrap_or_default();
-        let _ = writeln!(
+        let label = finding.severity.name().to_uppercase();
+        wrapped_hanging(
             out,
-            "    {} {}{position}",
-            paint(
-                severity_style(finding.severity),
-                &finding.severity.name().to_uppercase()
+            4,
+            label.len() + 1,
+            &format!(
+                "{} {}{position}",
+                paint(severity_style(finding.severity), &label),
+                finding.id
             ),
-            finding.id
         );
         wrapped(out, 6, &finding.message);
         wrapped(out, 6, &format!("fix: {}", finding.remediation));
@@ -494,11 +522,16 @@ fn render_findings(out: &mut String, report: &Report) {
 }
 
 fn render_verdict(out: &mut String, report: &Report) {
-    let _ = writeln!(
+    out.push('\n');
+    wrapped_hanging(
         out,
-        "\n  Verdict: {} — {}",
-        paint(status_style(report.status), report.status.label()),
-        verdict_summary(report)
+        2,
+        9,
+        &format!(
+            "Verdict: {} — {}",
+            paint(status_style(report.status), report.status.label()),
+            verdict_summary(report)
+        ),
     );
 }
 

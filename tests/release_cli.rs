@@ -254,3 +254,62 @@ fn markdown_for_inspect_and_lint_config() {
         run.stdout
     );
 }
+
+/// Long distinguished names, a long AIA URL, many names and a missing issuer: every line of
+/// the text report still fits 80 columns, and no word of those facts is dropped.
+#[test]
+fn long_names_wrap_within_80_columns_without_losing_facts() {
+    use certready::lab::{self, Spec};
+    let lab = Lab::new();
+    let long_org = "Example Corporation Global Infrastructure Platform Engineering";
+    let mut root_spec = Spec::ca("Example Corporation Global Root Certification Authority G2");
+    root_spec.organization = Some(long_org.into());
+    let root = lab::self_signed(&root_spec).unwrap();
+    let mut issuing = Spec::ca("Example Corporation Internal Issuing Certification Authority 7");
+    issuing.organization = Some(long_org.into());
+    let intermediate = lab::issue(&issuing, &root).unwrap();
+    let mut leaf_spec = Spec::leaf("flyte-admin-grpc-and-console.platform.eu-west-1.example.com");
+    leaf_spec.organization = Some(long_org.into());
+    leaf_spec.names = (0..12)
+        .map(|i| format!("service-{i}.platform.eu-west-1.example.com"))
+        .collect();
+    leaf_spec.lifetime_days = 900;
+    leaf_spec.ca_issuers_url = Some(
+        "http://pki.platform.eu-west-1.example.com/certificates/issuing/internal-issuing-ca-7.crt"
+            .into(),
+    );
+    let leaf = lab::issue(&leaf_spec, &intermediate).unwrap();
+    // Only the leaf: the issuing CA is missing.
+    let server = lab.serve(&[&leaf], &leaf);
+    let target = format!("{HOST}:{}", server.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+    let mut command = lab.certready();
+    command
+        .args(["check", &target, "--resolve", &resolve])
+        .env("NO_COLOR", "1");
+    let output = command.output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    for line in text.lines() {
+        // A URL longer than the line is kept whole (copyable) on a line of its own.
+        let unbreakable = !line.trim().contains(' ') && line.trim().len() > 60;
+        assert!(
+            line.chars().count() <= 80 || unbreakable,
+            "over 80 columns: {line:?}\n{text}"
+        );
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for fact in [
+        "CN=Example Corporation Internal Issuing Certification Authority 7",
+        long_org,
+        "http://pki.platform.eu-west-1.example.com/certificates/issuing/internal-issuing-ca-7.crt",
+    ] {
+        for word in fact.split_whitespace() {
+            assert!(
+                words.iter().any(|w| w.contains(word)),
+                "{word:?} of {fact:?} is missing:\n{text}"
+            );
+        }
+    }
+    assert!(text.contains("MISSING"), "{text}");
+    assert!(text.contains("(+6 more)"), "names are summarised:\n{text}");
+}
