@@ -405,7 +405,9 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
         Some(Command::Demo(args)) => crate::demo::run(args.format),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "certready", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "certready", &mut script);
+            write_plain(&String::from_utf8_lossy(&script));
             Ok(0)
         }
         Some(Command::Man { dir }) => man_pages(dir.as_deref()),
@@ -417,13 +419,11 @@ pub fn run(cli: Cli) -> Result<i32, UsageError> {
 
 /// certready(1) on stdout, or one page per command under `dir`.
 fn man_pages(dir: Option<&Path>) -> Result<i32, UsageError> {
-    use std::io::Write;
     let command = <Cli as clap::CommandFactory>::command();
     let Some(dir) = dir else {
         let mut page = Vec::new();
         clap_mangen::Man::new(command).render(&mut page)?;
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&page)?;
+        write_plain(&String::from_utf8_lossy(&page));
         return Ok(0);
     };
     std::fs::create_dir_all(dir)
@@ -449,9 +449,14 @@ fn explain(id: &str) -> Result<i32, UsageError> {
                 .subsequent_indent("  "),
         )
     };
-    println!("{} ({}): {}\n", kind.id, kind.severity.name(), kind.title);
-    println!("{}\n", fill(kind.explanation));
-    println!("Fix:\n{}", fill(kind.remediation));
+    write_plain(&format!(
+        "{} ({}): {}\n\n{}\n\nFix:\n{}\n",
+        kind.id,
+        kind.severity.name(),
+        kind.title,
+        fill(kind.explanation),
+        fill(kind.remediation)
+    ));
     Ok(0)
 }
 
@@ -880,6 +885,7 @@ fn output(
 
 /// Writes through anstream, which drops colour off terminals and under NO_COLOR.
 /// JSON, Prometheus and Markdown never carry colour, so they skip the scan for escape codes.
+/// Write errors (a closed pipe: `| head`) are ignored, as the reader has gone.
 fn write_stdout(format: Format, text: &str) {
     use std::io::Write;
     if format == Format::Text {
@@ -887,10 +893,16 @@ fn write_stdout(format: Format, text: &str) {
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
     } else {
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        write_plain(text);
     }
+}
+
+/// Text without colour to stdout; a closed pipe is not an error.
+fn write_plain(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
 /// A JSON document: `{"schema_version": 1, key: value, …}`.

@@ -313,3 +313,28 @@ fn long_names_wrap_within_80_columns_without_losing_facts() {
     assert!(text.contains("MISSING"), "{text}");
     assert!(text.contains("(+6 more)"), "names are summarised:\n{text}");
 }
+
+/// `certready … | head -1`: the reader goes away; certready must not panic on the closed pipe.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    for args in [
+        vec!["--explain", "cn-only"],
+        vec!["completions", "bash"],
+        vec!["man"],
+        vec!["demo", "--format", "markdown"],
+        vec!["lint-config", "testdata/flyte/flyteadmin-bad.yaml"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_certready"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before certready writes anything.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(output.status.code().is_some(), "{args:?} died of a signal");
+    }
+}
