@@ -636,6 +636,20 @@ impl AsyncWrite for Recording {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
+    // Vectored like the TcpStream inside: rustls then sends a flight of records in one
+    // writev rather than one send per record (fewer segments for both ends).
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
