@@ -199,6 +199,12 @@ kinds! {
     "unknown-critical-extension", Critical, "A certificate carries a critical extension no client understands",
         "Re-issue the certificate without that extension, or mark it non-critical.",
         "RFC 5280 makes a client reject a certificate with a critical extension it does not recognise: Go (\"x509: unhandled critical extension\"), OpenSSL and BoringSSL (\"unhandled critical extension\"), Apple (not standards compliant) and browsers all do.";
+    "grpc-not-routed", Critical, "The ingress does not route gRPC to flyteadmin",
+        "Route gRPC (/flyteidl.service.*, /grpc.health.v1.Health/*) to admin's gRPC port over HTTP/2; with ingress-nginx, in an Ingress of its own annotated nginx.ingress.kubernetes.io/backend-protocol: \"GRPC\".",
+        "certready sends a gRPC health call (POST /grpc.health.v1.Health/Check over HTTP/2) through the ingress, as flytectl's calls go. A gRPC server answers with content-type application/grpc and a grpc-status; an HTML page or a bare HTTP error means the ingress sent the call to an HTTP backend or to none. grpc-go then reports \"unexpected HTTP status code received from server\" for every flytectl command, whatever the certificate.";
+    "grpc-health-not-serving", Critical, "admin's gRPC health check fails",
+        "Check flyteadmin's pods and logs (kubectl -n flyte logs deploy/flyteadmin) and the ingress's upstream for admin's gRPC port.",
+        "The gRPC health call reached a gRPC server (the ingress routes gRPC), but the answer is an error status (e.g. Unavailable when the ingress has no healthy upstream) or a health status other than SERVING. Unimplemented is not reported: it only means no health service is registered.";
     "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
         "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).",
         "Only the anchors given with --ca-file trust the chain: a private CA. That is legitimate, but every client must be given the CA: the macOS keychain for flytectl's OAuth client, admin.caCertFilePath for its gRPC channel, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte, the OS store for Linux OAuth and curl.";

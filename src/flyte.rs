@@ -88,6 +88,8 @@ pub struct FlyteSummary {
     pub healthcheck: Option<u16>,
     pub auth: AuthSummary,
     pub cors: Option<CorsResult>,
+    /// The gRPC health call through the ingress (admin negotiating h2 over verified TLS).
+    pub grpc_health: Option<crate::grpc_health::GrpcHealth>,
     pub findings: Vec<Finding>,
 }
 
@@ -102,10 +104,9 @@ pub struct FlyteRun {
     pub summary: FlyteSummary,
 }
 
-/// The HTTP client for discovery and CORS: verifies with every anchor certready trusts
-/// (OS, Mozilla, --ca-file, flytectl's caCertFilePath), honours --resolve and the
-/// config's httpProxyURL, and is bounded by --timeout.
-fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Client, String> {
+/// TLS that verifies with every anchor certready trusts (OS, Mozilla, --ca-file,
+/// flytectl's caCertFilePath): what discovery, CORS and the gRPC health call use.
+fn verified_tls(settings: &Settings) -> Result<rustls::ClientConfig, String> {
     let mut roots = rustls::RootCertStore::empty();
     for store in settings
         .stores
@@ -115,11 +116,21 @@ fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Clie
     {
         roots.extend(store.anchors.iter().cloned());
     }
-    let tls = rustls::ClientConfig::builder_with_provider(crate::probe::provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    Ok(
+        rustls::ClientConfig::builder_with_provider(crate::probe::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A reqwest builder with `tls`, bounded by --timeout, honouring --resolve, never
+/// following redirects (a redirect is itself an answer worth reporting).
+pub(crate) fn http_builder(
+    settings: &Settings,
+    tls: rustls::ClientConfig,
+) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .timeout(settings.probe.timeout)
@@ -134,6 +145,14 @@ fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Clie
             .collect();
         builder = builder.resolve_to_addrs(&rule.host.to_string(), &addrs);
     }
+    builder
+}
+
+/// The HTTP client for discovery and CORS: verifies with every anchor certready trusts
+/// (OS, Mozilla, --ca-file, flytectl's caCertFilePath), honours --resolve and the
+/// config's httpProxyURL, and is bounded by --timeout.
+fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Client, String> {
+    let mut builder = http_builder(settings, verified_tls(settings)?);
     builder = match proxy {
         Some(url) => builder
             .proxy(reqwest::Proxy::all(url).map_err(|e| format!("httpProxyURL {url:?}: {e}"))?),
@@ -143,7 +162,7 @@ fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Clie
 }
 
 /// A reqwest error in words, with the TLS reason when there is one.
-fn describe_http_error(error: &reqwest::Error) -> String {
+pub(crate) fn describe_http_error(error: &reqwest::Error) -> String {
     let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(e) = source {
         // io::Error::source() skips the error it wraps: look inside explicitly.
@@ -311,6 +330,23 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         None
     };
 
+    let grpc_health = if tls_up && grpc_alpn.as_deref() == Some("h2") {
+        let health = match verified_tls(&settings)
+            .and_then(|tls| crate::grpc_health::client(tls, &settings, admin))
+        {
+            Ok(grpc) => crate::grpc_health::check(&grpc, &base).await,
+            Err(error) => crate::grpc_health::GrpcHealth {
+                error: Some(error),
+                ..Default::default()
+            },
+        };
+        let url = format!("{base}{}", crate::grpc_health::PATH);
+        findings.extend(crate::grpc_health::finding(&health, &url));
+        Some(health)
+    } else {
+        None
+    };
+
     let auth = if tls_up {
         discover(&client, &base, &mut findings).await
     } else {
@@ -393,7 +429,9 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         (Some(origin), true) => Some(cors_preflight(&client, &base, origin, &mut findings).await),
         _ => None,
     };
-    finish(admin, reports, grpc_alpn, healthcheck, auth, cors, findings)
+    let mut run = finish(admin, reports, grpc_alpn, healthcheck, auth, cors, findings);
+    run.summary.grpc_health = grpc_health;
+    run
 }
 
 fn unknown_auth(error: String) -> AuthSummary {
@@ -424,6 +462,7 @@ fn finish(
             healthcheck,
             auth,
             cors,
+            grpc_health: None,
             findings,
         },
     }

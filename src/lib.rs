@@ -11,6 +11,7 @@ pub mod demo;
 pub mod findings;
 pub mod flyte;
 pub mod flyteconfig;
+pub mod grpc_health;
 pub mod input;
 pub mod lab;
 pub mod lint;

@@ -360,6 +360,13 @@ pub fn render_flyte(run: &FlyteRun, now: i64) -> String {
         ""
     };
     let _ = writeln!(out, "- ALPN: {alpn}{ready}");
+    if let Some(health) = &summary.grpc_health {
+        let _ = writeln!(
+            out,
+            "- gRPC health: {}",
+            cell(&crate::grpc_health::summary(health))
+        );
+    }
     if let Some(cors) = &summary.cors {
         let _ = writeln!(out, "- CORS for `{}`: {}", cors.origin, cors.verdict);
     }

@@ -126,6 +126,14 @@ pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
         ""
     };
     wrapped(&mut out, 2, &format!("ALPN: {alpn}{ready}"));
+    if let Some(health) = &summary.grpc_health {
+        wrapped_hanging(
+            &mut out,
+            2,
+            13,
+            &format!("gRPC health: {}", crate::grpc_health::summary(health)),
+        );
+    }
     if let Some(cors) = &summary.cors {
         wrapped(
             &mut out,

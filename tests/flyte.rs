@@ -4,7 +4,7 @@
 mod common;
 
 use certready::lab::{self, Spec};
-use common::flyteadmin::{self, Admin, Auth};
+use common::flyteadmin::{self, Admin, Auth, Grpc};
 use common::*;
 use serde_json::Value;
 
@@ -229,6 +229,84 @@ fn alpn_without_h2_is_not_ready_for_grpc() {
     assert_eq!(run.code, 2);
 }
 
+/// The gRPC health call through the ingress: a gRPC answer proves routing; an HTML 404 or a
+/// gRPC error is named with what grpc-go (flytectl) prints.
+#[test]
+fn grpc_health_call_tells_whether_the_ingress_routes_grpc() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let root = pki.root_file(&lab);
+    let run_with = |grpc: Grpc| {
+        let admin = Admin {
+            grpc,
+            ..Admin::default()
+        };
+        let addr = start_admin(&lab, &pki, admin);
+        let run = run_flyte(&lab, addr.port(), &["--ca-file", path_str(&root)]);
+        run.assert_no_panic();
+        (run.json(), run.code)
+    };
+
+    let (doc, code) = run_with(Grpc::Serving);
+    let health = &doc["flyte"]["grpc_health"];
+    assert_eq!(health["serving"], "SERVING", "{health:#}");
+    assert_eq!(health["grpc_status"], 0);
+    assert_eq!(health["http_status"], 200);
+    assert!(
+        !flyte_findings(&doc)
+            .iter()
+            .any(|id| id.starts_with("grpc-")),
+        "{:?}",
+        flyte_findings(&doc)
+    );
+    // (Critical anyway: the OS store lacks the private root the OAuth clients need.)
+    assert_eq!(code, 2);
+
+    let (doc, code) = run_with(Grpc::Unrouted);
+    let finding = flyte_finding(&doc, "grpc-not-routed");
+    assert_eq!(finding["severity"], "critical");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("rpc error: code = Unimplemented desc = unexpected HTTP status code received from server: 404 (Not Found); transport: received unexpected content-type \"text/html\""),
+        "{message}"
+    );
+    assert_eq!(
+        doc["flyte"]["grpc_health"]["grpc_status"],
+        serde_json::Value::Null
+    );
+    assert_eq!(code, 2);
+
+    let (doc, _) = run_with(Grpc::Unavailable);
+    let finding = flyte_finding(&doc, "grpc-health-not-serving");
+    assert_eq!(finding["severity"], "critical");
+    let message = finding["message"].as_str().unwrap();
+    assert!(
+        message.contains("grpc-status 14 (Unavailable)"),
+        "{message}"
+    );
+    assert!(message.contains("no healthy upstream"), "{message}");
+
+    let (doc, _) = run_with(Grpc::NotServing);
+    let finding = flyte_finding(&doc, "grpc-health-not-serving");
+    assert_eq!(finding["severity"], "warning");
+    assert!(finding["message"].as_str().unwrap().contains("NOT_SERVING"));
+}
+
+/// Like discovery, the health call never runs over a connection certready cannot verify.
+#[test]
+fn grpc_health_call_is_not_made_over_an_unverified_connection() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let addr = start_admin(&lab, &pki, Admin::default());
+    let doc = run_flyte(&lab, addr.port(), &[]).json();
+    let health = &doc["flyte"]["grpc_health"];
+    assert_eq!(health["http_status"], serde_json::Value::Null, "{health:#}");
+    assert!(health["error"].as_str().is_some(), "{health:#}");
+    assert!(!flyte_findings(&doc)
+        .iter()
+        .any(|id| id.starts_with("grpc-")));
+}
+
 #[test]
 fn plaintext_admin_gets_the_insecure_advice() {
     let lab = Lab::new();
@@ -382,6 +460,12 @@ fn endpoint_from_the_flytectl_config_and_text_output() {
         "{}",
         run.stdout
     );
+    assert!(
+        run.stdout
+            .contains("gRPC health: SERVING (gRPC is routed to admin)"),
+        "{}",
+        run.stdout
+    );
     for line in run.stdout.lines() {
         assert!(line.chars().count() <= 80, "line too wide: {line:?}");
     }
@@ -403,6 +487,7 @@ fn endpoint_from_the_flytectl_config_and_text_output() {
         "| Host | Role | Status | Verdict |".to_string(),
         "- Auth: on, built-in authorization server".to_string(),
         "- ALPN: h2 (ready for gRPC)".to_string(),
+        "- gRPC health: SERVING (gRPC is routed to admin)".to_string(),
         "| Client | Channel | Verdict | What it says |".to_string(),
     ] {
         assert!(

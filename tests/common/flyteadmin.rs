@@ -1,6 +1,7 @@
 //! A fake flyteadmin: HTTPS (HTTP/1.1 and HTTP/2) on 127.0.0.1 serving the metadata
 //! endpoints as flyteadmin does, /healthcheck, and a CORS layer that answers preflights
-//! the way flyteadmin's gorilla/handlers v1.5.1 CORS does.
+//! the way flyteadmin's gorilla/handlers v1.5.1 CORS does, and the gRPC health service
+//! behind a gRPC-routing ingress (or an ingress that routes gRPC nowhere).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -8,7 +9,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use certready::lab::Issued;
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -27,6 +29,19 @@ pub enum Auth {
     External(String),
 }
 
+/// What `/grpc.health.v1.Health/Check` gets through the ingress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grpc {
+    /// A gRPC answer: SERVING.
+    Serving,
+    /// A gRPC answer: NOT_SERVING.
+    NotServing,
+    /// Trailers-only grpc-status 14, as an ingress without a healthy upstream answers.
+    Unavailable,
+    /// The ingress's HTML 404: gRPC is not routed to admin.
+    Unrouted,
+}
+
 #[derive(Clone, Debug)]
 pub struct Admin {
     pub auth: Auth,
@@ -38,6 +53,7 @@ pub struct Admin {
     pub h2: bool,
     /// Answer metadata in camelCase whatever Accept says (as grpc-gateway does without it).
     pub camel_case: bool,
+    pub grpc: Grpc,
 }
 
 impl Default for Admin {
@@ -48,6 +64,7 @@ impl Default for Admin {
             allowed_headers: vec!["Content-Type".into(), "flyte-authorization".into()],
             h2: true,
             camel_case: false,
+            grpc: Grpc::Serving,
         }
     }
 }
@@ -109,9 +126,46 @@ pub fn start(
     })
 }
 
-fn reply(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+type Body = BoxBody<Bytes, Infallible>;
+
+fn reply(status: StatusCode, body: &str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
     *response.status_mut() = status;
+    response
+}
+
+/// The health service's answer, framed as gRPC: a HealthCheckResponse and grpc-status 0.
+fn grpc_health(grpc: Grpc) -> Response<Body> {
+    let status = match grpc {
+        Grpc::Unrouted => {
+            let mut page = reply(
+                StatusCode::NOT_FOUND,
+                "<html><head><title>404 Not Found</title></head><body>404 Not Found</body></html>",
+            );
+            page.headers_mut()
+                .insert("content-type", "text/html".parse().unwrap());
+            return page;
+        }
+        Grpc::Unavailable => {
+            let mut response = reply(StatusCode::OK, "");
+            let headers = response.headers_mut();
+            headers.insert("content-type", "application/grpc".parse().unwrap());
+            headers.insert("grpc-status", "14".parse().unwrap());
+            headers.insert("grpc-message", "no healthy upstream".parse().unwrap());
+            return response;
+        }
+        Grpc::Serving => 1u8,
+        Grpc::NotServing => 2u8,
+    };
+    let mut trailers = hyper::HeaderMap::new();
+    trailers.insert("grpc-status", "0".parse().unwrap());
+    let body = Full::new(Bytes::from(vec![0u8, 0, 0, 0, 2, 0x08, status]))
+        .with_trailers(async move { Some(Ok(trailers)) })
+        .boxed();
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert("content-type", "application/grpc".parse().unwrap());
     response
 }
 
@@ -135,10 +189,7 @@ fn canonical(name: &str) -> String {
         .join("-")
 }
 
-async fn handle(
-    req: Request<Incoming>,
-    state: Arc<State>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Body>, Infallible> {
     let admin = &state.admin;
     if let Some(origin) = header(&req, "origin").map(str::to_string) {
         let allowed = admin
@@ -205,6 +256,12 @@ async fn handle(
     };
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthcheck") => Ok(reply(StatusCode::OK, "")),
+        (&Method::POST, "/grpc.health.v1.Health/Check") => {
+            if req.version() != hyper::Version::HTTP_2 {
+                return Ok(reply(StatusCode::BAD_REQUEST, "gRPC needs HTTP/2"));
+            }
+            Ok(grpc_health(admin.grpc))
+        }
         (&Method::GET, "/.well-known/oauth-authorization-server") => {
             let base = match &admin.auth {
                 Auth::Off => return Ok(reply(StatusCode::NOT_FOUND, "404 page not found")),
