@@ -152,10 +152,11 @@ pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
                 finding.id
             );
             wrapped(&mut out, 6, &finding.message);
+            let pad = verbatim_pad(&finding.remediation);
             for (i, line) in finding.remediation.lines().enumerate() {
                 match line.strip_prefix("  ") {
                     Some(verbatim) => {
-                        let _ = writeln!(out, "         {verbatim}");
+                        let _ = writeln!(out, "{pad}{verbatim}");
                     }
                     None if i == 0 => wrapped(&mut out, 6, &format!("fix: {line}")),
                     None => wrapped(&mut out, 6, line),
@@ -244,18 +245,22 @@ pub(crate) fn worst(reports: &[Report]) -> Status {
 }
 
 fn render_report(out: &mut String, report: &Report, now: i64) {
-    // The handshake time sits on the unwrapped header line, so the wrapped lines below
-    // never change shape with the timing.
+    // The handshake time ends the header line, so the lines below never change shape
+    // with the timing.
     let timing = report
         .tls
         .as_ref()
         .map(|tls| format!("  (handshake {} ms)", tls.handshake_ms))
         .unwrap_or_default();
-    let _ = writeln!(
+    wrapped_hanging(
         out,
-        "{}  {}{timing}",
-        paint(Style::new().bold(), &report.target),
-        paint(status_style(report.status), report.status.label())
+        0,
+        2,
+        &format!(
+            "{}  {}{timing}",
+            paint(Style::new().bold(), &report.target),
+            paint(status_style(report.status), report.status.label())
+        ),
     );
     if let Some(tls) = &report.tls {
         let mut facts = Vec::new();
@@ -485,6 +490,19 @@ fn render_clients(out: &mut String, report: &Report) {
     }
 }
 
+/// The indent of a text's verbatim block (its lines that start with two spaces: commands
+/// and YAML): 9 columns, less when a long line would pass 80, the same for every line of
+/// the block so copied YAML keeps its structure.
+fn verbatim_pad(text: &str) -> String {
+    let widest = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("  "))
+        .map(|line| line.chars().count())
+        .max()
+        .unwrap_or(0);
+    " ".repeat(9.min(WIDTH.saturating_sub(widest)))
+}
+
 fn render_recommendations(out: &mut String, report: &Report) {
     if report.recommendations.is_empty() {
         return;
@@ -492,10 +510,13 @@ fn render_recommendations(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\n  What to do (most effective first)");
     for (i, rec) in report.recommendations.iter().enumerate() {
         wrapped_hanging(out, 4, 3, &format!("{}. {}", i + 1, rec.title));
+        let pad = verbatim_pad(&rec.text);
         for line in rec.text.lines() {
             // Indented lines are commands and YAML: keep them verbatim.
             if let Some(verbatim) = line.strip_prefix("  ") {
-                let _ = writeln!(out, "         {verbatim}");
+                let _ = writeln!(out, "{pad}{verbatim}");
+            } else if line.starts_with("- ") {
+                wrapped_hanging(out, 7, 2, line);
             } else {
                 wrapped(out, 7, line);
             }

@@ -116,6 +116,91 @@ fn self_signed_ten_year_openssl_style_certificate() {
     assert_eq!(report["chain"][0]["key"], "RSA 2048");
 }
 
+/// The private-CA recipe certready prints, run as printed (openssl, bash), gives a
+/// certificate every client model accepts once its root is given: the advice is proven.
+#[test]
+fn the_private_ca_recipe_works_as_printed() {
+    let lab = Lab::new();
+    let cert = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
+    let server = lab.serve(&[&cert], &cert);
+    let report = lab.check_json(server.addr, HOST, &[]).report();
+    let recipe = report["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "use-private-ca-correctly")
+        .expect("the private-CA recommendation")["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The commands: the indented lines after "With openssl:", up to the next prose line.
+    let script: Vec<&str> = recipe
+        .lines()
+        .skip_while(|l| !l.ends_with("With openssl:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| &l[2..])
+        .collect();
+    assert!(script.len() > 10, "{recipe}");
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "CI must have openssl");
+        eprintln!("SKIPPED: openssl not installed");
+        return;
+    }
+    let dir = lab.dir.path().join("recipe");
+    std::fs::create_dir(&dir).unwrap();
+    let output = std::process::Command::new("bash")
+        .args(["-euc", &script.join("\n")])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        script.join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Trusted where the recipe goes on to say: the OS store (update-ca-certificates), the
+    // Mac's keychain (--ca-file: a private anchor) and the flytectl config it prints.
+    std::fs::copy(dir.join("ca.crt"), &lab.system_store).unwrap();
+    let yaml: Vec<&str> = recipe
+        .lines()
+        .skip_while(|l| !l.contains("in ~/.flyte/config.yaml:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| &l[2..])
+        .collect();
+    let config = lab.file(
+        "config.yaml",
+        yaml.join("\n")
+            .replace("/path/to/ca.crt", path_str(&dir.join("ca.crt"))),
+    );
+    let run = lab.run(&[
+        "inspect",
+        path_str(&dir.join("tls.crt")),
+        "--hostname",
+        HOST,
+        "--key",
+        path_str(&dir.join("tls.key")),
+        "--ca-file",
+        path_str(&dir.join("ca.crt")),
+        "--flytectl-config",
+        path_str(&config),
+        "--format",
+        "json",
+    ]);
+    let report = run.report();
+    assert_eq!(report["status"], "ok", "{:#}", report["findings"]);
+    for verdict in report["clients"].as_array().unwrap() {
+        assert_eq!(verdict["accepts"], true, "{verdict:#}");
+    }
+    assert_eq!(run.code, 0);
+}
+
 #[test]
 fn self_signed_leaf_trusted_directly_is_only_a_warning() {
     let lab = Lab::new();

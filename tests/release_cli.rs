@@ -279,10 +279,11 @@ fn long_names_wrap_within_80_columns_without_losing_facts() {
             .into(),
     );
     let leaf = lab::issue(&leaf_spec, &intermediate).unwrap();
-    // Only the leaf: the issuing CA is missing.
+    // Only the leaf: the issuing CA is missing. A long target name too.
     let server = lab.serve(&[&leaf], &leaf);
-    let target = format!("{HOST}:{}", server.addr.port());
-    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+    let long_host = "flyte-admin-grpc-and-console.platform.eu-west-1.example.com";
+    let target = format!("{long_host}:{}", server.addr.port());
+    let resolve = format!("{long_host}:{}:127.0.0.1", server.addr.port());
     let mut command = lab.certready();
     command
         .args(["check", &target, "--resolve", &resolve])
