@@ -151,8 +151,12 @@ pub(crate) fn http_builder(
 /// The HTTP client for discovery and CORS: verifies with every anchor certready trusts
 /// (OS, Mozilla, --ca-file, flytectl's caCertFilePath), honours --resolve and the
 /// config's httpProxyURL, and is bounded by --timeout.
-fn http_client(settings: &Settings, proxy: Option<&str>) -> Result<reqwest::Client, String> {
-    let mut builder = http_builder(settings, verified_tls(settings)?);
+fn http_client(
+    settings: &Settings,
+    tls: rustls::ClientConfig,
+    proxy: Option<&str>,
+) -> Result<reqwest::Client, String> {
+    let mut builder = http_builder(settings, tls);
     builder = match proxy {
         Some(url) => builder
             .proxy(reqwest::Proxy::all(url).map_err(|e| format!("httpProxyURL {url:?}: {e}"))?),
@@ -290,7 +294,12 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
             format!("admin.insecureSkipVerify is true{config_note}: flytectl's gRPC channel accepts any certificate, while its OAuth login still verifies with the system store."),
         ));
     }
-    let client = match http_client(&settings, options.http_proxy.as_deref()) {
+    // One verified TLS configuration (the trust stores' anchors) for every HTTP request.
+    let tls = verified_tls(&settings);
+    let client = match tls
+        .clone()
+        .and_then(|tls| http_client(&settings, tls, options.http_proxy.as_deref()))
+    {
         Ok(client) => client,
         Err(e) => {
             findings.push(Finding::new(
@@ -331,7 +340,8 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
     };
 
     let grpc_health = if tls_up && grpc_alpn.as_deref() == Some("h2") {
-        let health = match verified_tls(&settings)
+        let health = match tls
+            .clone()
             .and_then(|tls| crate::grpc_health::client(tls, &settings, admin))
         {
             Ok(grpc) => crate::grpc_health::check(&grpc, &base).await,

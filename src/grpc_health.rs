@@ -27,11 +27,10 @@ pub struct GrpcHealth {
 
 /// The HTTP/2 client for the call: our verified TLS with ALPN h2 only.
 pub fn client(
-    tls: rustls::ClientConfig,
+    mut tls: rustls::ClientConfig,
     settings: &crate::check::Settings,
     admin: &crate::target::Target,
 ) -> Result<reqwest::Client, String> {
-    let mut tls = tls;
     tls.alpn_protocols = vec![b"h2".to_vec()];
     let mut builder = crate::flyte::http_builder(settings, tls).http2_prior_knowledge();
     // gRPC clients (grpc-go, grpcio) tunnel through HTTPS_PROXY unless NO_PROXY says not.
