@@ -46,16 +46,7 @@ fn text_report_draws_the_tree_and_the_verdict() {
     let pki = Pki::new();
     let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
-    let target = format!("{HOST}:{}", server.addr.port());
-    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
-    let run = lab.run(&[
-        "check",
-        &target,
-        "--resolve",
-        &resolve,
-        "--ca-file",
-        path_str(&root),
-    ]);
+    let run = lab.check(server.addr, HOST, &["--ca-file", path_str(&root)]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(
         run.stdout.contains("#0 CN=flyte.example.com"),

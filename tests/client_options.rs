@@ -241,9 +241,7 @@ fn text_output_has_the_client_table_and_what_to_do() {
     let lab = Lab::new();
     let cert = lab::self_signed(&Spec::leaf(HOST)).unwrap();
     let server = lab.serve(&[&cert], &cert);
-    let target = format!("{HOST}:{}", server.addr.port());
-    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
-    let run = lab.run(&["check", &target, "--resolve", &resolve]);
+    let run = lab.check(server.addr, HOST, &[]);
     assert!(run.stdout.contains("Clients (predicted)"), "{}", run.stdout);
     assert!(
         run.stdout

@@ -9,18 +9,7 @@ use common::*;
 
 /// Runs `check` against `addr` as HOST with a short timeout.
 fn check_failing(lab: &Lab, addr: std::net::SocketAddr, timeout: &str) -> Run {
-    let target = format!("{HOST}:{}", addr.port());
-    let resolve = format!("{HOST}:{}:127.0.0.1", addr.port());
-    lab.run(&[
-        "check",
-        &target,
-        "--resolve",
-        &resolve,
-        "--timeout",
-        timeout,
-        "--format",
-        "json",
-    ])
+    lab.check_json(addr, HOST, &["--timeout", timeout])
 }
 
 fn assert_unknown(run: &Run, kind: &str, words: &[&str]) {

@@ -148,14 +148,7 @@ fn markdown_report_for_a_ticket() {
     let server = lab.serve_pki(&pki);
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
-    let run = lab.run(&[
-        "check",
-        &target,
-        "--resolve",
-        &resolve,
-        "--format",
-        "markdown",
-    ]);
+    let run = lab.check(server.addr, HOST, &["--format", "markdown"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let md = &run.stdout;
     assert!(

@@ -84,12 +84,19 @@ impl Lab {
     }
 
     /// `certready check HOST:port --resolve ... --format json` plus `extra` arguments.
-    pub fn check_json(&self, addr: SocketAddr, host: &str, extra: &[&str]) -> Run {
+    /// `certready check host:PORT --resolve host:PORT:127.0.0.1 EXTRA…` for a loopback server.
+    pub fn check(&self, addr: SocketAddr, host: &str, extra: &[&str]) -> Run {
         let target = format!("{host}:{}", addr.port());
         let resolve = format!("{host}:{}:127.0.0.1", addr.port());
-        let mut args = vec!["check", &target, "--resolve", &resolve, "--format", "json"];
+        let mut args = vec!["check", &target, "--resolve", &resolve];
         args.extend_from_slice(extra);
         self.run(&args)
+    }
+
+    pub fn check_json(&self, addr: SocketAddr, host: &str, extra: &[&str]) -> Run {
+        let mut args = vec!["--format", "json"];
+        args.extend_from_slice(extra);
+        self.check(addr, host, &args)
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
