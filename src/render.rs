@@ -67,7 +67,7 @@ fn wrapped(out: &mut String, indent: usize, text: &str) {
     wrapped_hanging(out, indent, 0, text);
 }
 
-pub(crate) fn date(rfc3339: &str) -> &str {
+fn date(rfc3339: &str) -> &str {
     rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
