@@ -15,9 +15,11 @@ use rustls_pki_types::CertificateDer;
 fn settings() -> &'static Settings {
     static SETTINGS: OnceLock<Settings> = OnceLock::new();
     SETTINGS.get_or_init(|| Settings {
-        stores: TrustStores::load(&TrustOptions::default())
-            .expect("default stores load")
-            .into(),
+        stores: std::sync::Arc::new(
+            TrustStores::load(&TrustOptions::default())
+                .expect("default stores load")
+                .into(),
+        ),
         at: Some(1_800_000_000),
         warn_days: 30,
         probe: ProbeOptions::default(),
@@ -46,7 +48,7 @@ pub fn analyse_chain(data: &[u8]) {
                 hostname: Some(&host),
                 authority: Some("flyte.example.com:443".into()),
                 token_url: None,
-                stores: &settings().stores.stores,
+                stores: &settings().stores.wait().stores,
                 key: None,
             },
             settings(),
@@ -65,7 +67,7 @@ pub fn parse_bundle(data: &[u8]) {
                 hostname: None,
                 authority: None,
                 token_url: None,
-                stores: &settings().stores.stores,
+                stores: &settings().stores.wait().stores,
                 key: None,
             },
             settings(),
@@ -93,7 +95,7 @@ pub fn parse_arguments(data: &[u8]) {
         let _ = certready::target::parse_target(text);
         let _ = certready::target::parse_resolve(text);
         let _ = certready::target::parse_connect_to(text);
-        let _ = certready::proxy::parse_proxy(text);
+        let _ = certready::probe::proxy::parse_proxy(text);
         let _ = certready::flyte::parse_origin(text);
     }
 }

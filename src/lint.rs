@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::check::{self, InspectOptions, Settings};
 use crate::clients::{Channel, ClientName};
-use crate::findings::{Finding, Severity};
+use crate::findings::{Finding, FindingId, Severity};
 use crate::input;
 use crate::report::{Report, Status};
 use crate::target::{self, Host};
@@ -158,7 +158,7 @@ impl Linter<'_> {
             self.push(
                 &path,
                 Finding::new(
-                    "config-unknown-key",
+                    FindingId::ConfigUnknownKey,
                     None,
                     format!(
                         "`{path}` is not a key flyte reads, so it is silently ignored.{suggestion}"
@@ -276,7 +276,7 @@ fn lint_admin(
         let key = "server.security.allowedOrigins";
         if origins.iter().any(|o| o == "*") {
             linter.push(key, Finding::new(
-                "cors-wildcard-with-credentials",
+                FindingId::CorsWildcardWithCredentials,
                 None,
                 "allowedOrigins contains \"*\" (also flyteadmin's default): flyteadmin always allows credentials, and browsers refuse credentialed requests against a wildcard origin.",
             ));
@@ -295,7 +295,7 @@ fn lint_admin(
             };
             if let Some(why) = malformed {
                 linter.push(key, Finding::new(
-                    "cors-origin-malformed",
+                    FindingId::CorsOriginMalformed,
                     None,
                     format!("{why}. Browsers send the origin as scheme://host[:port] with no path or slash, and flyteadmin compares it exactly: this entry never matches."),
                 ));
@@ -313,7 +313,7 @@ fn lint_admin(
             linter.push(
                 "server.security.allowedOrigins",
                 Finding::new(
-                    "cors-origin-not-allowed",
+                    FindingId::CorsOriginNotAllowed,
                     None,
                     format!("The console at {console} cannot call admin: {why}."),
                 ),
@@ -327,7 +327,7 @@ fn lint_admin(
                 .any(|h| h.eq_ignore_ascii_case("flyte-authorization"))
             {
                 linter.push("server.security.allowedHeaders", Finding::new(
-                    "cors-header-not-allowed",
+                    FindingId::CorsHeaderNotAllowed,
                     None,
                     "useAuth is on but allowedHeaders lacks flyte-authorization: the console's preflight gets 403 (the flyte-core chart sets only Content-Type).",
                 ));
@@ -348,7 +348,7 @@ fn lint_admin(
     ] {
         if let Some(uri) = value.pointer(pointer).and_then(Value::as_str) {
             if let Err(why) = check_redirect_uri(uri) {
-                linter.push(key, Finding::new("redirect-uri-shape", None, why));
+                linter.push(key, Finding::new(FindingId::RedirectUriShape, None, why));
             }
         }
     }
@@ -362,7 +362,7 @@ fn lint_admin(
     let resolved = linter.resolve(cert_path);
     if !resolved.exists() {
         linter.push("server.security.ssl.certificateFile", Finding::new(
-            "config-file-missing",
+            FindingId::ConfigFileMissing,
             None,
             format!("{cert_path} does not exist here ({}); it is checked when present (e.g. run lint-config where the Secret is mounted).", resolved.display()),
         ).severity(Severity::Info));
@@ -404,7 +404,7 @@ fn lint_admin(
             c.client == ClientName::FlytectlMacos && c.channel == Channel::OauthHttp && !c.accepts
         }) {
             linter.push("auth.appAuth.authServerType", Finding::new(
-                "oauth-login-fails",
+                FindingId::OauthLoginFails,
                 None,
                 format!(
                     "authServerType is Self, so flytectl exchanges its login code with admin itself, and macOS will refuse admin's certificate ({cert_path}): {}",
@@ -446,14 +446,14 @@ fn lint_client(value: &Value, linter: &mut Linter<'_>) {
     let endpoint = admin.get("endpoint").and_then(Value::as_str).unwrap_or("");
     let mut port = None;
     if endpoint.is_empty() {
-        linter.push("admin.endpoint", Finding::new("endpoint-form", None, "admin.endpoint is empty: flytectl has nothing to connect to. Write dns:///flyte.example.com."));
+        linter.push("admin.endpoint", Finding::new(FindingId::EndpointForm, None, "admin.endpoint is empty: flytectl has nothing to connect to. Write dns:///flyte.example.com."));
     } else {
         match target::parse_target(endpoint) {
             Ok(parsed) => {
                 port = Some(parsed.port);
                 if !endpoint.starts_with("dns:///") {
                     linter.push("admin.endpoint", Finding::new(
-                        "endpoint-form",
+                        FindingId::EndpointForm,
                         None,
                         format!("admin.endpoint {endpoint:?} works with flytekit, but flytectl expects dns:///{}{} (what `flytectl config init` writes).", parsed.host, if parsed.port == 443 { String::new() } else { format!(":{}", parsed.port) }),
                     ).severity(Severity::Warning));
@@ -461,20 +461,20 @@ fn lint_client(value: &Value, linter: &mut Linter<'_>) {
             }
             Err(e) => linter.push(
                 "admin.endpoint",
-                Finding::new("endpoint-form", None, e.to_string()),
+                Finding::new(FindingId::EndpointForm, None, e.to_string()),
             ),
         }
     }
     if flag("insecure") && port == Some(443) {
         linter.push("admin.insecure", Finding::new(
-            "insecure-but-tls",
+            FindingId::InsecureButTls,
             None,
             "admin.insecure: true sends plaintext gRPC, but the endpoint uses port 443, where an ingress speaks TLS: the connection will fail. Remove admin.insecure.",
         ).severity(Severity::Warning));
     }
     if flag("insecureSkipVerify") {
         linter.push("admin.insecureSkipVerify", Finding::new(
-            "insecure-skip-verify-in-use",
+            FindingId::InsecureSkipVerifyInUse,
             None,
             "admin.insecureSkipVerify: true switches off certificate verification for gRPC only; flytectl's OAuth login still verifies with the system store and fails the same way, while gRPC becomes open to impersonation.",
         ));
@@ -489,7 +489,7 @@ fn lint_client(value: &Value, linter: &mut Linter<'_>) {
             linter.push(
                 "admin.authType",
                 Finding::new(
-                    "auth-type-invalid",
+                    FindingId::AuthTypeInvalid,
                     None,
                     format!(
                         "admin.authType {auth_type:?} is not one of {}{hint}.",
@@ -509,7 +509,7 @@ fn lint_client(value: &Value, linter: &mut Linter<'_>) {
             Err(e) => linter.push(
                 "admin.caCertFilePath",
                 Finding::new(
-                    "ca-cert-file-unusable",
+                    FindingId::CaCertFileUnusable,
                     None,
                     format!(
                         "caCertFilePath {ca:?}: {}. flytectl will fail to start its gRPC channel.",
@@ -523,7 +523,7 @@ fn lint_client(value: &Value, linter: &mut Linter<'_>) {
                 });
                 if !any_ca {
                     linter.push("admin.caCertFilePath", Finding::new(
-                        "ca-cert-file-unusable",
+                        FindingId::CaCertFileUnusable,
                         None,
                         format!("caCertFilePath {ca:?} holds no CA certificate (only leaf certificates): Go will not accept a chain through it unless it is exactly the server's certificate."),
                     ).severity(Severity::Warning));

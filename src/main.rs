@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(certready::cli::main());
+    std::process::exit(certready::app::main());
 }

@@ -135,9 +135,14 @@ async fn probe_rounds(
     }
     loop {
         let started = Instant::now();
-        let reports =
-            crate::cli::check_all(targets.clone(), state.settings.clone(), concurrency, None).await;
-        *state.configured.write().await = Arc::new(crate::metrics::render(&reports));
+        let reports = crate::check::fleet::check_all(
+            targets.clone(),
+            state.settings.clone(),
+            concurrency,
+            None,
+        )
+        .await;
+        *state.configured.write().await = Arc::new(crate::render::metrics::render(&reports));
         // The next round starts `interval` after this one started, never before it ends.
         tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
     }
@@ -236,7 +241,9 @@ async fn probe(query: &str, state: &State) -> Response<Full<Bytes>> {
         );
     };
     let report = check::check(&target, &state.settings).await;
-    let text = Arc::new(crate::metrics::render(std::slice::from_ref(&report)));
+    let text = Arc::new(crate::render::metrics::render(std::slice::from_ref(
+        &report,
+    )));
     *last = Some((Instant::now(), text.clone()));
     reply(
         StatusCode::OK,

@@ -1,0 +1,325 @@
+//! Orchestration: a target or a file in, a report out. `check` and `inspect` share
+//! one analysis so a file and a live endpoint with the same chain read the same; `fleet`
+//! checks many targets at once for the CLI and `serve`.
+
+pub mod fleet;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+
+use crate::chain::{self, Cert};
+use crate::clients::{self, ClientContext, ClientOptions, ClientVerdict};
+use crate::findings::{Finding, FindingId};
+use crate::input::{self, KeyInput};
+use crate::probe::{self, ProbeOptions};
+use crate::report::recommend;
+use crate::report::{PathSummary, Recommendation, Report};
+use crate::rules::{self, KeyCheck};
+use crate::target::{Host, Target};
+use crate::trust::background::Background;
+use crate::trust::{self, TrustStore, TrustStores};
+
+/// Everything a run shares across targets; built once per process.
+/// Everything a run shares across targets; built once per process (by the command line's
+/// one conversion from arguments, or by a test).
+pub struct Settings {
+    /// Loaded in the background; the first analysis waits for it.
+    pub stores: Arc<Background<TrustStores>>,
+    /// Judge validity at this instant (Unix seconds) instead of now.
+    pub at: Option<i64>,
+    pub warn_days: u32,
+    pub probe: ProbeOptions,
+    pub clients: ClientOptions,
+}
+
+impl Settings {
+    pub fn now(&self) -> i64 {
+        self.at.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default()
+        })
+    }
+}
+
+pub struct AnalysisInput<'a> {
+    pub ders: Vec<CertificateDer<'static>>,
+    /// A handshake puts the leaf first; a file may be in any order.
+    pub leaf_first: bool,
+    pub hostname: Option<&'a Host>,
+    /// `host:port`, for the URLs client messages name.
+    pub authority: Option<String>,
+    /// The OAuth token endpoint, when known.
+    pub token_url: Option<String>,
+    pub stores: &'a [TrustStore],
+    /// A private key to compare with the leaf's public key.
+    pub key: Option<&'a PrivateKeyDer<'static>>,
+}
+
+pub struct Analysis {
+    pub certs: Vec<Cert>,
+    pub path: PathSummary,
+    pub trust: Vec<trust::TrustVerdict>,
+    pub findings: Vec<Finding>,
+    pub clients: Vec<ClientVerdict>,
+    pub recommendations: Vec<Recommendation>,
+    /// Why the key could not be compared, when it could not.
+    pub key_error: Option<String>,
+}
+
+/// The whole judgement of one chain: certificates parsed, the chain's structure, a trust
+/// verdict per store, findings, each client's verdict and the ordered fixes. `input`
+/// carries the chain and what to judge it for; `settings` the instant and client options.
+/// The stores in `input` must be loaded (see [`Background::get`]).
+pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
+    let (certs, malformed) = chain::parse_certificates(&input.ders);
+    let structure = chain::analyse_structure(&certs, input.leaf_first);
+    let at = settings.now();
+    let verdicts: Vec<trust::TrustVerdict> = if certs.is_empty() {
+        Vec::new()
+    } else {
+        let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(at.max(0) as u64));
+        input
+            .stores
+            .iter()
+            .map(|store| trust::evaluate(store, &certs, structure.leaf, time))
+            .collect()
+    };
+    let mut key_error = None;
+    let key = match (input.key, certs.get(structure.leaf)) {
+        (Some(key), Some(leaf)) => match input::key_matches(key, &leaf.info.facts.spki_der) {
+            Ok(true) => Some(KeyCheck::Matches),
+            Ok(false) => Some(KeyCheck::Mismatch),
+            Err(why) => {
+                key_error = Some(why);
+                None
+            }
+        },
+        _ => None,
+    };
+    let mut findings = rules::evaluate(&rules::Context {
+        presented: input.ders.len(),
+        certs: &certs,
+        malformed: &malformed,
+        structure: &structure,
+        stores: input.stores,
+        trust: &verdicts,
+        hostname: input.hostname,
+        at,
+        warn_days: settings.warn_days,
+        key,
+    });
+    if settings.clients.flytectl.insecure_skip_verify && !certs.is_empty() {
+        let source = settings
+            .clients
+            .flytectl
+            .config_path
+            .as_ref()
+            .map(|p| format!(" in {}", p.display()))
+            .unwrap_or_default();
+        findings.push(Finding::new(
+            FindingId::InsecureSkipVerifyInUse,
+            None,
+            format!("admin.insecureSkipVerify is true{source}: flytectl's gRPC channel accepts any certificate, while its OAuth login still verifies and fails the same way."),
+        ));
+    }
+    let mut path = PathSummary {
+        positions: structure
+            .path
+            .iter()
+            .map(|&i| certs[i].info.position)
+            .collect(),
+        ..PathSummary::default()
+    };
+    if let Some(trusted) = verdicts.iter().find(|v| v.trusted) {
+        path.positions = trusted.path.clone();
+        path.anchor = trusted.anchor.clone();
+        path.anchor_store = Some(trusted.store.name().to_string());
+    } else if let Some(&top) = structure.path.last() {
+        let top = &certs[top];
+        if !top.info.self_signed
+            && trust::anchor_named(input.stores, &top.info.facts.issuer_der).is_none()
+        {
+            path.missing_issuer = Some(top.info.issuer.clone());
+        }
+    }
+    let client_verdicts = clients::evaluate(&ClientContext {
+        certs: &certs,
+        structure: &structure,
+        stores: input.stores,
+        trust: &verdicts,
+        findings: &findings,
+        hostname: input.hostname,
+        authority: input.authority.clone(),
+        token_url: input.token_url.clone(),
+        at,
+        options: &settings.clients,
+    });
+    let missing_issuer_url = structure
+        .path
+        .last()
+        .and_then(|&top| certs[top].info.ca_issuers_urls.first().cloned());
+    let host = input
+        .hostname
+        .map(|h| h.to_string())
+        .unwrap_or_else(|| "HOST".into());
+    let recommendations = recommend::recommend(&recommend::Input {
+        host: &host,
+        findings: &findings,
+        clients: &client_verdicts,
+        path: &path,
+        publicly_trusted: verdicts
+            .iter()
+            .any(|v| v.store == trust::StoreKind::Mozilla && v.trusted),
+        missing_issuer_url: missing_issuer_url.as_deref(),
+    });
+    Analysis {
+        certs,
+        path,
+        trust: verdicts,
+        findings,
+        clients: client_verdicts,
+        recommendations,
+        key_error,
+    }
+}
+
+/// Probes one endpoint and analyses what it presented.
+pub async fn check(target: &Target, settings: &Settings) -> Report {
+    check_with_token_url(target, settings, None).await
+}
+
+/// `check`, naming `token_url` in the OAuth clients' messages (the real token endpoint
+/// from the OAuth metadata, when this host serves it).
+pub async fn check_with_token_url(
+    target: &Target,
+    settings: &Settings,
+    token_url: Option<String>,
+) -> Report {
+    let started = std::time::Instant::now();
+    let mut report = check_inner(target, settings, token_url).await;
+    report.duration_seconds = Some(started.elapsed().as_secs_f64());
+    report
+}
+
+async fn check_inner(target: &Target, settings: &Settings, token_url: Option<String>) -> Report {
+    let outcome = probe::probe(target, &settings.probe).await;
+    // Loaded while the probe ran; awaited off the runtime's workers if still loading.
+    let stores = settings.stores.get().await;
+    settings.clients.grpc_roots.get().await;
+    let mut report = Report::failed(
+        target.input.clone(),
+        Some(target.host.to_string()),
+        Some(target.port),
+        String::new(),
+    );
+    report.error = None;
+    report.address = outcome.address.map(|a| a.to_string());
+    report.proxy = outcome.proxy;
+    report.tls = outcome.tls;
+    if outcome.chain.is_empty() {
+        let error = outcome.error.unwrap_or_else(|| probe::ProbeError {
+            kind: probe::ProbeErrorKind::NoCertificate,
+            message: "the server presented no certificate".into(),
+        });
+        report.error = Some(error.message);
+        report.error_kind = Some(error.kind);
+        report.settle_status();
+        return report;
+    }
+    let analysis = analyse(
+        AnalysisInput {
+            ders: outcome.chain,
+            leaf_first: true,
+            hostname: Some(&target.host),
+            authority: Some(target.authority()),
+            token_url,
+            stores: &stores.stores,
+            key: None,
+        },
+        settings,
+    );
+    fill(&mut report, analysis);
+    if let Some(error) = outcome.error {
+        // The chain was captured, so it is judged; the failed handshake is a finding.
+        report.error_kind = Some(error.kind);
+        report.findings.insert(
+            0,
+            Finding::new(
+                FindingId::HandshakeFailed,
+                None,
+                format!(
+                    "The server sent its certificate, then the handshake failed: {}",
+                    error.message
+                ),
+            ),
+        );
+    }
+    report.settle_status();
+    report
+}
+
+fn fill(report: &mut Report, analysis: Analysis) {
+    report.chain = analysis.certs.into_iter().map(|c| c.info).collect();
+    report.path = analysis.path;
+    report.trust = analysis.trust;
+    report.findings = analysis.findings;
+    report.clients = analysis.clients;
+    report.recommendations = analysis.recommendations;
+}
+
+pub struct InspectOptions<'a> {
+    pub hostname: Option<&'a Host>,
+    /// `--key`: overrides a key found in the file.
+    pub key: Option<&'a KeyInput>,
+    /// `--chain`: extra certificates, as if appended to each file.
+    pub extra_chain: &'a [CertificateDer<'static>],
+}
+
+/// Analyses a certificate file (PEM, DER or Kubernetes Secret) without a network.
+pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -> Report {
+    let label = path.display().to_string();
+    let hostname = options.hostname.map(|h| h.to_string());
+    let bundle = match input::load_bundle(path) {
+        Ok(bundle) => bundle,
+        Err(e) => return Report::failed(label, hostname, None, e.to_string()),
+    };
+    let stores = settings
+        .stores
+        .wait()
+        .with_private_anchors(&bundle.ca, &format!("{label} (ca.crt)"));
+    let mut ders = bundle.certificates;
+    ders.extend(options.extra_chain.iter().cloned());
+
+    let mut key_error = None;
+    let key = match options.key.or(bundle.key.as_ref()) {
+        Some(KeyInput::Key(key)) => Some(key),
+        Some(KeyInput::Unusable(why)) => {
+            key_error = Some(why.clone());
+            None
+        }
+        None => None,
+    };
+    let analysis = analyse(
+        AnalysisInput {
+            ders,
+            leaf_first: false,
+            hostname: options.hostname,
+            authority: None,
+            token_url: None,
+            stores: &stores,
+            key,
+        },
+        settings,
+    );
+    let mut report = Report::failed(label.clone(), hostname, None, String::new());
+    report.error = key_error
+        .or_else(|| analysis.key_error.clone())
+        .map(|why| format!("{label}: cannot check the private key: {why}"));
+    fill(&mut report, analysis);
+    report.settle_status();
+    report
+}

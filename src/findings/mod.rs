@@ -1,0 +1,365 @@
+//! Findings are data: a stable kebab-case id, a severity, the certificate position
+//! concerned, a message in words and a remediation. The catalogue below is the single
+//! source of ids; renderers and docs read it.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: FindingId,
+    pub severity: Severity,
+    /// Position in the presented chain, when the finding concerns one certificate.
+    pub certificate: Option<usize>,
+    pub message: String,
+    pub remediation: String,
+}
+
+/// One entry of the catalogue: what an id means and the usual fix.
+pub struct FindingKind {
+    pub id: FindingId,
+    /// The usual severity; a rule may lower it where the context makes it less severe.
+    pub severity: Severity,
+    pub title: &'static str,
+    pub remediation: &'static str,
+    /// The long explanation `--explain` prints: what it means and which clients care.
+    pub explanation: &'static str,
+}
+
+/// The catalogue is written once, below; this generates from it the [`FindingId`] enum
+/// (so the compiler checks every id the code names) and [`CATALOG`], in the same order.
+macro_rules! kinds {
+    ($($variant:ident = $id:literal, $sev:ident, $title:literal, $fix:literal, $explanation:literal;)*) => {
+        /// A finding's stable id: serialised (JSON, metrics, docs) as its kebab-case name,
+        /// which is a published contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum FindingId {
+            $($variant,)*
+        }
+
+        impl FindingId {
+            /// Every id, in catalogue order.
+            pub const ALL: &'static [FindingId] = &[$(FindingId::$variant,)*];
+
+            /// The kebab-case name, as JSON and the docs spell it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(FindingId::$variant => $id,)*
+                }
+            }
+        }
+
+        pub const CATALOG: &[FindingKind] = &[
+            $(FindingKind {
+                id: FindingId::$variant,
+                severity: Severity::$sev,
+                title: $title,
+                remediation: $fix,
+                explanation: $explanation,
+            },)*
+        ];
+    };
+}
+
+impl FindingId {
+    /// The id named `name` (kebab-case), as `--explain` and users write it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        FindingId::ALL.iter().copied().find(|id| id.name() == name)
+    }
+
+    /// The catalogue entry: title, usual severity, fix and explanation.
+    pub fn kind(self) -> &'static FindingKind {
+        // CATALOG is generated in the enum's order.
+        &CATALOG[self as usize]
+    }
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+kinds! {
+    MalformedCertificate = "malformed-certificate", Critical, "A presented certificate is not valid X.509",
+        "Replace the certificate file on the server: it is damaged or not a certificate (check the PEM you mounted, e.g. the Secret's tls.crt).",
+        "The bytes the server sent (or the file holds) in this position do not parse as an X.509 certificate. Every client aborts the handshake: nothing can be verified. Usually a truncated or double-encoded PEM, or a key pasted where a certificate belongs.";
+    SelfSignedLeaf = "self-signed-leaf", Critical, "The server certificate is self-signed",
+        "Serve a certificate issued by a CA: a public CA (cert-manager with an ACME issuer) or a private CA whose root your clients trust. Trusting a self-signed leaf directly works only where each client is configured for it.",
+        "The server certificate is its own issuer. No trust store contains it, so every client refuses it unless the exact certificate is installed as trusted on each machine (Apple: a leaf anchor; Go: caCertFilePath pointing at it). flytectl on macOS usually reports \"not standards compliant\" instead of \"not trusted\", because Apple ranks its validity rules above trust.";
+    UntrustedRoot = "untrusted-root", Critical, "The chain ends in a root that no evaluated store trusts",
+        "Use a certificate from a publicly trusted CA, or distribute this root to every client (macOS keychain, flytectl caCertFilePath, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH) and pass it here with --ca-file.",
+        "The chain is complete up to a self-signed root, but that root is in none of the evaluated stores. Clients answer \"certificate signed by unknown authority\" (Go), \"self signed certificate in certificate chain\" (OpenSSL, grpcio) or NET::ERR_CERT_AUTHORITY_INVALID.";
+    IncompleteChain = "incomplete-chain", Critical, "An intermediate certificate is missing",
+        "Serve the full chain: append the missing intermediate after the leaf in the certificate file (tls.crt). Browsers may fetch it themselves; Go, grpcio, curl and OpenSSL do not.",
+        "The server sends its leaf (and maybe some intermediates) but not the certificate that issued the last one, and that issuer is no trust anchor. Chrome fetches the missing intermediate from the AIA URL and works; Go, grpcio, OpenSSL and curl do not, so \"it works in the browser but flytectl fails\". Apple reports \"certificate is not trusted\" through Go.";
+    ChainOrder = "chain-order", Warning, "Certificates are not sent leaf first, each followed by its issuer",
+        "Order the certificate file leaf first, then each issuer in turn (leaf, intermediate, ...). Some clients refuse out-of-order chains.",
+        "TLS requires the leaf first, each certificate followed by the one that issued it. Most modern clients reorder, but some (older Java, embedded TLS stacks, strict proxies) refuse or pick a wrong path.";
+    RootInChain = "root-in-chain", Info, "The server sends the root certificate",
+        "Leave the self-signed root out of the served chain: clients must already have it, so sending it only costs bytes.",
+        "The self-signed root is sent along with the chain. It is harmless but useless: a client trusts a root only if it already has it.";
+    DuplicateCertificate = "duplicate-certificate", Warning, "A certificate is sent more than once",
+        "Remove the repeated certificate from the certificate file.",
+        "The same certificate is sent twice, usually because the bundle was concatenated twice. Harmless to most clients, but a sign the bundle is not what was intended.";
+    UnrelatedCertificate = "unrelated-certificate", Warning, "A sent certificate is not part of the leaf's chain",
+        "Remove certificates that did not issue the leaf or its issuers; they are usually a stale intermediate left in the bundle.",
+        "A certificate in the chain did not issue the leaf or any of its issuers: often a stale intermediate from before a renewal. Strict clients may build a wrong path.";
+    HostnameMismatch = "hostname-mismatch", Critical, "The certificate does not cover the host name",
+        "Issue the certificate with the host name in its subjectAltName (DNS name, or IP address for IP targets).",
+        "The name the client dials is not in the leaf's subjectAltName (DNS names for host names, IP addresses for IP targets). Every client refuses: Go says \"certificate is valid for X, not Y\", Chrome NET::ERR_CERT_COMMON_NAME_INVALID, grpcio \"Peer name ... is not in peer certificate\".";
+    CnOnly = "cn-only", Critical, "The certificate has no subjectAltName; its Common Name is ignored",
+        "Re-issue with a subjectAltName extension listing every host name (openssl: -addext \"subjectAltName=DNS:host\"). Go since 1.15, Apple and browsers ignore the CN.",
+        "The leaf has no subjectAltName extension and names the host only in its Common Name. Go since 1.15, Apple, Chrome and urllib3 2 ignore the CN (Go: \"certificate relies on legacy Common Name field\"); grpcio still falls back to it.";
+    Expired = "expired", Critical, "A certificate has expired",
+        "Renew the certificate and redeploy it (for cert-manager: check the Certificate's status and the issuer's events).",
+        "A certificate on the path is past its notAfter. Every client refuses it; Go prints both times (\"current time ... is after ...\").";
+    NotYetValid = "not-yet-valid", Critical, "A certificate is not valid yet",
+        "Check the issuing system's clock, or wait until notBefore; re-issue with a correct notBefore.",
+        "A certificate on the path is before its notBefore: usually a clock problem on the issuing or the checking machine.";
+    ExpiresSoon = "expires-soon", Warning, "A certificate expires soon",
+        "Renew the certificate before it expires, and automate renewal (cert-manager renews 30 days before by default).",
+        "A certificate on the path expires within --warn-days. Nothing fails yet.";
+    WeakSignatureSha1 = "weak-signature-sha1", Critical, "A certificate is signed with SHA-1 (or MD5)",
+        "Re-issue the certificate signed with SHA-256 or better; Go, Apple and browsers refuse SHA-1 signatures.",
+        "A certificate on the path (not the root, whose signature nobody checks) is signed with SHA-1 or MD5. Go since 1.18, Apple, Chrome and OpenSSL at security level 2 refuse it; grpcio (BoringSSL) still accepts it, so pyflyte's gRPC may work where everything else fails.";
+    WeakRsaKey = "weak-rsa-key", Critical, "An RSA key is shorter than 2048 bits",
+        "Re-issue with an RSA key of at least 2048 bits, or an ECDSA P-256 key.",
+        "An RSA key on the path is shorter than 2048 bits. Apple refuses it (\"is using a broken key size\"), as do OpenSSL at security level 2 and Chrome; Go still accepts 1024-bit keys.";
+    ValidityExceeds825Days = "validity-exceeds-825-days", Critical, "The leaf's lifetime exceeds 825 days",
+        "Re-issue the leaf with a lifetime of at most 825 days (398 for publicly trusted certificates); macOS refuses longer ones with \"certificate is not standards compliant\".",
+        "The leaf was issued on or after 2019-07-01 and lives longer than 825 days plus one hour. Apple refuses such certificates from private CAs and untrusted chains with \"certificate is not standards compliant\" — the message flytectl's OAuth login shows on macOS for a long-lived self-signed certificate. Only a leaf trusted directly escapes the rule.";
+    ValidityExceeds398Days = "validity-exceeds-398-days", Critical, "A publicly trusted leaf's lifetime exceeds 398 days",
+        "Re-issue with a lifetime of at most 398 days; Apple and Chrome refuse longer publicly trusted certificates issued since 2020-09-01.",
+        "A publicly trusted leaf issued on or after 2020-09-01 lives longer than 398 days. Apple (\"not standards compliant\") and Chrome (NET::ERR_CERT_VALIDITY_TOO_LONG) refuse it.";
+    MissingServerAuthEku = "missing-server-auth-eku", Critical, "The leaf does not allow TLS server authentication",
+        "Re-issue the leaf with extendedKeyUsage serverAuth (openssl: -addext \"extendedKeyUsage=serverAuth\").",
+        "The leaf's extendedKeyUsage does not allow TLS server authentication. If the extension lists other purposes only, Go (\"certificate specifies an incompatible key usage\"), OpenSSL and Chrome refuse it. If the extension is absent, most clients accept it but macOS requires serverAuth for public roots and for certificates issued since 2019-07-01 unless their CA is trusted by an explicit setting.";
+    IncompatibleKeyUsage = "incompatible-key-usage", Critical, "The leaf's keyUsage does not allow a TLS server key",
+        "Re-issue the leaf with keyUsage digitalSignature (ECDSA) or digitalSignature, keyEncipherment (RSA); OpenSSL, BoringSSL (grpcio) and browsers refuse it otherwise.",
+        "The leaf has a keyUsage extension without digitalSignature, keyEncipherment or keyAgreement, so its key may not be used for TLS. OpenSSL (\"unsuitable certificate purpose\"), BoringSSL and browsers refuse it; Go does not check.";
+    LeafIsCa = "leaf-is-ca", Warning, "The server certificate is a CA certificate",
+        "Issue the server certificate with basicConstraints CA:FALSE; several clients (rustls, and Apple for some anchors) refuse CA certificates as servers.",
+        "The server certificate says CA:TRUE, as `openssl req -x509` makes by default. Go and OpenSSL accept it; rustls and other webpki-based clients refuse a CA certificate as a server certificate.";
+    IssuerNotCa = "issuer-not-ca", Critical, "An issuing certificate is not a CA",
+        "The certificate that signed another must carry basicConstraints CA:TRUE; re-create the intermediate or root as a CA.",
+        "A certificate that signed another lacks basicConstraints CA:TRUE. Go refuses (\"parent certificate cannot sign this kind of certificate\" inside the unknown-authority hint), OpenSSL says \"invalid CA certificate\".";
+    IngressDefaultCertificate = "ingress-default-certificate", Critical, "The ingress controller's default certificate is served",
+        "The ingress has no TLS certificate for this host: add a tls section with a secretName (and the host) to the Ingress, and check that the Secret exists in the Ingress's namespace.",
+        "ingress-nginx serves its built-in self-signed \"Kubernetes Ingress Controller Fake Certificate\" (O=Acme Co, SAN ingress.local) when no Ingress tls section matches the host or its Secret is missing or invalid. The fix is in the Ingress, not in the clients.";
+    KeyMismatch = "key-mismatch", Critical, "The private key does not belong to the certificate",
+        "Deploy the key that was generated with this certificate's request; the server will not start or will fail every handshake.",
+        "The private key given (--key or the Secret's tls.key) is not the key of the leaf certificate. A server configured this way fails every handshake or refuses to start.";
+    HandshakeFailed = "handshake-failed", Critical, "The TLS handshake failed after the certificate was sent",
+        "Read the message: usually the server's private key does not match its certificate, or the key is too weak for TLS signatures.",
+        "The server sent its certificates, then the TLS handshake failed: usually the server's key does not match its certificate, or the handshake signature uses an algorithm or key size that is refused.";
+    UntrustedChain = "untrusted-chain", Critical, "No evaluated trust store accepts the chain",
+        "Read each store's error in the trust section; fix the chain so that it validates to a trusted root.",
+        "No store accepts the chain, for a reason none of the more specific findings names: a path length or name constraint, a distrusted certificate. The trust section gives each store's reason.";
+    InsecureSkipVerifyInUse = "insecure-skip-verify-in-use", Warning, "flytectl's insecureSkipVerify is on",
+        "Remove admin.insecureSkipVerify: it turns off verification for gRPC only (anyone on the network path can impersonate admin) and does not help the OAuth login, which always verifies. Fix the certificate instead, or point admin.caCertFilePath at your CA.",
+        "flytectl's admin.insecureSkipVerify: true switches off certificate verification for the gRPC channel only. The OAuth login (token exchange, metadata) uses a separate HTTP client that always verifies with the system store, so a refused certificate still breaks `flytectl` login, while gRPC is open to impersonation.";
+    PlaintextEndpoint = "plaintext-endpoint", Critical, "flyteadmin's endpoint speaks plaintext",
+        "Put TLS in front of admin (an ingress with a certificate) and remove admin.insecure from the flytectl config; admin.insecure: true is only for plaintext ports and sends tokens unencrypted.",
+        "The admin endpoint answered in plaintext HTTP or cleartext HTTP/2. flytectl reaches such a port only with admin.insecure: true, which switches TLS off entirely: there is no certificate to check and every token crosses the network in clear. With TLS expected, the handshake fails (grpc: \"first record does not look like a TLS handshake\"; OpenSSL: WRONG_VERSION_NUMBER).";
+    InsecureButTls = "insecure-but-tls", Critical, "admin.insecure is true but admin speaks TLS",
+        "Remove admin.insecure (or set it to false) in the flytectl config.",
+        "admin.insecure: true makes flytectl send plaintext gRPC. The endpoint speaks TLS, so the connection fails before any certificate is looked at.";
+    AlpnNoH2 = "alpn-no-h2", Critical, "admin does not negotiate ALPN h2",
+        "Serve gRPC over HTTP/2 with ALPN h2: for ingress-nginx set nginx.ingress.kubernetes.io/backend-protocol: \"GRPC\" and keep HTTP/2 enabled; for a cloud load balancer enable HTTP/2 on the listener.",
+        "gRPC runs on HTTP/2 and TLS clients announce it with ALPN. grpc-go 1.67 and later (flytectl 0.9.6+, Flyte 1.16+) refuse a TLS server that does not select h2 (\"credentials: cannot check peer: missing selected ALPN property\", switch: GRPC_ENFORCE_ALPN_ENABLED); grpcio offers only h2.";
+    OauthMetadataUnreachable = "oauth-metadata-unreachable", Critical, "flyteadmin's OAuth metadata cannot be read",
+        "Make /.well-known/oauth-authorization-server reachable through the ingress (HTTP paths to admin's HTTP port) and its certificate trusted; pass your CA with --ca-file or the config's caCertFilePath if it is private.",
+        "certready reads /.well-known/oauth-authorization-server over verified HTTPS to learn which hosts the login touches. A TLS failure here usually means admin's own certificate is refused; a 5xx or HTML answer means the ingress does not route the path to admin.";
+    AuthDisabled = "auth-disabled", Info, "flyteadmin runs without authentication",
+        "Nothing to fix for TLS; enable server.security.useAuth when the deployment needs authentication.",
+        "The OAuth metadata endpoint answered 404: flyteadmin's useAuth is off, so a login touches no OAuth host and flytectl needs no token.";
+    HealthcheckFailed = "healthcheck-failed", Warning, "GET /healthcheck does not answer 200",
+        "Route /healthcheck (and the other HTTP paths) to admin's HTTP port in the ingress.",
+        "flyteadmin answers GET /healthcheck with 200 and an empty body. Another answer means the ingress sends HTTP paths elsewhere, which also breaks OAuth metadata and the console.";
+    OauthLoginFails = "oauth-login-fails", Critical, "A host in the OAuth login refuses flytectl's TLS check",
+        "Fix that host's certificate (see its report), or move the OAuth server to an IdP with a public certificate; insecureSkipVerify does not help: flytectl's OAuth client ignores it.",
+        "A flytectl login calls several hosts: admin over gRPC, then the token endpoint over plain HTTPS (admin itself with the built-in server, the IdP with an external one). flytectl's OAuth HTTP client always verifies with the system store and ignores insecureSkipVerify and caCertFilePath, so the login can fail on a host whose gRPC channel works.";
+    CorsOriginNotAllowed = "cors-origin-not-allowed", Critical, "flyteadmin's CORS does not allow the console's origin",
+        "Add the console's origin to server.security.allowedOrigins and restart flyteadmin.",
+        "The console calls admin from its own origin, so the browser sends a CORS preflight first. flyteadmin (gorilla/handlers) answers 200 without Access-Control-Allow-Origin when the origin is not allowed, and the browser then blocks the console's calls.";
+    CorsHeaderNotAllowed = "cors-header-not-allowed", Critical, "flyteadmin's CORS does not allow the console's headers",
+        "Add flyte-authorization to server.security.allowedHeaders (the flyte-core chart sets only Content-Type) and restart flyteadmin.",
+        "flyteadmin answers a preflight that asks for a header it does not allow with 403. The console sends flyte-authorization on every call when auth is on.";
+    CorsPreflightRejected = "cors-preflight-rejected", Critical, "The console's CORS preflight is rejected",
+        "Check what sits between the browser and admin: flyteadmin answers 400 only to a preflight without Access-Control-Request-Method and 405 only to an unlisted method.",
+        "The preflight got an answer flyteadmin's CORS layer gives only to malformed requests, or no answer at all.";
+    CorsWildcardWithCredentials = "cors-wildcard-with-credentials", Warning, "CORS allows any origin with credentials",
+        "List the console's origin in server.security.allowedOrigins instead of *.",
+        "allowedOrigins: [\"*\"] makes flyteadmin answer Access-Control-Allow-Origin: * together with Access-Control-Allow-Credentials: true. Browsers refuse credentialed requests against a wildcard, so the console's cookie-authenticated calls fail.";
+    ConfigUnknownKey = "config-unknown-key", Warning, "A config key flyte does not read",
+        "Fix the key's spelling (keys are case-sensitive) or remove it.",
+        "flyte's config loader ignores keys it does not know, so a misspelt key (allowedOrigin, caCertFile) silently leaves the default in place.";
+    CorsOriginMalformed = "cors-origin-malformed", Critical, "An allowedOrigins entry can never match",
+        "Write each origin as scheme://host[:port] with no path and no trailing slash, e.g. https://console.example.com.",
+        "Browsers send Origin as scheme://host[:port]. flyteadmin compares allowedOrigins entries with it exactly, so an entry with a path or a trailing slash never matches and the console's calls are blocked.";
+    RedirectUriShape = "redirect-uri-shape", Warning, "The flytectl client's redirectUri is not flytectl's local callback",
+        "Set thirdPartyConfig.flyteClient.redirectUri to http://localhost:53593/callback (flytectl's default PKCE callback).",
+        "flytectl's PKCE login opens a browser and listens on http://localhost:PORT/callback for the code. flyteadmin hands this redirectUri to flytectl; another shape makes the login hang or fail after the browser step.";
+    ConfigFileMissing = "config-file-missing", Info, "A file the config names is not here",
+        "Run lint-config where the files are mounted (or copy them beside the config) to have them checked too.",
+        "The config names a certificate or key file that does not exist relative to where lint-config runs, so it could not be checked.";
+    EndpointForm = "endpoint-form", Critical, "admin.endpoint is empty, malformed or not in flytectl's form",
+        "Write admin.endpoint as dns:///flyte.example.com (or dns:///host:port).",
+        "flytectl dials admin.endpoint with gRPC's dns resolver: dns:///host[:port], port 443 by default. flytekit also accepts host:port and strips http(s)://, flytectl does not.";
+    AuthTypeInvalid = "auth-type-invalid", Critical, "admin.authType is not a value flytectl knows",
+        "Use ClientSecret, Pkce, ExternalCommand or DeviceFlow, spelt exactly so.",
+        "flytectl parses authType case-sensitively; an unknown value stops it with a config error before any connection.";
+    CaCertFileUnusable = "ca-cert-file-unusable", Critical, "admin.caCertFilePath cannot serve as a trust anchor",
+        "Point caCertFilePath at the PEM of the CA that issued admin's certificate (the root, or the issuing CA).",
+        "flytectl loads caCertFilePath as the only roots of its gRPC channel. A missing or unreadable file stops the channel; a file with only leaf certificates trusts nothing but that exact certificate.";
+    TooManyCertificates = "too-many-certificates", Warning, "The server presents more certificates than any chain needs",
+        "Serve only the leaf and its intermediates (usually 2 to 4 certificates).",
+        "certready analyses the first 32 certificates a server presents. A chain that long is a misconfigured bundle; clients bound path building (rustls/webpki, OpenSSL's verify depth) and may give up.";
+    ChainLoop = "chain-loop", Critical, "The certificates issue each other in a loop",
+        "Rebuild the bundle from the leaf's real issuer up to its root; remove the certificate that closes the loop.",
+        "Each certificate's issuer is another certificate of the chain, so following issuers never reaches a self-signed root: no client can build a path. Usually two CAs cross-signed each other and both cross-certificates were bundled.";
+    UnknownCriticalExtension = "unknown-critical-extension", Critical, "A certificate carries a critical extension no client understands",
+        "Re-issue the certificate without that extension, or mark it non-critical.",
+        "RFC 5280 makes a client reject a certificate with a critical extension it does not recognise: Go (\"x509: unhandled critical extension\"), OpenSSL and BoringSSL (\"unhandled critical extension\"), Apple (not standards compliant) and browsers all do.";
+    GrpcNotRouted = "grpc-not-routed", Critical, "The ingress does not route gRPC to flyteadmin",
+        "Route gRPC (/flyteidl.service.*, /grpc.health.v1.Health/*) to admin's gRPC port over HTTP/2; with ingress-nginx, in an Ingress of its own annotated nginx.ingress.kubernetes.io/backend-protocol: \"GRPC\".",
+        "certready sends a gRPC health call (POST /grpc.health.v1.Health/Check over HTTP/2) through the ingress, as flytectl's calls go. A gRPC server answers with content-type application/grpc and a grpc-status; an HTML page or a bare HTTP error means the ingress sent the call to an HTTP backend or to none. grpc-go then reports \"unexpected HTTP status code received from server\" for every flytectl command, whatever the certificate.";
+    GrpcHealthNotServing = "grpc-health-not-serving", Critical, "admin's gRPC health check fails",
+        "Check flyteadmin's pods and logs (kubectl -n flyte logs deploy/flyteadmin) and the ingress's upstream for admin's gRPC port.",
+        "The gRPC health call reached a gRPC server (the ingress routes gRPC), but the answer is an error status (e.g. Unavailable when the ingress has no healthy upstream) or a health status other than SERVING. Unimplemented is not reported: it only means no health service is registered.";
+    PrivateTrustOnly = "private-trust-only", Info, "Only the --ca-file anchors trust the chain",
+        "Fine for a private CA: every client must be given this CA (macOS keychain for flytectl's OAuth client, admin.caCertFilePath for gRPC, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte).",
+        "Only the anchors given with --ca-file trust the chain: a private CA. That is legitimate, but every client must be given the CA: the macOS keychain for flytectl's OAuth client, admin.caCertFilePath for its gRPC channel, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH for pyflyte, the OS store for Linux OAuth and curl.";
+    SystemTrustOnly = "system-trust-only", Info, "Only this machine's OS store trusts the chain",
+        "The root is in this machine's store but not in Mozilla's public list: other machines will not trust it unless the same root is installed there.",
+        "This machine's OS store trusts the chain but Mozilla's public list does not: the root was installed locally. Machines without that root (laptops, CI runners, containers) will refuse it.";
+}
+
+/// docs/findings.md, generated from [`CATALOG`] so the documentation cannot drift from
+/// the code (tests/docs.rs compares the two).
+pub fn catalogue_markdown() -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "# Finding catalogue\n\n\
+         <!-- Generated from src/findings.rs: `CERTREADY_BLESS=1 cargo test --test docs` \
+         rewrites it. Do not edit by hand. -->\n\n\
+         Every finding certready reports has a stable kebab-case id (a contract: JSON's \
+         `findings[].id`, Prometheus's `certready_finding{id=...}`), a severity, the position \
+         of the certificate concerned, a message and a fix. The severity below is the usual \
+         one; a rule may lower it where the context makes the problem less severe (for \
+         example a long-lived certificate trusted directly as a leaf anchor). \
+         `certready --explain ID` prints an entry in the terminal.\n\n\
+         | Id | Severity | What it means |\n|---|---|---|\n",
+    );
+    for kind in CATALOG {
+        let _ = writeln!(
+            out,
+            "| [`{id}`](#{id}) | {} | {} |",
+            kind.severity.name(),
+            kind.title,
+            id = kind.id
+        );
+    }
+    for kind in CATALOG {
+        let _ = write!(
+            out,
+            "\n## `{}`\n\n**{}** · {}\n\n{}\n\n**Fix:** {}\n",
+            kind.id,
+            kind.severity.name(),
+            kind.title,
+            kind.explanation,
+            kind.remediation
+        );
+    }
+    out
+}
+
+/// Whether `findings` include one with this id.
+pub fn has(findings: &[Finding], id: FindingId) -> bool {
+    findings.iter().any(|f| f.id == id)
+}
+
+impl Finding {
+    /// A finding with the catalogue's severity and remediation.
+    pub fn new(id: FindingId, certificate: Option<usize>, message: impl Into<String>) -> Self {
+        let kind = id.kind();
+        Finding {
+            id,
+            severity: kind.severity,
+            certificate,
+            message: message.into(),
+            remediation: kind.remediation.to_string(),
+        }
+    }
+
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    pub fn remediation(mut self, remediation: impl Into<String>) -> Self {
+        self.remediation = remediation.into();
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_follows_the_enum() {
+        for (index, kind) in CATALOG.iter().enumerate() {
+            assert_eq!(kind.id as usize, index);
+            assert_eq!(FindingId::from_name(kind.id.name()), Some(kind.id));
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_kebab_case_of_their_variant() {
+        for &id in FindingId::ALL {
+            let camel: String = id
+                .name()
+                .split('-')
+                .map(|word| word[..1].to_uppercase() + &word[1..])
+                .collect();
+            assert_eq!(format!("{id:?}"), camel);
+        }
+        let mut ids: Vec<&str> = CATALOG.iter().map(|k| k.id.name()).collect();
+        for id in &ids {
+            assert!(
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{id}"
+            );
+        }
+        ids.sort();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len(), "duplicate finding id");
+    }
+}

@@ -1,0 +1,464 @@
+//! Markdown rendering (`--format markdown`): a report to paste into an incident ticket or
+//! a pull request — the verdict first, then tables of the chain, trust and client
+//! verdicts, the findings, and the fix. GitHub-flavoured: pipe tables, no HTML.
+
+use std::fmt::Write;
+
+use crate::chain::CertInfo;
+use crate::findings::Finding;
+use crate::flyte::FlyteRun;
+use crate::lint::LintReport;
+use crate::render::text::{
+    auth_summary, cert_key, cert_names, cert_tags, cert_validity, trust_text, verdict_summary,
+    worst,
+};
+use crate::report::{Report, Status, Summary};
+
+/// Text safe inside a table cell: pipes escaped, line breaks folded.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Inline code, unless the text itself holds a backtick (then plain, escaped).
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        cell(text)
+    } else {
+        format!("`{}`", text.replace('|', "\\|").replace('\n', " "))
+    }
+}
+
+fn timestamp(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// `check` and `inspect`: one section per target, with a summary table when there are several.
+pub fn render_reports(reports: &[Report], now: i64) -> String {
+    let mut out = String::new();
+    if reports.len() == 1 {
+        let report = &reports[0];
+        let _ = writeln!(
+            out,
+            "# certready: {} — {}\n",
+            report.target,
+            report.status.label()
+        );
+        let _ = writeln!(out, "Checked {}.\n", timestamp(now));
+        render_report_body(&mut out, report, now, "##");
+        return out;
+    }
+    let summary = Summary::of(reports);
+    let _ = writeln!(
+        out,
+        "# certready: {} targets — {}\n",
+        reports.len(),
+        worst(reports).label()
+    );
+    let _ = writeln!(
+        out,
+        "Checked {}: {} ok, {} warning, {} critical, {} unknown.\n",
+        timestamp(now),
+        summary.ok,
+        summary.warning,
+        summary.critical,
+        summary.unknown
+    );
+    summary_table(&mut out, reports);
+    for report in reports {
+        let _ = writeln!(out, "\n## {} — {}\n", report.target, report.status.label());
+        render_report_body(&mut out, report, now, "###");
+    }
+    out
+}
+
+fn summary_table(out: &mut String, reports: &[Report]) {
+    let _ = writeln!(out, "| Target | Status | Verdict |");
+    let _ = writeln!(out, "|---|---|---|");
+    for report in reports {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&report.target),
+            report.status.label(),
+            cell(&verdict_summary(report))
+        );
+    }
+}
+
+/// One report under a heading the caller wrote; `level` is the heading mark of its sections.
+pub(crate) fn render_report_body(out: &mut String, report: &Report, now: i64, level: &str) {
+    let _ = writeln!(
+        out,
+        "**Verdict: {}** — {}\n",
+        report.status.label(),
+        verdict_summary(report)
+    );
+    if let Some(tls) = &report.tls {
+        let mut facts = Vec::new();
+        if let Some(address) = &report.address {
+            facts.push(format!("`{address}`"));
+        }
+        facts.push(tls.version.clone());
+        facts.push(tls.cipher.clone());
+        facts.push(match &tls.alpn {
+            Some(alpn) => format!("ALPN {alpn}"),
+            None => "no ALPN".into(),
+        });
+        facts.push(format!("handshake {} ms", tls.handshake_ms));
+        let _ = writeln!(out, "{}\n", facts.join(" · "));
+    }
+    if let Some(error) = &report.error {
+        let label = if report.chain.is_empty() {
+            "Could not check"
+        } else {
+            "Incomplete"
+        };
+        let _ = writeln!(out, "{label}: {error}\n");
+    }
+    if !report.chain.is_empty() {
+        chain_table(out, report, now, level);
+        trust_table(out, report, level);
+        clients_table(out, report, level);
+    }
+    findings_list(out, &report.findings, level, "Findings");
+    fix_list(out, report, level);
+}
+
+fn chain_table(out: &mut String, report: &Report, now: i64, level: &str) {
+    let _ = writeln!(
+        out,
+        "{level} Chain (leaf to root; # = position as presented)\n"
+    );
+    let _ = writeln!(
+        out,
+        "| # | Subject | Issuer | Names | Valid | Key, signature | SHA-256 |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    let on_path = report
+        .path
+        .positions
+        .iter()
+        .filter_map(|&p| report.chain.iter().find(|c| c.position == p));
+    let off_path = report
+        .chain
+        .iter()
+        .filter(|c| !report.path.positions.contains(&c.position));
+    for cert in on_path {
+        chain_row(out, cert, now, "");
+    }
+    let last_self_signed = report
+        .path
+        .positions
+        .last()
+        .and_then(|&p| report.chain.iter().find(|c| c.position == p))
+        .is_some_and(|c| c.self_signed);
+    if let (Some(anchor), Some(store), false) = (
+        &report.path.anchor,
+        &report.path.anchor_store,
+        last_self_signed,
+    ) {
+        let _ = writeln!(
+            out,
+            "| anchor | {} | | | | | trust anchor in the {store} store |",
+            cell(anchor)
+        );
+    } else if let Some(missing) = &report.path.missing_issuer {
+        let _ = writeln!(
+            out,
+            "| **missing** | {} | | | | | not sent, not a trust anchor |",
+            cell(missing)
+        );
+    }
+    for cert in off_path {
+        chain_row(out, cert, now, " (not on the leaf's path)");
+    }
+    out.push('\n');
+}
+
+fn chain_row(out: &mut String, cert: &CertInfo, now: i64, note: &str) {
+    let tags = cert_tags(cert);
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", tags.join(", "))
+    };
+    let issuer = if cert.self_signed {
+        "(itself)".to_string()
+    } else {
+        cell(&cert.issuer)
+    };
+    let _ = writeln!(
+        out,
+        "| {} | {}{tags}{note} | {issuer} | {} | {} | {} | `{}` |",
+        cert.position,
+        cell(&cert.subject),
+        cell(&cert_names(cert)),
+        cert_validity(cert, now),
+        cell(&cert_key(cert)),
+        cert.sha256
+    );
+}
+
+fn trust_table(out: &mut String, report: &Report, level: &str) {
+    if report.trust.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{level} Trust\n");
+    let _ = writeln!(out, "| Store | Verdict |");
+    let _ = writeln!(out, "|---|---|");
+    for verdict in &report.trust {
+        let text = trust_text(verdict);
+        let _ = writeln!(out, "| {} | {} |", verdict.store.name(), cell(&text));
+    }
+    out.push('\n');
+}
+
+fn clients_table(out: &mut String, report: &Report, level: &str) {
+    if report.clients.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{level} Clients (predicted)\n");
+    let _ = writeln!(out, "| Client | Channel | Verdict | What it says |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    let mut notes = Vec::new();
+    for verdict in &report.clients {
+        let word = if verdict.accepts {
+            "accepts"
+        } else {
+            "**refuses**"
+        };
+        let error = verdict.error.as_deref().map(code).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {word} | {error} |",
+            verdict.client.name(),
+            verdict.channel.name()
+        );
+        if let Some(note) = &verdict.note {
+            notes.push(format!(
+                "{} {}: {note}",
+                verdict.client.name(),
+                verdict.channel.name()
+            ));
+        }
+    }
+    out.push('\n');
+    for note in notes {
+        let _ = writeln!(out, "- Note, {note}");
+    }
+    if !report.clients.iter().all(|v| v.note.is_none()) {
+        out.push('\n');
+    }
+}
+
+fn findings_list(out: &mut String, findings: &[Finding], level: &str, heading: &str) {
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{level} {heading}\n");
+    for finding in findings {
+        let position = finding
+            .certificate
+            .map(|p| format!(" (certificate #{p})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "- **{}** `{}`{position}: {}",
+            finding.severity.name().to_uppercase(),
+            finding.id,
+            finding.message.replace('\n', " ")
+        );
+        block_text(out, "  ", &format!("Fix: {}", finding.remediation));
+    }
+    out.push('\n');
+}
+
+/// Prose lines as they are; lines indented by two spaces (commands, YAML) as a code block.
+fn block_text(out: &mut String, indent: &str, text: &str) {
+    let mut in_code = false;
+    for line in text.lines() {
+        match line.strip_prefix("  ") {
+            Some(verbatim) => {
+                if !in_code {
+                    let _ = writeln!(out, "{indent}```");
+                    in_code = true;
+                }
+                let _ = writeln!(out, "{indent}{verbatim}");
+            }
+            None => {
+                if in_code {
+                    let _ = writeln!(out, "{indent}```");
+                    in_code = false;
+                }
+                let _ = writeln!(out, "{indent}{line}");
+            }
+        }
+    }
+    if in_code {
+        let _ = writeln!(out, "{indent}```");
+    }
+}
+
+fn fix_list(out: &mut String, report: &Report, level: &str) {
+    if report.recommendations.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{level} The fix (most effective first)\n");
+    for (i, rec) in report.recommendations.iter().enumerate() {
+        let _ = writeln!(out, "{}. **{}**", i + 1, rec.title);
+        block_text(out, "   ", &rec.text);
+    }
+    out.push('\n');
+}
+
+/// `certready flyte`: the login path, the Flyte findings, then each host.
+pub fn render_flyte(run: &FlyteRun, now: i64) -> String {
+    let summary = &run.summary;
+    let overall = summary.status().max(worst(&run.reports));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# certready: Flyte login path for {} — {}\n",
+        summary.endpoint,
+        overall.label()
+    );
+    let _ = writeln!(out, "Checked {}.\n", timestamp(now));
+    let _ = writeln!(out, "| Host | Role | Status | Verdict |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for report in &run.reports {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&report.target),
+            cell(report.role.as_deref().unwrap_or("")),
+            report.status.label(),
+            cell(&verdict_summary(report))
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(out, "- Auth: {}", auth_summary(&summary.auth));
+    if let Some(token) = summary
+        .auth
+        .metadata
+        .as_ref()
+        .and_then(|m| m.token_endpoint.as_ref())
+    {
+        let _ = writeln!(out, "- Token endpoint: `{token}`");
+    }
+    let alpn = summary.grpc_alpn.as_deref().unwrap_or("none");
+    let ready = if alpn == "h2" {
+        " (ready for gRPC)"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "- ALPN: {alpn}{ready}");
+    if let Some(health) = &summary.grpc_health {
+        let _ = writeln!(
+            out,
+            "- gRPC health: {}",
+            cell(&crate::flyte::grpc_health::summary(health))
+        );
+    }
+    if let Some(cors) = &summary.cors {
+        let _ = writeln!(out, "- CORS for `{}`: {}", cors.origin, cors.verdict);
+    }
+    out.push('\n');
+    findings_list(&mut out, &summary.findings, "##", "Flyte findings");
+    for report in &run.reports {
+        let role = report
+            .role
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "## {}{role} — {}\n",
+            report.target,
+            report.status.label()
+        );
+        render_report_body(&mut out, report, now, "###");
+    }
+    out
+}
+
+/// `certready lint-config`: each file's findings by key and line.
+pub fn render_lint(reports: &[LintReport], now: i64) -> String {
+    let mut out = String::new();
+    let overall = Status::worst(reports.iter().map(|r| r.status));
+    let _ = writeln!(out, "# certready: config lint — {}\n", overall.label());
+    for report in reports {
+        let kind = match report.kind {
+            Some("flyteadmin") => " (flyteadmin server config)",
+            Some(_) => " (flytectl client config)",
+            None => "",
+        };
+        let _ = writeln!(
+            out,
+            "## `{}`{kind} — {}\n",
+            report.file,
+            report.status.label()
+        );
+        if let Some(error) = &report.error {
+            let _ = writeln!(out, "Could not lint: {error}\n");
+        }
+        if report.error.is_none() && report.findings.is_empty() {
+            let _ = writeln!(out, "No problems found.\n");
+        }
+        if !report.findings.is_empty() {
+            let _ = writeln!(out, "| Severity | Finding | Line | Key |");
+            let _ = writeln!(out, "|---|---|---|---|");
+            for lint in &report.findings {
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} | {} |",
+                    lint.finding.severity.name().to_uppercase(),
+                    lint.finding.id,
+                    lint.line.map(|l| l.to_string()).unwrap_or_default(),
+                    lint.key.as_deref().map(code).unwrap_or_default()
+                );
+            }
+            out.push('\n');
+            let findings: Vec<Finding> =
+                report.findings.iter().map(|l| l.finding.clone()).collect();
+            findings_list(&mut out, &findings, "###", "Details");
+        }
+        if let Some(cert) = &report.certificate {
+            let _ = writeln!(
+                out,
+                "### server.security.ssl.certificateFile — {}\n",
+                cert.status.label()
+            );
+            render_report_body(&mut out, cert, now, "####");
+        }
+    }
+    out
+}
+
+/// One demo scenario: its story, the command that reproduces it, and the report.
+pub fn render_scenario(
+    number: usize,
+    title: &str,
+    story: &str,
+    command: &str,
+    report: &Report,
+    now: i64,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## {number}. {title} — {}
+",
+        report.status.label()
+    );
+    let _ = writeln!(out, "{story}\n\n```sh\n{command}\n```\n");
+    render_report_body(&mut out, report, now, "###");
+    out
+}

@@ -1,0 +1,676 @@
+//! `certready check` against live loopback TLS servers: one test per finding, run
+//! through the real binary, asserting JSON, exit codes and the words of the message.
+
+use crate::common::*;
+use certready::lab::{self, Spec};
+use rcgen::ExtendedKeyUsagePurpose;
+
+#[test]
+fn correct_private_ca_chain_is_ok_and_says_public_stores_do_not_trust_it() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(report["status"], "ok");
+    assert!(trusted_by(&report, "ca-file"));
+    assert!(!trusted_by(&report, "system"));
+    assert!(!trusted_by(&report, "mozilla"));
+    assert_eq!(finding_ids(&report), ["private-trust-only"]);
+    assert_eq!(report["path"]["positions"], serde_json::json!([0, 1]));
+    assert_eq!(report["path"]["anchor"], "CN=Test Root CA");
+    assert_eq!(report["tls"]["alpn"], "h2");
+    assert_eq!(report["chain"][0]["dns_names"], serde_json::json!([HOST]));
+}
+
+#[test]
+fn system_store_from_ssl_cert_file_is_evaluated() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    lab.trust_system(&pki.root);
+    let server = lab.serve_pki(&pki);
+    let run = lab.check_json(server.addr, HOST, &[]);
+    let report = run.report();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert!(trusted_by(&report, "system"));
+    assert_eq!(finding_ids(&report), ["system-trust-only"]);
+}
+
+#[test]
+fn text_report_draws_the_tree_and_the_verdict() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let run = lab.check(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("#0 CN=flyte.example.com"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("└─ #1 CN=Test Issuing CA"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("CN=Test Root CA  [trust anchor, ca-file store]"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Verdict: OK"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "no colour when NO_COLOR / not a terminal"
+    );
+    for line in run.stdout.lines() {
+        assert!(line.chars().count() <= 82, "line too wide: {line:?}");
+    }
+}
+
+#[test]
+fn self_signed_ten_year_openssl_style_certificate() {
+    let lab = Lab::new();
+    let cert = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
+    let server = lab.serve(&[&cert], &cert);
+    let run = lab.check_json(server.addr, HOST, &[]);
+    let report = run.report();
+    assert_eq!(run.code, 2);
+    assert_eq!(report["status"], "critical");
+    let ids = finding_ids(&report);
+    for id in [
+        "self-signed-leaf",
+        "cn-only",
+        "validity-exceeds-825-days",
+        "leaf-is-ca",
+        "missing-server-auth-eku",
+    ] {
+        assert!(ids.contains(&id.to_string()), "{id} missing from {ids:?}");
+    }
+    // CN matches the host: the problem is the missing SAN, not a mismatch.
+    assert!(!ids.contains(&"hostname-mismatch".to_string()));
+    assert_eq!(
+        finding(&report, "missing-server-auth-eku")["severity"],
+        "warning"
+    );
+    assert!(finding(&report, "cn-only")["message"]
+        .as_str()
+        .unwrap()
+        .contains("relies on legacy Common Name field"));
+    assert_eq!(report["chain"][0]["self_signed"], true);
+    assert_eq!(report["chain"][0]["key"], "RSA 2048");
+}
+
+/// The private-CA recipe certready prints, run as printed (openssl, bash), gives a
+/// certificate every client model accepts once its root is given: the advice is proven.
+#[test]
+fn the_private_ca_recipe_works_as_printed() {
+    let lab = Lab::new();
+    let cert = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
+    let server = lab.serve(&[&cert], &cert);
+    let report = lab.check_json(server.addr, HOST, &[]).report();
+    let recipe = report["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "use-private-ca-correctly")
+        .expect("the private-CA recommendation")["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The commands: the indented lines after "With openssl:", up to the next prose line.
+    let script: Vec<&str> = recipe
+        .lines()
+        .skip_while(|l| !l.ends_with("With openssl:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| &l[2..])
+        .collect();
+    assert!(script.len() > 10, "{recipe}");
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        assert!(std::env::var_os("CI").is_none(), "CI must have openssl");
+        eprintln!("SKIPPED: openssl not installed");
+        return;
+    }
+    let dir = lab.dir.path().join("recipe");
+    std::fs::create_dir(&dir).unwrap();
+    let output = std::process::Command::new("bash")
+        .args(["-euc", &script.join("\n")])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        script.join("\n"),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Trusted where the recipe goes on to say: the OS store (update-ca-certificates), the
+    // Mac's keychain (--ca-file: a private anchor) and the flytectl config it prints.
+    std::fs::copy(dir.join("ca.crt"), &lab.system_store).unwrap();
+    let yaml: Vec<&str> = recipe
+        .lines()
+        .skip_while(|l| !l.contains("in ~/.flyte/config.yaml:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| &l[2..])
+        .collect();
+    let config = lab.file(
+        "config.yaml",
+        yaml.join("\n")
+            .replace("/path/to/ca.crt", path_str(&dir.join("ca.crt"))),
+    );
+    let run = lab.run(&[
+        "inspect",
+        path_str(&dir.join("tls.crt")),
+        "--hostname",
+        HOST,
+        "--key",
+        path_str(&dir.join("tls.key")),
+        "--ca-file",
+        path_str(&dir.join("ca.crt")),
+        "--flytectl-config",
+        path_str(&config),
+        "--format",
+        "json",
+    ]);
+    let report = run.report();
+    assert_eq!(report["status"], "ok", "{:#}", report["findings"]);
+    for verdict in report["clients"].as_array().unwrap() {
+        assert_eq!(verdict["accepts"], true, "{verdict:#}");
+    }
+    assert_eq!(run.code, 0);
+}
+
+#[test]
+fn self_signed_leaf_trusted_directly_is_only_a_warning() {
+    let lab = Lab::new();
+    let cert = lab::self_signed(&Spec::leaf(HOST)).unwrap();
+    let server = lab.serve(&[&cert], &cert);
+    let pinned = lab.file("leaf.pem", &cert.pem);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&pinned)]);
+    let report = run.report();
+    assert!(trusted_by(&report, "ca-file"), "{report:#}");
+    assert_eq!(finding(&report, "self-signed-leaf")["severity"], "warning");
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn untrusted_root_sent_in_chain() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate, &pki.root], &pki.leaf);
+    let run = lab.check_json(server.addr, HOST, &[]);
+    let report = run.report();
+    assert_eq!(run.code, 2);
+    let untrusted = finding(&report, "untrusted-root");
+    assert_eq!(untrusted["certificate"], 2);
+    assert!(untrusted["message"]
+        .as_str()
+        .unwrap()
+        .contains("CN=Test Root CA"));
+    assert_eq!(finding(&report, "root-in-chain")["severity"], "info");
+}
+
+#[test]
+fn root_in_chain_alone_is_info_when_trusted() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate, &pki.root], &pki.leaf);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert!(finding_ids(&report).contains(&"root-in-chain".to_string()));
+}
+
+#[test]
+fn incomplete_chain_names_the_missing_issuer_and_its_aia_url() {
+    let lab = Lab::new();
+    let mut leaf = Spec::leaf(HOST);
+    leaf.ca_issuers_url = Some("http://pki.example.com/issuing.crt".into());
+    let pki = Pki::with_leaf(leaf);
+    let server = lab.serve(&[&pki.leaf], &pki.leaf);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    assert_eq!(run.code, 2);
+    let incomplete = finding(&report, "incomplete-chain");
+    let message = incomplete["message"].as_str().unwrap();
+    assert!(message.contains("CN=Test Issuing CA"), "{message}");
+    assert!(
+        message.contains("http://pki.example.com/issuing.crt"),
+        "{message}"
+    );
+    assert!(incomplete["remediation"]
+        .as_str()
+        .unwrap()
+        .contains("http://pki.example.com/issuing.crt"));
+    assert_eq!(report["path"]["missing_issuer"], "CN=Test Issuing CA");
+    assert_eq!(
+        report["chain"][0]["ca_issuers_urls"][0],
+        "http://pki.example.com/issuing.crt"
+    );
+}
+
+#[test]
+fn chain_out_of_order_is_flagged_but_still_validates() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve(&[&pki.leaf, &pki.root, &pki.intermediate], &pki.leaf);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    assert!(trusted_by(&report, "ca-file"));
+    assert_eq!(finding(&report, "chain-order")["severity"], "warning");
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn duplicate_and_unrelated_certificates() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let stranger = lab::self_signed(&Spec::ca("Some Other CA")).unwrap();
+    let server = lab.serve(
+        &[&pki.leaf, &pki.intermediate, &pki.intermediate, &stranger],
+        &pki.leaf,
+    );
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    assert_eq!(finding(&report, "duplicate-certificate")["certificate"], 2);
+    let unrelated = finding(&report, "unrelated-certificate");
+    assert_eq!(unrelated["certificate"], 3);
+    assert!(unrelated["message"]
+        .as_str()
+        .unwrap()
+        .contains("Some Other CA"));
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn hostname_mismatch_uses_go_style_words() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(
+        server.addr,
+        "console.example.com",
+        &["--ca-file", path_str(&root)],
+    );
+    let report = run.report();
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        finding(&report, "hostname-mismatch")["message"],
+        "The certificate is valid for flyte.example.com, not console.example.com."
+    );
+}
+
+#[test]
+fn ip_target_without_ip_san() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let target = format!("127.0.0.1:{}", server.addr.port());
+    let run = lab.run(&[
+        "check",
+        &target,
+        "--ca-file",
+        path_str(&root),
+        "--format",
+        "json",
+    ]);
+    let message = finding(&run.report(), "hostname-mismatch")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("doesn't contain any IP SANs"), "{message}");
+}
+
+#[test]
+fn connect_to_and_sni_keep_the_target_name_for_checks() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let connect = format!("127.0.0.1:{}", server.addr.port());
+    let run = lab.run(&[
+        "check",
+        HOST,
+        "--connect-to",
+        &connect,
+        "--sni",
+        "other.example.com",
+        "--ca-file",
+        path_str(&root),
+        "--format",
+        "json",
+    ]);
+    let report = run.report();
+    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(report["port"], 443);
+    assert_eq!(report["address"], connect);
+}
+
+#[test]
+fn expired_not_yet_valid_and_expiring_soon_follow_at() {
+    let lab = Lab::new();
+    let pki = Pki::new(); // leaf valid from yesterday for 90 days
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let root = path_str(&root);
+    let not_after = pki_not_after(&lab, server.addr, root);
+
+    let later = (not_after + time::Duration::days(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", root, "--at", &later]);
+    let report = run.report();
+    assert_eq!(run.code, 2);
+    assert!(finding(&report, "expired")["message"]
+        .as_str()
+        .unwrap()
+        .contains("2 days ago"));
+    assert!(!trusted_by(&report, "ca-file"));
+
+    let run = lab.check_json(
+        server.addr,
+        HOST,
+        &["--ca-file", root, "--at", "2001-01-01T00:00:00Z"],
+    );
+    assert_eq!(finding(&run.report(), "not-yet-valid")["certificate"], 0);
+    assert_eq!(run.code, 2);
+
+    let soon = (not_after - time::Duration::days(10))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", root, "--at", &soon]);
+    let report = run.report();
+    assert_eq!(finding(&report, "expires-soon")["severity"], "warning");
+    assert_eq!(run.code, 1);
+
+    // --warn-days moves the threshold.
+    let run = lab.check_json(
+        server.addr,
+        HOST,
+        &["--ca-file", root, "--at", &soon, "--warn-days", "5"],
+    );
+    assert_eq!(run.code, 0, "{:#}", run.report());
+}
+
+fn pki_not_after(lab: &Lab, addr: std::net::SocketAddr, root: &str) -> time::OffsetDateTime {
+    let report = lab.check_json(addr, HOST, &["--ca-file", root]).report();
+    let text = report["chain"][0]["not_after"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+#[test]
+fn validity_825_day_boundary_for_private_anchors() {
+    let lab = Lab::new();
+    for (days, expect) in [(825, false), (826, true)] {
+        let mut leaf = Spec::leaf(HOST);
+        leaf.lifetime_days = days;
+        let pki = Pki::with_leaf(leaf);
+        let server = lab.serve_pki(&pki);
+        let root = pki.root_file(&lab);
+        let report = lab
+            .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
+            .report();
+        assert_eq!(
+            finding_ids(&report).contains(&"validity-exceeds-825-days".to_string()),
+            expect,
+            "{days} days: {report:#}"
+        );
+    }
+}
+
+#[test]
+fn validity_398_day_boundary_for_public_roots() {
+    let lab = Lab::new();
+    for (days, expect) in [(398, false), (399, true)] {
+        let mut leaf = Spec::leaf(HOST);
+        leaf.lifetime_days = days;
+        let pki = Pki::with_leaf(leaf);
+        let server = lab.serve_pki(&pki);
+        // Stand in for Mozilla's list with our root: the chain is "publicly trusted".
+        let public = pki.root_file(&lab);
+        let run = lab.check_json(server.addr, HOST, &["--public-roots", path_str(&public)]);
+        let report = run.report();
+        assert!(trusted_by(&report, "mozilla"), "{report:#}");
+        let ids = finding_ids(&report);
+        assert_eq!(
+            ids.contains(&"validity-exceeds-398-days".to_string()),
+            expect,
+            "{days}: {ids:?}"
+        );
+        assert!(!ids.contains(&"validity-exceeds-825-days".to_string()));
+        assert_eq!(run.code, if expect { 2 } else { 0 });
+    }
+}
+
+#[test]
+fn missing_server_auth_eku_is_critical_when_eku_excludes_it() {
+    let lab = Lab::new();
+    let mut leaf = Spec::leaf(HOST);
+    leaf.eku = Some(vec![ExtendedKeyUsagePurpose::ClientAuth]);
+    let pki = Pki::with_leaf(leaf);
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    let eku = finding(&report, "missing-server-auth-eku");
+    assert_eq!(eku["severity"], "critical");
+    assert!(eku["message"]
+        .as_str()
+        .unwrap()
+        .contains("incompatible key usage"));
+    assert!(!finding_ids(&report).contains(&"untrusted-chain".to_string()));
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn leaf_that_is_a_ca_issued_by_a_ca() {
+    let lab = Lab::new();
+    let mut leaf = Spec::leaf(HOST);
+    leaf.ca = true;
+    let pki = Pki::with_leaf(leaf);
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let report = lab
+        .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
+        .report();
+    assert_eq!(finding(&report, "leaf-is-ca")["certificate"], 0);
+}
+
+#[test]
+fn issuer_that_is_not_a_ca() {
+    let lab = Lab::new();
+    let root = lab::self_signed(&Spec::ca("Test Root CA")).unwrap();
+    let mut fake_intermediate = Spec::leaf("intermediate.example.com");
+    fake_intermediate.explicit_not_ca = true;
+    let intermediate = lab::issue(&fake_intermediate, &root).unwrap();
+    let leaf = lab::issue(&Spec::leaf(HOST), &intermediate).unwrap();
+    let server = lab.serve(&[&leaf, &intermediate], &leaf);
+    let root_file = lab.file("root.pem", &root.pem);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root_file)]);
+    let report = run.report();
+    let finding = finding(&report, "issuer-not-ca");
+    assert_eq!(finding["certificate"], 1);
+    assert!(finding["message"].as_str().unwrap().contains("CA:FALSE"));
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn ingress_nginx_default_certificate() {
+    let lab = Lab::new();
+    let mut spec = Spec::leaf("ingress.local");
+    spec.common_name = "Kubernetes Ingress Controller Fake Certificate".into();
+    spec.organization = Some("Acme Co".into());
+    let cert = lab::self_signed(&spec).unwrap();
+    let server = lab.serve(&[&cert], &cert);
+    let run = lab.check_json(server.addr, HOST, &[]);
+    let report = run.report();
+    assert_eq!(run.code, 2);
+    let ids = finding_ids(&report);
+    assert!(
+        ids.contains(&"ingress-default-certificate".to_string()),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"hostname-mismatch".to_string()), "{ids:?}");
+}
+
+#[test]
+fn path_length_violation_falls_back_to_untrusted_chain() {
+    let lab = Lab::new();
+    // webpki (like RFC 5280 allows) ignores constraints on anchors: constrain an intermediate.
+    let root = lab::self_signed(&Spec::ca("Test Root CA")).unwrap();
+    let mut constrained = Spec::ca("Constrained CA");
+    constrained.path_len = Some(0);
+    let constrained = lab::issue(&constrained, &root).unwrap();
+    let too_deep = lab::issue(&Spec::ca("Too Deep CA"), &constrained).unwrap();
+    let leaf = lab::issue(&Spec::leaf(HOST), &too_deep).unwrap();
+    let server = lab.serve(&[&leaf, &too_deep, &constrained], &leaf);
+    let root_file = lab.file("root.pem", &root.pem);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root_file)]);
+    let report = run.report();
+    let untrusted = finding(&report, "untrusted-chain");
+    assert!(
+        untrusted["message"]
+            .as_str()
+            .unwrap()
+            .contains("path length"),
+        "{untrusted:#}"
+    );
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn sha1_signed_chain_served_live() {
+    let lab = Lab::new();
+    let leaf_pem = std::fs::read("testdata/sha1-leaf.pem").unwrap();
+    let ca_pem = std::fs::read("testdata/sha1-ca.pem").unwrap();
+    let key_pem = std::fs::read("testdata/sha1-leaf.key").unwrap();
+    let key = {
+        use rustls_pki_types::pem::PemObject;
+        rustls_pki_types::PrivateKeyDer::from_pem_slice(&key_pem).unwrap()
+    };
+    let ders = [&leaf_pem, &ca_pem]
+        .iter()
+        .map(|pem| {
+            use rustls_pki_types::pem::PemObject;
+            rustls_pki_types::CertificateDer::from_pem_slice(pem).unwrap()
+        })
+        .collect();
+    let server = lab
+        .rt
+        .block_on(lab::serve(ders, key, &[b"http/1.1"]))
+        .unwrap();
+    let ca = lab.file("ca.pem", &ca_pem);
+    let run = lab.check_json(
+        server.addr,
+        "legacy.example.com",
+        &["--ca-file", path_str(&ca), "--at", "2030-01-01T00:00:00Z"],
+    );
+    let report = run.report();
+    let sha1 = finding(&report, "weak-signature-sha1");
+    assert_eq!(sha1["certificate"], 0);
+    assert!(!trusted_by(&report, "ca-file"));
+    assert_eq!(report["tls"]["alpn"], "http/1.1");
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn malformed_certificate_and_failed_handshake() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let garbage =
+        rustls_pki_types::CertificateDer::from(b"\x30\x03\x02\x01\x00not a certificate".to_vec());
+    let server = lab.serve_ders(vec![garbage], &pki.leaf);
+    let run = lab.check_json(server.addr, HOST, &[]);
+    run.assert_no_panic();
+    let report = run.report();
+    assert_eq!(finding(&report, "malformed-certificate")["certificate"], 0);
+    assert!(finding_ids(&report).contains(&"handshake-failed".to_string()));
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn server_key_that_does_not_match_its_certificate() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let other = lab::self_signed(&Spec::leaf("other.example.com")).unwrap();
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &other);
+    let root = pki.root_file(&lab);
+    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let report = run.report();
+    let failed = finding(&report, "handshake-failed");
+    assert!(
+        failed["message"].as_str().unwrap().contains("signature"),
+        "{failed:#}"
+    );
+    assert_eq!(report["chain"].as_array().unwrap().len(), 2);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn several_targets_report_in_order_with_the_worst_exit_code() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let good = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let good_target = format!("{HOST}:{}", good.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", good.addr.port());
+    let closed = format!("127.0.0.1:{}", closed_port());
+    let run = lab.run(&[
+        "check",
+        &good_target,
+        &closed,
+        "--resolve",
+        &resolve,
+        "--ca-file",
+        path_str(&root),
+        "--format",
+        "json",
+    ]);
+    let doc = run.json();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["reports"][0]["status"], "ok");
+    assert_eq!(doc["reports"][1]["status"], "unknown");
+    assert_eq!(run.code, 3);
+}
+
+#[test]
+fn an_unreadable_system_store_is_reported_not_silent() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let target = format!("{HOST}:{}", server.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+    let output = lab
+        .certready()
+        .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
+        .args(["check", &target, "--resolve", &resolve, "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let system = &doc["reports"][0]["trust"][0];
+    assert_eq!(system["store"], "system");
+    let error = system["error"].as_str().unwrap();
+    assert!(
+        error.contains("this store is empty") && error.contains("/nonexistent/bundle.pem"),
+        "{error}"
+    );
+}

@@ -1,0 +1,25 @@
+//! The integration tests, in one binary so the shared harness (`common`) and the
+//! library compile and link once (as ripgrep's tests/ does). Each module is one area;
+//! most run the real `certready` binary against TLS servers on 127.0.0.1.
+
+mod common;
+
+mod apple_model;
+mod architecture;
+mod check_findings;
+mod cli;
+mod client_options;
+mod client_proof;
+mod deploy;
+mod docs;
+mod fleet;
+mod flyte;
+mod fuzz_regressions;
+mod hostile;
+mod inspect;
+mod lint_config;
+mod probe_failures;
+mod properties;
+mod release_cli;
+mod serve;
+mod snapshots;
