@@ -531,6 +531,17 @@ fn sniffed_not_tls(first: &[u8], at: &str) -> ProbeError {
             ),
         };
     }
+    // An HTML page with no status line: what an HTTP server sends when it takes the
+    // ClientHello for an HTTP/0.9 request (Python's http.server does).
+    if looks_like_html(first) {
+        return ProbeError {
+            kind: ProbeErrorKind::PlaintextHttp,
+            message: format!(
+                "{at} answered with a plaintext HTML page, not TLS: an HTTP server listens here, so this port serves http://, not https://. \
+                 For flytectl, `admin.insecure: true` means plaintext gRPC with no TLS at all — only use it for a port that really is plaintext."
+            ),
+        };
+    }
     // An HTTP/2 frame header: 3-byte length, type SETTINGS (4) or GOAWAY (7).
     if first.len() >= 4 && matches!(first[3], 0x04 | 0x07) && first[0] == 0 {
         return ProbeError {
@@ -553,6 +564,18 @@ fn sniffed_not_tls(first: &[u8], at: &str) -> ProbeError {
             "{at} does not speak TLS: its first bytes were {} ({printable:?})",
             shown.join(" ")
         ),
+    }
+}
+
+/// `<!DOCTYPE`, `<html`, `<?xml` and the like, after optional whitespace.
+fn looks_like_html(first: &[u8]) -> bool {
+    let start = first
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(first.len());
+    match &first[start..] {
+        [b'<', next, ..] => matches!(next, b'!' | b'?') || next.is_ascii_alphabetic(),
+        _ => false,
     }
 }
 

@@ -383,3 +383,40 @@ fn flytectl_http_proxy_url_is_used_by_check() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
+
+/// Python's http.server takes the ClientHello for an HTTP/0.9 request and answers with a
+/// bare HTML error page (no status line): a plaintext HTTP server, named as such.
+#[test]
+fn python_http_server_answering_html_is_named_plaintext_http() {
+    let lab = Lab::new();
+    let port = closed_port();
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(lab.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 runs");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = check_failing(&lab, ([127, 0, 0, 1], port).into(), "5s");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_unknown(
+        &run,
+        "plaintext-http",
+        &["plaintext HTML page", "http://, not https://"],
+    );
+}
