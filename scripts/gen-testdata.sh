@@ -38,6 +38,10 @@ openssl req -new -newkey rsa:1024 -nodes -subj "/CN=legacy.example.com" \
 openssl x509 -req -sha256 -days "$days" -in "$tmp/rsa1024.csr" -CA rsa1024-ca.pem -CAkey "$tmp/rsa-ca.key" \
   -CAcreateserial -extfile "$tmp/leaf.ext" -out rsa1024-leaf.pem 2>/dev/null
 
+# A self-signed root with a 1024-bit RSA key (a weak anchor in a trust bundle).
+openssl req -x509 -newkey rsa:1024 -nodes -sha256 -days "$days" -subj "/CN=Weak Key Test Root" \
+  -keyout "$tmp/rsa1024-root.key" -out rsa1024-root.pem -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
+
 # Formats to recognise: PKCS#12, an encrypted PKCS#8 key, a DER certificate.
 openssl pkcs12 -export -in sha1-leaf.pem -inkey sha1-leaf.key -passout pass:test -out bundle.p12 2>/dev/null
 openssl pkcs8 -topk8 -in sha1-leaf.key -v2 aes-256-cbc -passout pass:test -out encrypted.key 2>/dev/null

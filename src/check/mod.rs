@@ -2,6 +2,7 @@
 //! one analysis so a file and a live endpoint with the same chain read the same; `fleet`
 //! checks many targets at once for the CLI and `serve`.
 
+mod bundle;
 pub mod fleet;
 
 use std::path::Path;
@@ -287,6 +288,11 @@ pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -
         Ok(bundle) => bundle,
         Err(e) => return Report::failed(label, hostname, None, e.to_string()),
     };
+    if bundle.key.is_none() && options.key.is_none() && options.extra_chain.is_empty() {
+        if let Some(report) = bundle::report(&label, &bundle.certificates, settings.now()) {
+            return report;
+        }
+    }
     let stores = settings
         .stores
         .wait()

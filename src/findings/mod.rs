@@ -257,6 +257,15 @@ kinds! {
     SystemTrustOnly = "system-trust-only", Info, "Only this machine's OS store trusts the chain",
         "The root is in this machine's store but not in Mozilla's public list: other machines will not trust it unless the same root is installed there.",
         "This machine's OS store trusts the chain but Mozilla's public list does not: the root was installed locally. Machines without that root (laptops, CI runners, containers) will refuse it.";
+    TrustBundle = "trust-bundle", Info, "The file is a trust bundle, not a server's chain",
+        "Nothing to fix in the bundle itself. To check what a server presents, inspect the file the server serves (its tls.crt or fullchain.pem), or run certready check against it.",
+        "The file holds only self-signed CA certificates and no server certificate: a bundle of trust anchors, such as the one SSL_CERT_FILE, flytectl's caCertFilePath or GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names. certready does not judge it as a server chain (its first root would look like a self-signed server certificate); it lists the roots that are expired or weak instead.";
+    BundleRootExpired = "bundle-root-expired", Warning, "A root in the trust bundle has expired",
+        "Remove the expired root from the bundle, and add its successor if the CA has one: clients ignore an expired anchor, so chains that still end in it fail.",
+        "A root certificate in the trust bundle is past its notAfter date. Go, OpenSSL and Apple refuse any chain that ends in an expired root, so the root no longer trusts anything; keeping it only hides that its successor is missing.";
+    BundleRootWeak = "bundle-root-weak", Warning, "A root in the trust bundle has a weak key",
+        "Replace the root with one that has an RSA key of at least 2048 bits or an ECDSA key, and re-issue the chains below it.",
+        "A root certificate in the trust bundle has an RSA key shorter than 2048 bits. Apple and OpenSSL at security level 2 refuse chains that end in it; Go still accepts 1024-bit keys. Public CAs retired such roots years ago.";
 }
 
 /// docs/findings.md, generated from [`CATALOG`] so the documentation cannot drift from
@@ -265,7 +274,7 @@ pub fn catalogue_markdown() -> String {
     use std::fmt::Write;
     let mut out = String::from(
         "# Finding catalogue\n\n\
-         <!-- Generated from src/findings.rs: `CERTREADY_BLESS=1 cargo test --test docs` \
+         <!-- Generated from src/findings/mod.rs: `CERTREADY_BLESS=1 cargo test --test it docs` \
          rewrites it. Do not edit by hand. -->\n\n\
          Every finding certready reports has a stable kebab-case id (a contract: JSON's \
          `findings[].id`, Prometheus's `certready_finding{id=...}`), a severity, the position \

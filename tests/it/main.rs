@@ -23,3 +23,4 @@ mod properties;
 mod release_cli;
 mod serve;
 mod snapshots;
+mod trust_bundle;
