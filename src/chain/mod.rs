@@ -164,6 +164,8 @@ pub struct Malformed {
     pub error: String,
 }
 
+/// Parses the first [`MAX_CHAIN_CERTIFICATES`] certificates into facts (x509-parser);
+/// those that do not parse come back as [`Malformed`] with their position.
 pub fn parse_certificates(ders: &[CertificateDer<'static>]) -> (Vec<Cert>, Vec<Malformed>) {
     let mut certs = Vec::new();
     let mut malformed = Vec::new();

@@ -124,6 +124,11 @@ fn lock(state: &Shared) -> std::sync::MutexGuard<'_, ProbeState> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Resolves `target` (or dials --connect-to / --resolve / the proxy), completes a TLS
+/// handshake whatever the certificate, and returns the presented chain with the
+/// negotiated version, cipher and ALPN — or, when the handshake could not complete, a
+/// classified error in words (and the chain, if one was sent before the failure).
+/// Every step is bounded by `options.timeout`.
 pub async fn probe(target: &Target, options: &ProbeOptions) -> ProbeOutcome {
     let state: Shared = Arc::new(Mutex::new(ProbeState {
         phase: Phase::Resolving,

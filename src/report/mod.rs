@@ -89,6 +89,11 @@ pub struct PathSummary {
     pub missing_issuer: Option<String>,
 }
 
+/// Everything one target or file produced: the probe's facts, the chain as presented,
+/// the path and a trust verdict per store, the findings, each client's verdict and the
+/// ordered fixes, with a status (and exit code) settled from the findings. Built by
+/// `check::check` / `check::inspect`; renderers only render it; its JSON form is the
+/// published schema (docs/json-schema.md).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub target: String,

@@ -302,6 +302,9 @@ pub struct TrustVerdict {
     pub webpki_error: Option<webpki::Error>,
 }
 
+/// Whether `store` trusts the chain whose leaf is `certs[leaf]` at instant `at`
+/// (rustls-webpki path building over the presented certificates): the verdict with the
+/// path used and the anchor, or webpki's error in words.
 pub fn evaluate(store: &TrustStore, certs: &[Cert], leaf: usize, at: UnixTime) -> TrustVerdict {
     let mut verdict = TrustVerdict {
         store: store.kind,

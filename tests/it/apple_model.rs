@@ -1,5 +1,5 @@
 //! The macOS model has no client here, so its cases are a table whose expected outcomes
-//! are derived from Apple's rules (../shared/reference/client-trust-rules.md): each
+//! are derived from Apple's trustd rules (its SSL policy's checks and their order): each
 //! rule, each anchor kind, the exact 398/825-day boundaries, notBefore on the cut-over
 //! dates, and the priority order that picks the one failure Apple reports.
 
