@@ -1,4 +1,4 @@
-//! The bodies of the fuzz targets, shared with tests/fuzz_regressions.rs so every crash
+//! The bodies of the fuzz targets, shared with tests/it/fuzz_regressions.rs so every crash
 //! input kept under testdata/fuzz-regressions/ is replayed by `cargo test`.
 #![allow(dead_code)]
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target for a bounded time (default 60 s each) with a seed corpus
 # made from testdata/, and copies any crash input into testdata/fuzz-regressions/TARGET/,
-# where tests/fuzz_regressions.rs replays it on every `cargo test`.
+# where tests/it/fuzz_regressions.rs replays it on every `cargo test`.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # Needs the nightly toolchain (rustup) and cargo-fuzz (installed here from crates.io if missing).
 set -euo pipefail

@@ -269,7 +269,7 @@ kinds! {
 }
 
 /// docs/findings.md, generated from [`CATALOG`] so the documentation cannot drift from
-/// the code (tests/docs.rs compares the two).
+/// the code (tests/it/docs.rs compares the two).
 pub fn catalogue_markdown() -> String {
     use std::fmt::Write;
     let mut out = String::from(

@@ -4,7 +4,7 @@
 //! placeholders and keep everything else.
 //!
 //! After an intended change: `cargo insta review`, or `INSTA_UPDATE=always cargo test --test
-//! snapshots` and review the diff of `tests/snapshots/`.
+//! it snapshots` and review the diff of `tests/it/snapshots/`.
 
 use std::process::Command;
 
