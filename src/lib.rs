@@ -23,3 +23,4 @@ pub mod rules;
 pub mod serve;
 pub mod target;
 pub mod trust;
+pub mod verifiers;
