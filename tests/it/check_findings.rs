@@ -13,16 +13,16 @@ fn correct_private_ca_chain_is_ok_and_says_public_stores_do_not_trust_it() {
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
-    assert_eq!(report["status"], "ok");
-    assert!(trusted_by(&report, "ca-file"));
-    assert!(!trusted_by(&report, "system"));
-    assert!(!trusted_by(&report, "mozilla"));
-    assert_eq!(finding_ids(&report), ["private-trust-only"]);
-    assert_eq!(report["path"]["positions"], serde_json::json!([0, 1]));
-    assert_eq!(report["path"]["anchor"], "CN=Test Root CA");
-    assert_eq!(report["tls"]["alpn"], "h2");
-    assert_eq!(report["chain"][0]["dns_names"], serde_json::json!([HOST]));
+    assert_eq!(run.code, 0, "{report:#?}");
+    assert_eq!(report.status, Status::Ok);
+    assert!(report.trusted_by("ca-file"));
+    assert!(!report.trusted_by("system"));
+    assert!(!report.trusted_by("mozilla"));
+    assert_eq!(report.finding_ids(), ["private-trust-only"]);
+    assert_eq!(report.path.positions, [0, 1]);
+    assert_eq!(report.path.anchor.as_deref(), Some("CN=Test Root CA"));
+    assert_eq!(report.tls.unwrap().alpn.as_deref(), Some("h2"));
+    assert_eq!(report.chain[0].dns_names, [HOST]);
 }
 
 #[test]
@@ -33,9 +33,9 @@ fn system_store_from_ssl_cert_file_is_evaluated() {
     let server = lab.serve_pki(&pki);
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
-    assert!(trusted_by(&report, "system"));
-    assert_eq!(finding_ids(&report), ["system-trust-only"]);
+    assert_eq!(run.code, 0, "{report:#?}");
+    assert!(report.trusted_by("system"));
+    assert_eq!(report.finding_ids(), ["system-trust-only"]);
 }
 
 #[test]
@@ -80,8 +80,8 @@ fn self_signed_ten_year_openssl_style_certificate() {
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();
     assert_eq!(run.code, 2);
-    assert_eq!(report["status"], "critical");
-    let ids = finding_ids(&report);
+    assert_eq!(report.status, Status::Critical);
+    let ids = report.finding_ids();
     for id in [
         "self-signed-leaf",
         "cn-only",
@@ -89,20 +89,20 @@ fn self_signed_ten_year_openssl_style_certificate() {
         "leaf-is-ca",
         "missing-server-auth-eku",
     ] {
-        assert!(ids.contains(&id.to_string()), "{id} missing from {ids:?}");
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
     // CN matches the host: the problem is the missing SAN, not a mismatch.
-    assert!(!ids.contains(&"hostname-mismatch".to_string()));
+    assert!(!ids.contains(&"hostname-mismatch"));
     assert_eq!(
-        finding(&report, "missing-server-auth-eku")["severity"],
-        "warning"
+        report.finding("missing-server-auth-eku").severity,
+        Severity::Warning
     );
-    assert!(finding(&report, "cn-only")["message"]
-        .as_str()
-        .unwrap()
+    assert!(report
+        .finding("cn-only")
+        .message
         .contains("relies on legacy Common Name field"));
-    assert_eq!(report["chain"][0]["self_signed"], true);
-    assert_eq!(report["chain"][0]["key"], "RSA 2048");
+    assert!(report.chain[0].self_signed);
+    assert_eq!(report.chain[0].key, "RSA 2048");
 }
 
 /// The private-CA recipe certready prints, run as printed (openssl, bash), gives a
@@ -112,15 +112,13 @@ fn the_private_ca_recipe_works_as_printed() {
     let lab = Lab::new();
     let cert = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
     let server = lab.serve(&[&cert], &cert);
-    let report = lab.check_json(server.addr, HOST, &[]).report();
-    let recipe = report["recommendations"]
-        .as_array()
-        .unwrap()
+    let report = lab.check_report(server.addr, HOST, &[]);
+    let recipe = report
+        .recommendations
         .iter()
-        .find(|r| r["id"] == "use-private-ca-correctly")
-        .expect("the private-CA recommendation")["text"]
-        .as_str()
-        .unwrap()
+        .find(|r| r.id == "use-private-ca-correctly")
+        .expect("the private-CA recommendation")
+        .text
         .to_string();
     // The commands: the indented lines after "With openssl:", up to the next prose line.
     let script: Vec<&str> = recipe
@@ -183,9 +181,9 @@ fn the_private_ca_recipe_works_as_printed() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(report["status"], "ok", "{:#}", report["findings"]);
-    for verdict in report["clients"].as_array().unwrap() {
-        assert_eq!(verdict["accepts"], true, "{verdict:#}");
+    assert_eq!(report.status, Status::Ok, "{:#?}", report.findings);
+    for verdict in &report.clients {
+        assert!(verdict.accepts, "{verdict:#?}");
     }
     assert_eq!(run.code, 0);
 }
@@ -198,8 +196,11 @@ fn self_signed_leaf_trusted_directly_is_only_a_warning() {
     let pinned = lab.file("leaf.pem", &cert.pem);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&pinned)]);
     let report = run.report();
-    assert!(trusted_by(&report, "ca-file"), "{report:#}");
-    assert_eq!(finding(&report, "self-signed-leaf")["severity"], "warning");
+    assert!(report.trusted_by("ca-file"), "{report:#?}");
+    assert_eq!(
+        report.finding("self-signed-leaf").severity,
+        Severity::Warning
+    );
     assert_eq!(run.code, 1);
 }
 
@@ -211,13 +212,10 @@ fn untrusted_root_sent_in_chain() {
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();
     assert_eq!(run.code, 2);
-    let untrusted = finding(&report, "untrusted-root");
-    assert_eq!(untrusted["certificate"], 2);
-    assert!(untrusted["message"]
-        .as_str()
-        .unwrap()
-        .contains("CN=Test Root CA"));
-    assert_eq!(finding(&report, "root-in-chain")["severity"], "info");
+    let untrusted = report.finding("untrusted-root");
+    assert_eq!(untrusted.certificate, Some(2));
+    assert!(untrusted.message.contains("CN=Test Root CA"));
+    assert_eq!(report.finding("root-in-chain").severity, Severity::Info);
 }
 
 #[test]
@@ -228,8 +226,8 @@ fn root_in_chain_alone_is_info_when_trusted() {
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
-    assert!(finding_ids(&report).contains(&"root-in-chain".to_string()));
+    assert_eq!(run.code, 0, "{report:#?}");
+    assert!(report.has_finding("root-in-chain"));
 }
 
 #[test]
@@ -243,20 +241,22 @@ fn incomplete_chain_names_the_missing_issuer_and_its_aia_url() {
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
     assert_eq!(run.code, 2);
-    let incomplete = finding(&report, "incomplete-chain");
-    let message = incomplete["message"].as_str().unwrap();
+    let incomplete = report.finding("incomplete-chain");
+    let message = &incomplete.message;
     assert!(message.contains("CN=Test Issuing CA"), "{message}");
     assert!(
         message.contains("http://pki.example.com/issuing.crt"),
         "{message}"
     );
-    assert!(incomplete["remediation"]
-        .as_str()
-        .unwrap()
+    assert!(incomplete
+        .remediation
         .contains("http://pki.example.com/issuing.crt"));
-    assert_eq!(report["path"]["missing_issuer"], "CN=Test Issuing CA");
     assert_eq!(
-        report["chain"][0]["ca_issuers_urls"][0],
+        report.path.missing_issuer.as_deref(),
+        Some("CN=Test Issuing CA")
+    );
+    assert_eq!(
+        report.chain[0].ca_issuers_urls[0],
         "http://pki.example.com/issuing.crt"
     );
 }
@@ -269,8 +269,8 @@ fn chain_out_of_order_is_flagged_but_still_validates() {
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    assert!(trusted_by(&report, "ca-file"));
-    assert_eq!(finding(&report, "chain-order")["severity"], "warning");
+    assert!(report.trusted_by("ca-file"));
+    assert_eq!(report.finding("chain-order").severity, Severity::Warning);
     assert_eq!(run.code, 1);
 }
 
@@ -286,13 +286,10 @@ fn duplicate_and_unrelated_certificates() {
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    assert_eq!(finding(&report, "duplicate-certificate")["certificate"], 2);
-    let unrelated = finding(&report, "unrelated-certificate");
-    assert_eq!(unrelated["certificate"], 3);
-    assert!(unrelated["message"]
-        .as_str()
-        .unwrap()
-        .contains("Some Other CA"));
+    assert_eq!(report.finding("duplicate-certificate").certificate, Some(2));
+    let unrelated = report.finding("unrelated-certificate");
+    assert_eq!(unrelated.certificate, Some(3));
+    assert!(unrelated.message.contains("Some Other CA"));
     assert_eq!(run.code, 1);
 }
 
@@ -310,7 +307,7 @@ fn hostname_mismatch_uses_go_style_words() {
     let report = run.report();
     assert_eq!(run.code, 2);
     assert_eq!(
-        finding(&report, "hostname-mismatch")["message"],
+        report.finding("hostname-mismatch").message,
         "The certificate is valid for flyte.example.com, not console.example.com."
     );
 }
@@ -330,9 +327,10 @@ fn ip_target_without_ip_san() {
         "--format",
         "json",
     ]);
-    let message = finding(&run.report(), "hostname-mismatch")["message"]
-        .as_str()
-        .unwrap()
+    let message = run
+        .report()
+        .finding("hostname-mismatch")
+        .message
         .to_string();
     assert!(message.contains("doesn't contain any IP SANs"), "{message}");
 }
@@ -357,9 +355,9 @@ fn connect_to_and_sni_keep_the_target_name_for_checks() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
-    assert_eq!(report["port"], 443);
-    assert_eq!(report["address"], connect);
+    assert_eq!(run.code, 0, "{report:#?}");
+    assert_eq!(report.port, Some(443));
+    assert_eq!(report.address, Some(connect));
 }
 
 #[test]
@@ -377,18 +375,15 @@ fn expired_not_yet_valid_and_expiring_soon_follow_at() {
     let run = lab.check_json(server.addr, HOST, &["--ca-file", root, "--at", &later]);
     let report = run.report();
     assert_eq!(run.code, 2);
-    assert!(finding(&report, "expired")["message"]
-        .as_str()
-        .unwrap()
-        .contains("2 days ago"));
-    assert!(!trusted_by(&report, "ca-file"));
+    assert!(report.finding("expired").message.contains("2 days ago"));
+    assert!(!report.trusted_by("ca-file"));
 
     let run = lab.check_json(
         server.addr,
         HOST,
         &["--ca-file", root, "--at", "2001-01-01T00:00:00Z"],
     );
-    assert_eq!(finding(&run.report(), "not-yet-valid")["certificate"], 0);
+    assert_eq!(run.report().finding("not-yet-valid").certificate, Some(0));
     assert_eq!(run.code, 2);
 
     let soon = (not_after - time::Duration::days(10))
@@ -396,7 +391,7 @@ fn expired_not_yet_valid_and_expiring_soon_follow_at() {
         .unwrap();
     let run = lab.check_json(server.addr, HOST, &["--ca-file", root, "--at", &soon]);
     let report = run.report();
-    assert_eq!(finding(&report, "expires-soon")["severity"], "warning");
+    assert_eq!(report.finding("expires-soon").severity, Severity::Warning);
     assert_eq!(run.code, 1);
 
     // --warn-days moves the threshold.
@@ -405,15 +400,12 @@ fn expired_not_yet_valid_and_expiring_soon_follow_at() {
         HOST,
         &["--ca-file", root, "--at", &soon, "--warn-days", "5"],
     );
-    assert_eq!(run.code, 0, "{:#}", run.report());
+    assert_eq!(run.code, 0, "{:#?}", run.report());
 }
 
 fn pki_not_after(lab: &Lab, addr: std::net::SocketAddr, root: &str) -> time::OffsetDateTime {
-    let report = lab.check_json(addr, HOST, &["--ca-file", root]).report();
-    let text = report["chain"][0]["not_after"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let report = lab.check_report(addr, HOST, &["--ca-file", root]);
+    let text = report.chain[0].not_after.to_string();
     time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).unwrap()
 }
 
@@ -426,13 +418,11 @@ fn validity_825_day_boundary_for_private_anchors() {
         let pki = Pki::with_leaf(leaf);
         let server = lab.serve_pki(&pki);
         let root = pki.root_file(&lab);
-        let report = lab
-            .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
-            .report();
+        let report = lab.check_report(server.addr, HOST, &["--ca-file", path_str(&root)]);
         assert_eq!(
-            finding_ids(&report).contains(&"validity-exceeds-825-days".to_string()),
+            report.has_finding("validity-exceeds-825-days"),
             expect,
-            "{days} days: {report:#}"
+            "{days} days: {report:#?}"
         );
     }
 }
@@ -449,14 +439,14 @@ fn validity_398_day_boundary_for_public_roots() {
         let public = pki.root_file(&lab);
         let run = lab.check_json(server.addr, HOST, &["--public-roots", path_str(&public)]);
         let report = run.report();
-        assert!(trusted_by(&report, "mozilla"), "{report:#}");
-        let ids = finding_ids(&report);
+        assert!(report.trusted_by("mozilla"), "{report:#?}");
+        let ids = report.finding_ids();
         assert_eq!(
-            ids.contains(&"validity-exceeds-398-days".to_string()),
+            ids.contains(&"validity-exceeds-398-days"),
             expect,
             "{days}: {ids:?}"
         );
-        assert!(!ids.contains(&"validity-exceeds-825-days".to_string()));
+        assert!(!ids.contains(&"validity-exceeds-825-days"));
         assert_eq!(run.code, if expect { 2 } else { 0 });
     }
 }
@@ -471,13 +461,10 @@ fn missing_server_auth_eku_is_critical_when_eku_excludes_it() {
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    let eku = finding(&report, "missing-server-auth-eku");
-    assert_eq!(eku["severity"], "critical");
-    assert!(eku["message"]
-        .as_str()
-        .unwrap()
-        .contains("incompatible key usage"));
-    assert!(!finding_ids(&report).contains(&"untrusted-chain".to_string()));
+    let eku = report.finding("missing-server-auth-eku");
+    assert_eq!(eku.severity, Severity::Critical);
+    assert!(eku.message.contains("incompatible key usage"));
+    assert!(!report.has_finding("untrusted-chain"));
     assert_eq!(run.code, 2);
 }
 
@@ -489,10 +476,8 @@ fn leaf_that_is_a_ca_issued_by_a_ca() {
     let pki = Pki::with_leaf(leaf);
     let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
-    let report = lab
-        .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
-        .report();
-    assert_eq!(finding(&report, "leaf-is-ca")["certificate"], 0);
+    let report = lab.check_report(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    assert_eq!(report.finding("leaf-is-ca").certificate, Some(0));
 }
 
 #[test]
@@ -507,9 +492,9 @@ fn issuer_that_is_not_a_ca() {
     let root_file = lab.file("root.pem", &root.pem);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root_file)]);
     let report = run.report();
-    let finding = finding(&report, "issuer-not-ca");
-    assert_eq!(finding["certificate"], 1);
-    assert!(finding["message"].as_str().unwrap().contains("CA:FALSE"));
+    let finding = report.finding("issuer-not-ca");
+    assert_eq!(finding.certificate, Some(1));
+    assert!(finding.message.contains("CA:FALSE"));
     assert_eq!(run.code, 2);
 }
 
@@ -524,12 +509,9 @@ fn ingress_nginx_default_certificate() {
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();
     assert_eq!(run.code, 2);
-    let ids = finding_ids(&report);
-    assert!(
-        ids.contains(&"ingress-default-certificate".to_string()),
-        "{ids:?}"
-    );
-    assert!(ids.contains(&"hostname-mismatch".to_string()), "{ids:?}");
+    let ids = report.finding_ids();
+    assert!(ids.contains(&"ingress-default-certificate"), "{ids:?}");
+    assert!(ids.contains(&"hostname-mismatch"), "{ids:?}");
 }
 
 #[test]
@@ -546,14 +528,8 @@ fn path_length_violation_falls_back_to_untrusted_chain() {
     let root_file = lab.file("root.pem", &root.pem);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root_file)]);
     let report = run.report();
-    let untrusted = finding(&report, "untrusted-chain");
-    assert!(
-        untrusted["message"]
-            .as_str()
-            .unwrap()
-            .contains("path length"),
-        "{untrusted:#}"
-    );
+    let untrusted = report.finding("untrusted-chain");
+    assert!(untrusted.message.contains("path length"), "{untrusted:#?}");
     assert_eq!(run.code, 2);
 }
 
@@ -585,10 +561,10 @@ fn sha1_signed_chain_served_live() {
         &["--ca-file", path_str(&ca), "--at", "2030-01-01T00:00:00Z"],
     );
     let report = run.report();
-    let sha1 = finding(&report, "weak-signature-sha1");
-    assert_eq!(sha1["certificate"], 0);
-    assert!(!trusted_by(&report, "ca-file"));
-    assert_eq!(report["tls"]["alpn"], "http/1.1");
+    let sha1 = report.finding("weak-signature-sha1");
+    assert_eq!(sha1.certificate, Some(0));
+    assert!(!report.trusted_by("ca-file"));
+    assert_eq!(report.tls.unwrap().alpn.as_deref(), Some("http/1.1"));
     assert_eq!(run.code, 2);
 }
 
@@ -602,8 +578,8 @@ fn malformed_certificate_and_failed_handshake() {
     let run = lab.check_json(server.addr, HOST, &[]);
     run.assert_no_panic();
     let report = run.report();
-    assert_eq!(finding(&report, "malformed-certificate")["certificate"], 0);
-    assert!(finding_ids(&report).contains(&"handshake-failed".to_string()));
+    assert_eq!(report.finding("malformed-certificate").certificate, Some(0));
+    assert!(report.has_finding("handshake-failed"));
     assert_eq!(run.code, 2);
 }
 
@@ -616,12 +592,9 @@ fn server_key_that_does_not_match_its_certificate() {
     let root = pki.root_file(&lab);
     let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    let failed = finding(&report, "handshake-failed");
-    assert!(
-        failed["message"].as_str().unwrap().contains("signature"),
-        "{failed:#}"
-    );
-    assert_eq!(report["chain"].as_array().unwrap().len(), 2);
+    let failed = report.finding("handshake-failed");
+    assert!(failed.message.contains("signature"), "{failed:#?}");
+    assert_eq!(report.chain.len(), 2);
     assert_eq!(run.code, 2);
 }
 
@@ -645,10 +618,9 @@ fn several_targets_report_in_order_with_the_worst_exit_code() {
         "--format",
         "json",
     ]);
-    let doc = run.json();
-    assert_eq!(doc["schema_version"], 1);
-    assert_eq!(doc["reports"][0]["status"], "ok");
-    assert_eq!(doc["reports"][1]["status"], "unknown");
+    let doc = run.doc();
+    assert_eq!(doc.reports[0].status, Status::Ok);
+    assert_eq!(doc.reports[1].status, Status::Unknown);
     assert_eq!(run.code, 3);
 }
 
@@ -659,16 +631,14 @@ fn an_unreadable_system_store_is_reported_not_silent() {
     let server = lab.serve_pki(&pki);
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
-    let output = lab
-        .certready()
-        .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
-        .args(["check", &target, "--resolve", &resolve, "--format", "json"])
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let system = &doc["reports"][0]["trust"][0];
-    assert_eq!(system["store"], "system");
-    let error = system["error"].as_str().unwrap();
+    let run = Run::of(
+        lab.certready()
+            .env("SSL_CERT_FILE", "/nonexistent/bundle.pem")
+            .args(["check", &target, "--resolve", &resolve, "--format", "json"]),
+    );
+    let system = &run.report().trust[0];
+    assert_eq!(system.store, "system");
+    let error = system.error.as_deref().unwrap();
     assert!(
         error.contains("this store is empty") && error.contains("/nonexistent/bundle.pem"),
         "{error}"

@@ -3,20 +3,13 @@
 
 use crate::common::*;
 use certready::lab::{self, Spec};
-use serde_json::Value;
 
-fn clients(report: &Value) -> Vec<(String, String, bool)> {
-    report["clients"]
-        .as_array()
-        .unwrap()
+/// (client, channel) of each verdict, in order.
+fn clients(report: &json::Report) -> Vec<(&str, &str)> {
+    report
+        .clients
         .iter()
-        .map(|c| {
-            (
-                c["client"].as_str().unwrap().to_string(),
-                c["channel"].as_str().unwrap().to_string(),
-                c["accepts"].as_bool().unwrap(),
-            )
-        })
+        .map(|c| (c.client.as_str(), c.channel.as_str()))
         .collect()
 }
 
@@ -26,13 +19,8 @@ fn every_client_and_channel_is_reported_and_client_filters() {
     let pki = Pki::new();
     let server = lab.serve_pki(&pki);
     let root = pki.root_file(&lab);
-    let report = lab
-        .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
-        .report();
-    let all: Vec<(String, String)> = clients(&report)
-        .into_iter()
-        .map(|(c, ch, _)| (c, ch))
-        .collect();
+    let report = lab.check_report(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let all = clients(&report);
     let expected = [
         ("flytectl-macos", "grpc"),
         ("flytectl-macos", "oauth-http"),
@@ -42,40 +30,36 @@ fn every_client_and_channel_is_reported_and_client_filters() {
         ("pyflyte", "oauth-http"),
         ("browser", "https"),
     ];
-    assert_eq!(all, expected.map(|(a, b)| (a.to_string(), b.to_string())));
+    assert_eq!(all, expected);
     // The private CA is given as --ca-file (caCertFilePath's stand-in): gRPC works, but the
     // Linux OAuth client only trusts the OS store, which does not hold the CA.
-    assert_eq!(verdict(&report, "flytectl-linux", "grpc")["accepts"], true);
-    let oauth = verdict(&report, "flytectl-linux", "oauth-http");
-    assert_eq!(oauth["accepts"], false);
-    assert!(oauth["note"]
-        .as_str()
+    assert!(report.client("flytectl-linux", "grpc").accepts);
+    let oauth = report.client("flytectl-linux", "oauth-http");
+    assert!(!oauth.accepts);
+    assert!(oauth
+        .note
+        .as_deref()
         .unwrap()
         .contains("ignores caCertFilePath"));
-    assert!(oauth["error"].as_str().unwrap().ends_with(
+    assert!(oauth.error.as_deref().unwrap().ends_with(
         "tls: failed to verify certificate: x509: certificate signed by unknown authority"
     ));
     // macOS: the private CA is assumed to be in the keychain.
-    assert_eq!(
-        verdict(&report, "flytectl-macos", "oauth-http")["accepts"],
-        true
-    );
+    assert!(report.client("flytectl-macos", "oauth-http").accepts);
 
-    let only = lab
-        .check_json(
-            server.addr,
-            HOST,
-            &[
-                "--ca-file",
-                path_str(&root),
-                "--client",
-                "browser",
-                "--client",
-                "pyflyte",
-            ],
-        )
-        .report();
-    let names: Vec<String> = clients(&only).into_iter().map(|(c, _, _)| c).collect();
+    let only = lab.check_report(
+        server.addr,
+        HOST,
+        &[
+            "--ca-file",
+            path_str(&root),
+            "--client",
+            "browser",
+            "--client",
+            "pyflyte",
+        ],
+    );
+    let names: Vec<&str> = clients(&only).into_iter().map(|(c, _)| c).collect();
     assert_eq!(names, ["pyflyte", "pyflyte", "browser"]);
 }
 
@@ -90,36 +74,22 @@ fn the_macos_not_standards_compliant_case_and_insecure_skip_verify() {
             "admin:\n  endpoint: dns:///{HOST}\n  insecureSkipVerify: true\n  authType: Pkce\n"
         ),
     );
-    let report = lab
-        .check_json(server.addr, HOST, &["--flytectl-config", path_str(&config)])
-        .report();
+    let report = lab.check_report(server.addr, HOST, &["--flytectl-config", path_str(&config)]);
     // gRPC skips verification, OAuth still fails with Apple's message: flyteorg/flyte#2371.
-    assert_eq!(verdict(&report, "flytectl-macos", "grpc")["accepts"], true);
-    let oauth = verdict(&report, "flytectl-macos", "oauth-http");
-    assert_eq!(oauth["accepts"], false);
+    assert!(report.client("flytectl-macos", "grpc").accepts);
+    let oauth = report.client("flytectl-macos", "oauth-http");
+    assert!(!oauth.accepts);
     let port = server.addr.port();
     assert_eq!(
-        oauth["error"],
-        format!("Post \"https://{HOST}:{port}/oauth2/token\": tls: failed to verify certificate: x509: “{HOST}” certificate is not standards compliant")
+        oauth.error.as_deref(),
+        Some(format!("Post \"https://{HOST}:{port}/oauth2/token\": tls: failed to verify certificate: x509: “{HOST}” certificate is not standards compliant").as_str())
     );
+    assert_eq!(oauth.causes, ["validity-exceeds-825-days"]);
+    let warning = report.finding("insecure-skip-verify-in-use");
+    assert_eq!(warning.severity, Severity::Warning);
+    assert!(warning.message.contains(path_str(&config)));
     assert_eq!(
-        oauth["causes"],
-        serde_json::json!(["validity-exceeds-825-days"])
-    );
-    let warning = finding(&report, "insecure-skip-verify-in-use");
-    assert_eq!(warning["severity"], "warning");
-    assert!(warning["message"]
-        .as_str()
-        .unwrap()
-        .contains(path_str(&config)));
-    let ids: Vec<&str> = report["recommendations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        ids,
+        report.recommendation_ids(),
         [
             "use-public-ca",
             "use-private-ca-correctly",
@@ -142,26 +112,20 @@ fn ca_cert_file_path_from_the_config_and_flytectl_config_env_lookup() {
     let target = format!("{HOST}:{}", server.addr.port());
     let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
     // No path after the flag: flytectl's lookup, $FLYTECTL_CONFIG first.
-    let output = lab
-        .certready()
-        .env("FLYTECTL_CONFIG", &config)
-        .args([
-            "check",
-            &target,
-            "--resolve",
-            &resolve,
-            "--format",
-            "json",
-            "--flytectl-config",
-        ])
-        .output()
-        .unwrap();
-    let doc: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let report = &doc["reports"][0];
-    let grpc = verdict(report, "flytectl-linux", "grpc");
-    assert_eq!(grpc["accepts"], true, "{grpc:#}");
-    assert!(grpc["note"].as_str().unwrap().contains(path_str(&root)));
-    assert_eq!(verdict(report, "pyflyte", "grpc")["accepts"], true);
+    let report = Run::of(lab.certready().env("FLYTECTL_CONFIG", &config).args([
+        "check",
+        &target,
+        "--resolve",
+        &resolve,
+        "--format",
+        "json",
+        "--flytectl-config",
+    ]))
+    .report();
+    let grpc = report.client("flytectl-linux", "grpc");
+    assert!(grpc.accepts, "{grpc:#?}");
+    assert!(grpc.note.as_deref().unwrap().contains(path_str(&root)));
+    assert!(report.client("pyflyte", "grpc").accepts);
 
     // A config that names a missing CA file is a usage error.
     let broken = lab.file(
@@ -185,29 +149,24 @@ fn anchor_kind_override_changes_the_macos_verdict() {
     let lab = Lab::new();
     let cert = lab::self_signed(&Spec::leaf(HOST)).unwrap();
     let server = lab.serve(&[&cert], &cert);
-    let untrusted = lab
-        .check_json(server.addr, HOST, &["--client", "flytectl-macos"])
-        .report();
+    let untrusted = lab.check_report(server.addr, HOST, &["--client", "flytectl-macos"]);
     assert_eq!(
-        verdict(&untrusted, "flytectl-macos", "oauth-http")["error"]
-            .as_str()
+        untrusted
+            .client("flytectl-macos", "oauth-http")
+            .error
+            .as_deref()
             .unwrap()
             .rsplit("certificate: ")
             .next()
             .unwrap(),
         "x509: certificate signed by unknown authority"
     );
-    let trusted = lab
-        .check_json(
-            server.addr,
-            HOST,
-            &["--client", "flytectl-macos", "--anchor-kind", "leaf"],
-        )
-        .report();
-    assert_eq!(
-        verdict(&trusted, "flytectl-macos", "oauth-http")["accepts"],
-        true
+    let trusted = lab.check_report(
+        server.addr,
+        HOST,
+        &["--client", "flytectl-macos", "--anchor-kind", "leaf"],
     );
+    assert!(trusted.client("flytectl-macos", "oauth-http").accepts);
 }
 
 #[test]
@@ -218,20 +177,16 @@ fn browser_completes_a_chain_through_aia_where_go_does_not() {
     let pki = Pki::with_leaf(leaf);
     let server = lab.serve(&[&pki.leaf], &pki.leaf);
     let root = pki.root_file(&lab);
-    let report = lab
-        .check_json(server.addr, HOST, &["--ca-file", path_str(&root)])
-        .report();
-    let browser = verdict(&report, "browser", "https");
-    assert_eq!(browser["accepts"], true);
-    assert!(browser["note"]
-        .as_str()
+    let report = lab.check_report(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    let browser = report.client("browser", "https");
+    assert!(browser.accepts);
+    assert!(browser
+        .note
+        .as_deref()
         .unwrap()
         .contains("http://pki.example.com/issuing.crt"));
-    assert_eq!(verdict(&report, "flytectl-linux", "grpc")["accepts"], false);
-    assert_eq!(
-        report["recommendations"][0]["id"],
-        "add-missing-intermediate"
-    );
+    assert!(!report.client("flytectl-linux", "grpc").accepts);
+    assert_eq!(report.recommendations[0].id, "add-missing-intermediate");
 }
 
 #[test]

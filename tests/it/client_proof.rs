@@ -341,9 +341,9 @@ fn flytectl_linux_and_pyflyte_predictions_match_real_go_and_openssl() {
             let real = String::from_utf8_lossy(&cmd.output().unwrap().stdout)
                 .trim()
                 .to_string();
-            let predicted = verdict(&report, "flytectl-linux", "grpc");
-            let predicted_ok = predicted["accepts"].as_bool().unwrap();
-            let predicted_text = predicted["error"].as_str().unwrap_or("OK");
+            let predicted = report.client("flytectl-linux", "grpc");
+            let predicted_ok = predicted.accepts;
+            let predicted_text = predicted.error.as_deref().unwrap_or("OK");
             let matches = if real == "OK" {
                 predicted_ok
             } else {
@@ -372,9 +372,9 @@ fn flytectl_linux_and_pyflyte_predictions_match_real_go_and_openssl() {
                 "grpcverify failed: {}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            let predicted = verdict(&report, "pyflyte", "grpc");
-            let predicted_ok = predicted["accepts"].as_bool().unwrap();
-            let predicted_text = predicted["error"].as_str().unwrap_or("OK");
+            let predicted = report.client("pyflyte", "grpc");
+            let predicted_ok = predicted.accepts;
+            let predicted_text = predicted.error.as_deref().unwrap_or("OK");
             // grpcio appends the status of an inner step (": OK") to handshake errors.
             let real_text = real.strip_suffix(": OK").unwrap_or(&real);
             let matches = if real == "OK" {
@@ -405,9 +405,9 @@ fn flytectl_linux_and_pyflyte_predictions_match_real_go_and_openssl() {
                 "pyverify failed: {}",
                 String::from_utf8_lossy(&output.stderr)
             );
-            let predicted = verdict(&report, "pyflyte", "oauth-http");
-            let predicted_ok = predicted["accepts"].as_bool().unwrap();
-            let predicted_text = predicted["error"].as_str().unwrap_or("OK");
+            let predicted = report.client("pyflyte", "oauth-http");
+            let predicted_ok = predicted.accepts;
+            let predicted_text = predicted.error.as_deref().unwrap_or("OK");
             let reason = predicted_text
                 .strip_prefix("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ")
                 .unwrap_or(predicted_text);
@@ -452,13 +452,11 @@ fn sha1_chain_prediction_matches_real_go_and_openssl() {
         "sha1.yaml",
         format!("admin:\n  caCertFilePath: {}\n", pool.display()),
     );
-    let report = lab
-        .check_json(
-            server.addr,
-            "legacy.example.com",
-            &["--flytectl-config", path_str(&config)],
-        )
-        .report();
+    let report = lab.check_report(
+        server.addr,
+        "legacy.example.com",
+        &["--flytectl-config", path_str(&config)],
+    );
     if let Some(go) = require_go() {
         let output = Command::new(go)
             .arg(server.addr.to_string())
@@ -467,8 +465,10 @@ fn sha1_chain_prediction_matches_real_go_and_openssl() {
             .output()
             .unwrap();
         let real = String::from_utf8_lossy(&output.stdout).trim().to_string();
-        let predicted = verdict(&report, "flytectl-linux", "grpc")["error"]
-            .as_str()
+        let predicted = report
+            .client("flytectl-linux", "grpc")
+            .error
+            .as_deref()
             .unwrap()
             .to_string();
         assert_eq!(x509_part(&predicted), x509_part(&real));
@@ -481,8 +481,10 @@ fn sha1_chain_prediction_matches_real_go_and_openssl() {
         .output()
         .unwrap();
     let real = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    let predicted = verdict(&report, "pyflyte", "oauth-http")["error"]
-        .as_str()
+    let predicted = report
+        .client("pyflyte", "oauth-http")
+        .error
+        .as_deref()
         .unwrap()
         .to_string();
     assert!(
@@ -490,9 +492,5 @@ fn sha1_chain_prediction_matches_real_go_and_openssl() {
         "OpenSSL: {real}\ncertready: {predicted}"
     );
     // grpcio (BoringSSL) accepts SHA-1 where Go and OpenSSL refuse it.
-    assert_eq!(
-        verdict(&report, "pyflyte", "grpc")["accepts"],
-        true,
-        "{report:#}"
-    );
+    assert!(report.client("pyflyte", "grpc").accepts, "{report:#?}");
 }

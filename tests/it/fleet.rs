@@ -52,20 +52,20 @@ fn targets_file_with_comments_keeps_input_order_and_summarises() {
         "--format",
         "json",
     ]);
-    let doc = run.json();
-    let targets: Vec<&str> = doc["reports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["target"].as_str().unwrap())
-        .collect();
+    let doc = run.doc();
+    let targets: Vec<&str> = doc.reports.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(
         targets,
         [f.refused.as_str(), f.good.as_str(), f.good.as_str()]
     );
     assert_eq!(
-        doc["summary"],
-        serde_json::json!({"ok": 2, "warning": 0, "critical": 0, "unknown": 1})
+        doc.summary,
+        json::Summary {
+            ok: 2,
+            warning: 0,
+            critical: 0,
+            unknown: 1
+        }
     );
     assert_eq!(run.code, 3, "the worst status wins");
 
@@ -120,9 +120,12 @@ fn targets_from_stdin_and_positional_together() {
         .write_all(format!("{}\n", f.refused).as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(doc["reports"].as_array().unwrap().len(), 2);
-    assert_eq!(doc["reports"][1]["target"], f.refused);
+    let doc: json::Document = json::parse(
+        &String::from_utf8_lossy(&output.stdout),
+        "certready check --targets -",
+    );
+    assert_eq!(doc.reports.len(), 2);
+    assert_eq!(doc.reports[1].target, f.refused);
 }
 
 #[test]
@@ -143,7 +146,7 @@ fn many_targets_at_bounded_concurrency() {
         "--format",
         "json",
     ]);
-    assert_eq!(run.json()["summary"]["ok"], 60);
+    assert_eq!(run.doc().summary.ok, 60);
     assert_eq!(run.code, 0);
     for bad in ["0", "x", "100000"] {
         assert_eq!(

@@ -4,27 +4,8 @@
 use crate::common::flyteadmin::{self, Admin, Auth, Grpc};
 use crate::common::*;
 use certready::lab::{self, Spec};
-use serde_json::Value;
 
 const IDP: &str = "idp.example.com";
-
-fn flyte_findings(doc: &Value) -> Vec<String> {
-    doc["flyte"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn flyte_finding<'a>(doc: &'a Value, id: &str) -> &'a Value {
-    doc["flyte"]["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no flyte finding {id} in {:#}", doc["flyte"]["findings"]))
-}
 
 /// The fake admin for HOST, serving the standard private-CA chain.
 fn start_admin(lab: &Lab, pki: &Pki, admin: Admin) -> std::net::SocketAddr {
@@ -67,19 +48,21 @@ fn built_in_auth_server_with_a_self_signed_admin_certificate() {
     );
     let run = run_flyte(&lab, addr.port(), &["--flytectl-config", path_str(&config)]);
     run.assert_no_panic();
-    let doc = run.json();
-    assert_eq!(doc["flyte"]["auth"]["state"], "on", "{:#}", doc["flyte"]);
-    assert_eq!(doc["flyte"]["auth"]["server"], "built-in");
-    assert_eq!(doc["flyte"]["auth"]["client"]["client_id"], "flytectl");
-    assert_eq!(doc["flyte"]["healthcheck"], 200);
-    let reports = doc["reports"].as_array().unwrap();
+    let doc = run.flyte_doc();
+    assert_eq!(doc.flyte.auth.state, AuthState::On, "{:#?}", doc.flyte);
+    assert_eq!(doc.flyte.auth.server.as_deref(), Some("built-in"));
+    let client = doc.flyte.auth.client.as_ref().unwrap();
+    assert_eq!(client.client_id.as_deref(), Some("flytectl"));
+    assert_eq!(doc.flyte.healthcheck, Some(200));
+    let reports = &doc.reports;
     assert_eq!(reports.len(), 1, "admin is its own OAuth server");
-    assert!(reports[0]["role"]
-        .as_str()
+    assert!(reports[0]
+        .role
+        .as_deref()
         .unwrap()
         .contains("OAuth token endpoint"));
-    let login = flyte_finding(&doc, "oauth-login-fails");
-    let message = login["message"].as_str().unwrap();
+    let login = doc.flyte.finding("oauth-login-fails");
+    let message = &login.message;
     let token_url = format!("https://{HOST}:{}/oauth2/token", addr.port());
     assert!(
         message.contains(&format!("POST {token_url} fails on macOS")),
@@ -93,8 +76,8 @@ fn built_in_auth_server_with_a_self_signed_admin_certificate() {
         message.contains("while gRPC works, because insecureSkipVerify"),
         "{message}"
     );
-    assert!(flyte_findings(&doc).contains(&"insecure-skip-verify-in-use".to_string()));
-    assert!(!finding_ids(&reports[0]).contains(&"insecure-skip-verify-in-use".to_string()));
+    assert!(doc.flyte.has_finding("insecure-skip-verify-in-use"));
+    assert!(!reports[0].has_finding("insecure-skip-verify-in-use"));
     assert_eq!(run.code, 2);
 }
 
@@ -103,18 +86,14 @@ fn openssl_self_signed_admin_without_trust_assumes_the_built_in_server() {
     let lab = Lab::new();
     let cert = lab::self_signed(&Spec::openssl_req_x509(HOST)).unwrap();
     let addr = flyteadmin::start(&lab, HOST, vec![cert.der.clone()], &cert, Admin::default());
-    let doc = run_flyte(&lab, addr.port(), &[]).json();
-    assert_eq!(doc["flyte"]["auth"]["state"], "unknown");
-    let unreachable = flyte_finding(&doc, "oauth-metadata-unreachable");
-    assert!(
-        unreachable["message"].as_str().unwrap().contains("TLS"),
-        "{unreachable:#}"
-    );
-    let login = flyte_finding(&doc, "oauth-login-fails");
-    assert_eq!(login["severity"], "warning");
-    assert!(login["message"]
-        .as_str()
-        .unwrap()
+    let doc = run_flyte(&lab, addr.port(), &[]).flyte_doc();
+    assert_eq!(doc.flyte.auth.state, AuthState::Unknown);
+    let unreachable = doc.flyte.finding("oauth-metadata-unreachable");
+    assert!(unreachable.message.contains("TLS"), "{unreachable:#?}");
+    let login = doc.flyte.finding("oauth-login-fails");
+    assert_eq!(login.severity, Severity::Warning);
+    assert!(login
+        .message
         .starts_with("If admin runs the built-in authorization server"));
 }
 
@@ -138,21 +117,23 @@ fn external_idp_with_a_broken_certificate_is_named_as_the_host_that_breaks_login
         addr.port(),
         &["--ca-file", path_str(&root), "--resolve", &idp_resolve],
     );
-    let doc = run.json();
+    let doc = run.flyte_doc();
     assert_eq!(
-        doc["flyte"]["auth"]["server"], "external",
+        doc.flyte.auth.server.as_deref(),
+        Some("external"),
         "camelCase metadata is understood"
     );
-    let reports = doc["reports"].as_array().unwrap();
-    assert_eq!(reports.len(), 2, "{:#}", doc["reports"]);
+    let reports = &doc.reports;
+    assert_eq!(reports.len(), 2, "{:#?}", doc.reports);
     assert_eq!(
-        reports[0]["status"], "ok",
-        "admin's certificate is fine: {:#}",
-        reports[0]["findings"]
+        reports[0].status,
+        Status::Ok,
+        "admin's certificate is fine: {:#?}",
+        reports[0].findings
     );
     let idp_report = &reports[1];
-    assert_eq!(idp_report["host"], IDP);
-    let role = idp_report["role"].as_str().unwrap();
+    assert_eq!(idp_report.host.as_deref(), Some(IDP));
+    let role = idp_report.role.as_deref().unwrap();
     for part in [
         "OAuth token endpoint",
         "OAuth authorization endpoint",
@@ -162,17 +143,17 @@ fn external_idp_with_a_broken_certificate_is_named_as_the_host_that_breaks_login
         assert!(role.contains(part), "{role}");
     }
     let token_url = format!("{idp_base}/token");
-    let macos = verdict(idp_report, "flytectl-macos", "oauth-http");
+    let macos = idp_report.client("flytectl-macos", "oauth-http");
     assert_eq!(
-        macos["error"],
-        format!("Post \"{token_url}\": tls: failed to verify certificate: x509: certificate signed by unknown authority")
+        macos.error.as_deref(),
+        Some(format!("Post \"{token_url}\": tls: failed to verify certificate: x509: certificate signed by unknown authority").as_str())
     );
-    let messages: Vec<&str> = doc["flyte"]["findings"]
-        .as_array()
-        .unwrap()
+    let messages: Vec<&str> = doc
+        .flyte
+        .findings
         .iter()
-        .filter(|f| f["id"] == "oauth-login-fails")
-        .map(|f| f["message"].as_str().unwrap())
+        .filter(|f| f.id == "oauth-login-fails")
+        .map(|f| f.message.as_str())
         .collect();
     assert!(
         messages
@@ -199,10 +180,10 @@ fn auth_off_is_reported_as_such() {
     let addr = start_admin(&lab, &pki, admin);
     let root = pki.root_file(&lab);
     let run = run_flyte(&lab, addr.port(), &["--ca-file", path_str(&root)]);
-    let doc = run.json();
-    assert_eq!(doc["flyte"]["auth"]["state"], "off");
-    assert_eq!(flyte_findings(&doc), ["auth-disabled"]);
-    assert_eq!(doc["reports"].as_array().unwrap().len(), 1);
+    let doc = run.flyte_doc();
+    assert_eq!(doc.flyte.auth.state, AuthState::Off);
+    assert_eq!(doc.flyte.finding_ids(), ["auth-disabled"]);
+    assert_eq!(doc.reports.len(), 1);
     assert_eq!(run.code, 0);
 }
 
@@ -217,13 +198,10 @@ fn alpn_without_h2_is_not_ready_for_grpc() {
     let addr = start_admin(&lab, &pki, admin);
     let root = pki.root_file(&lab);
     let run = run_flyte(&lab, addr.port(), &["--ca-file", path_str(&root)]);
-    let doc = run.json();
-    assert_eq!(doc["flyte"]["grpc_alpn"], "http/1.1");
-    let alpn = flyte_finding(&doc, "alpn-no-h2");
-    assert!(alpn["message"]
-        .as_str()
-        .unwrap()
-        .contains("missing selected ALPN property"));
+    let doc = run.flyte_doc();
+    assert_eq!(doc.flyte.grpc_alpn.as_deref(), Some("http/1.1"));
+    let alpn = doc.flyte.finding("alpn-no-h2");
+    assert!(alpn.message.contains("missing selected ALPN property"));
     assert_eq!(run.code, 2);
 }
 
@@ -242,42 +220,40 @@ fn grpc_health_call_tells_whether_the_ingress_routes_grpc() {
         let addr = start_admin(&lab, &pki, admin);
         let run = run_flyte(&lab, addr.port(), &["--ca-file", path_str(&root)]);
         run.assert_no_panic();
-        (run.json(), run.code)
+        (run.flyte_doc(), run.code)
     };
 
     let (doc, code) = run_with(Grpc::Serving);
-    let health = &doc["flyte"]["grpc_health"];
-    assert_eq!(health["serving"], "SERVING", "{health:#}");
-    assert_eq!(health["grpc_status"], 0);
-    assert_eq!(health["http_status"], 200);
+    let health = doc.flyte.grpc_health.as_ref().unwrap();
+    assert_eq!(health.serving.as_deref(), Some("SERVING"), "{health:#?}");
+    assert_eq!(health.grpc_status, Some(0));
+    assert_eq!(health.http_status, Some(200));
     assert!(
-        !flyte_findings(&doc)
+        !doc.flyte
+            .finding_ids()
             .iter()
             .any(|id| id.starts_with("grpc-")),
         "{:?}",
-        flyte_findings(&doc)
+        doc.flyte.finding_ids()
     );
     // (Critical anyway: the OS store lacks the private root the OAuth clients need.)
     assert_eq!(code, 2);
 
     let (doc, code) = run_with(Grpc::Unrouted);
-    let finding = flyte_finding(&doc, "grpc-not-routed");
-    assert_eq!(finding["severity"], "critical");
-    let message = finding["message"].as_str().unwrap();
+    let finding = doc.flyte.finding("grpc-not-routed");
+    assert_eq!(finding.severity, Severity::Critical);
+    let message = &finding.message;
     assert!(
         message.contains("rpc error: code = Unimplemented desc = unexpected HTTP status code received from server: 404 (Not Found); transport: received unexpected content-type \"text/html\""),
         "{message}"
     );
-    assert_eq!(
-        doc["flyte"]["grpc_health"]["grpc_status"],
-        serde_json::Value::Null
-    );
+    assert_eq!(doc.flyte.grpc_health.unwrap().grpc_status, None);
     assert_eq!(code, 2);
 
     let (doc, _) = run_with(Grpc::Unavailable);
-    let finding = flyte_finding(&doc, "grpc-health-not-serving");
-    assert_eq!(finding["severity"], "critical");
-    let message = finding["message"].as_str().unwrap();
+    let finding = doc.flyte.finding("grpc-health-not-serving");
+    assert_eq!(finding.severity, Severity::Critical);
+    let message = &finding.message;
     assert!(
         message.contains("grpc-status 14 (Unavailable)"),
         "{message}"
@@ -285,9 +261,9 @@ fn grpc_health_call_tells_whether_the_ingress_routes_grpc() {
     assert!(message.contains("no healthy upstream"), "{message}");
 
     let (doc, _) = run_with(Grpc::NotServing);
-    let finding = flyte_finding(&doc, "grpc-health-not-serving");
-    assert_eq!(finding["severity"], "warning");
-    assert!(finding["message"].as_str().unwrap().contains("NOT_SERVING"));
+    let finding = doc.flyte.finding("grpc-health-not-serving");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(finding.message.contains("NOT_SERVING"));
 }
 
 /// Like discovery, the health call never runs over a connection certready cannot verify.
@@ -296,11 +272,13 @@ fn grpc_health_call_is_not_made_over_an_unverified_connection() {
     let lab = Lab::new();
     let pki = Pki::new();
     let addr = start_admin(&lab, &pki, Admin::default());
-    let doc = run_flyte(&lab, addr.port(), &[]).json();
-    let health = &doc["flyte"]["grpc_health"];
-    assert_eq!(health["http_status"], serde_json::Value::Null, "{health:#}");
-    assert!(health["error"].as_str().is_some(), "{health:#}");
-    assert!(!flyte_findings(&doc)
+    let doc = run_flyte(&lab, addr.port(), &[]).flyte_doc();
+    let health = doc.flyte.grpc_health.as_ref().unwrap();
+    assert_eq!(health.http_status, None, "{health:#?}");
+    assert!(health.error.is_some(), "{health:#?}");
+    assert!(!doc
+        .flyte
+        .finding_ids()
         .iter()
         .any(|id| id.starts_with("grpc-")));
 }
@@ -310,12 +288,9 @@ fn plaintext_admin_gets_the_insecure_advice() {
     let lab = Lab::new();
     let addr = misbehaving_server(&lab, Misbehaviour::PlaintextHttp);
     let run = run_flyte(&lab, addr.port(), &[]);
-    let doc = run.json();
-    let plaintext = flyte_finding(&doc, "plaintext-endpoint");
-    assert!(plaintext["message"]
-        .as_str()
-        .unwrap()
-        .contains("admin.insecure: true"));
+    let doc = run.flyte_doc();
+    let plaintext = doc.flyte.finding("plaintext-endpoint");
+    assert!(plaintext.message.contains("admin.insecure: true"));
     assert_eq!(run.code, 3, "admin could not be checked");
 }
 
@@ -342,18 +317,18 @@ fn insecure_config_against_a_tls_endpoint() {
             path_str(&config),
         ],
     )
-    .json();
-    assert!(flyte_findings(&doc).contains(&"insecure-but-tls".to_string()));
+    .flyte_doc();
+    assert!(doc.flyte.has_finding("insecure-but-tls"));
 }
 
-fn cors_run(admin: Admin, origin: &str) -> (Value, i32) {
+fn cors_run(admin: Admin, origin: &str) -> (json::FlyteDocument, i32) {
     let lab = Lab::new();
     let pki = Pki::new();
     // A machine set up properly: the company CA is in the OS store.
     lab.trust_system(&pki.root);
     let addr = start_admin(&lab, &pki, admin);
     let run = run_flyte(&lab, addr.port(), &["--console-origin", origin]);
-    (run.json(), run.code)
+    (run.flyte_doc(), run.code)
 }
 
 #[test]
@@ -364,11 +339,16 @@ fn cors_allowed() {
         ..Admin::default()
     };
     let (doc, code) = cors_run(admin, console);
-    let cors = &doc["flyte"]["cors"];
-    assert_eq!(cors["verdict"], "allowed", "{cors:#}");
-    assert_eq!(cors["allow_origin"], console);
-    assert_eq!(cors["allow_headers"], "Flyte-Authorization,Content-Type");
-    assert!(!flyte_findings(&doc)
+    let cors = doc.flyte.cors.as_ref().unwrap();
+    assert_eq!(cors.verdict, "allowed", "{cors:#?}");
+    assert_eq!(cors.allow_origin.as_deref(), Some(console));
+    assert_eq!(
+        cors.allow_headers.as_deref(),
+        Some("Flyte-Authorization,Content-Type")
+    );
+    assert!(!doc
+        .flyte
+        .finding_ids()
         .iter()
         .any(|id| id.starts_with("cors-")));
     assert_eq!(code, 0);
@@ -381,9 +361,12 @@ fn cors_origin_refused_with_the_config_fix() {
         ..Admin::default()
     };
     let (doc, code) = cors_run(admin, "https://console.example.com");
-    assert_eq!(doc["flyte"]["cors"]["verdict"], "origin-not-allowed");
-    let finding = flyte_finding(&doc, "cors-origin-not-allowed");
-    let fix = finding["remediation"].as_str().unwrap();
+    assert_eq!(
+        doc.flyte.cors.as_ref().unwrap().verdict,
+        "origin-not-allowed"
+    );
+    let finding = doc.flyte.finding("cors-origin-not-allowed");
+    let fix = &finding.remediation;
     assert!(
         fix.contains("        - https://console.example.com"),
         "{fix}"
@@ -403,20 +386,20 @@ fn cors_header_refused() {
         ..Admin::default()
     };
     let (doc, code) = cors_run(admin, "https://console.example.com");
-    assert_eq!(doc["flyte"]["cors"]["status"], 403);
-    let finding = flyte_finding(&doc, "cors-header-not-allowed");
-    assert!(finding["remediation"]
-        .as_str()
-        .unwrap()
-        .contains("- flyte-authorization"));
+    assert_eq!(doc.flyte.cors.as_ref().unwrap().status, Some(403));
+    let finding = doc.flyte.finding("cors-header-not-allowed");
+    assert!(finding.remediation.contains("- flyte-authorization"));
     assert_eq!(code, 2);
 }
 
 #[test]
 fn cors_wildcard_with_credentials_warns() {
     let (doc, code) = cors_run(Admin::default(), "https://console.example.com");
-    assert_eq!(doc["flyte"]["cors"]["allow_origin"], "*");
-    assert!(flyte_findings(&doc).contains(&"cors-wildcard-with-credentials".to_string()));
+    assert_eq!(
+        doc.flyte.cors.as_ref().unwrap().allow_origin.as_deref(),
+        Some("*")
+    );
+    assert!(doc.flyte.has_finding("cors-wildcard-with-credentials"));
     assert_eq!(code, 1);
 }
 
@@ -523,15 +506,12 @@ fn http_proxy_url_from_the_config_is_used_for_oauth_requests() {
             path_str(&config),
         ],
     )
-    .json();
+    .flyte_doc();
     // Nothing listens on the proxy port: the OAuth requests fail there, as flytectl's would.
-    let unreachable = flyte_finding(&doc, "oauth-metadata-unreachable");
+    let unreachable = doc.flyte.finding("oauth-metadata-unreachable");
     assert!(
-        unreachable["message"]
-            .as_str()
-            .unwrap()
-            .contains("cannot connect"),
-        "{unreachable:#}"
+        unreachable.message.contains("cannot connect"),
+        "{unreachable:#?}"
     );
 }
 
@@ -547,10 +527,10 @@ fn external_command_auth_skips_the_token_exchange() {
         "config.yaml",
         format!("admin:\n  endpoint: dns:///{HOST}:{}\n  caCertFilePath: {}\n  authType: ExternalCommand\n  command: [get-token]\n", addr.port(), pinned.display()),
     );
-    let doc = run_flyte(&lab, addr.port(), &["--flytectl-config", path_str(&config)]).json();
+    let doc = run_flyte(&lab, addr.port(), &["--flytectl-config", path_str(&config)]).flyte_doc();
     assert!(
-        !flyte_findings(&doc).contains(&"oauth-login-fails".to_string()),
-        "{:#}",
-        doc["flyte"]["findings"]
+        !doc.flyte.has_finding("oauth-login-fails"),
+        "{:#?}",
+        doc.flyte.findings
     );
 }

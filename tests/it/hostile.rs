@@ -37,20 +37,17 @@ fn a_chain_of_100_certificates_is_bounded_and_named() {
     let root_file = lab.file("root.pem", &root.pem);
     let run = check_quick(&lab, server.addr, &["--ca-file", path_str(&root_file)]);
     let report = run.report();
-    let ids = finding_ids(&report);
-    assert!(
-        ids.contains(&"too-many-certificates".to_string()),
-        "{ids:?}"
-    );
-    assert!(finding(&report, "too-many-certificates")["message"]
-        .as_str()
-        .unwrap()
+    let ids = report.finding_ids();
+    assert!(ids.contains(&"too-many-certificates"), "{ids:?}");
+    assert!(report
+        .finding("too-many-certificates")
+        .message
         .contains("presents 100 certificates"),);
     assert!(
-        !ids.contains(&"incomplete-chain".to_string()),
+        !ids.contains(&"incomplete-chain"),
         "no false claim about what was sent: {ids:?}"
     );
-    assert_eq!(report["chain"].as_array().unwrap().len(), 32);
+    assert_eq!(report.chain.len(), 32);
     assert_eq!(run.code, 2);
 }
 
@@ -65,9 +62,14 @@ fn a_leaf_with_10000_names_is_refused_in_words() {
     let server = lab.serve(&[&big], &big);
     let run = check_quick(&lab, server.addr, &[]);
     let report = run.report();
-    assert_eq!(report["error_kind"], "too-large", "{report:#}");
-    assert!(report["error"]
-        .as_str()
+    assert_eq!(
+        report.error_kind.as_deref(),
+        Some("too-large"),
+        "{report:#?}"
+    );
+    assert!(report
+        .error
+        .as_deref()
         .unwrap()
         .contains("larger than 64 KiB"));
     assert_eq!(run.code, 3);
@@ -83,14 +85,13 @@ fn a_60_kib_certificate_keeps_messages_short() {
     let server = lab.serve(&[&big], &big);
     let run = check_quick(&lab, server.addr, &[]);
     let report = run.report();
-    let mismatch = finding(&report, "hostname-mismatch")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mismatch = report.finding("hostname-mismatch").message.to_string();
     assert!(mismatch.contains("and 2890 more"), "{mismatch}");
     assert!(mismatch.len() < 500, "{}", mismatch.len());
-    let linux = verdict(&report, "flytectl-linux", "grpc")["error"]
-        .as_str()
+    let linux = report
+        .client("flytectl-linux", "grpc")
+        .error
+        .as_deref()
         .unwrap()
         .to_string();
     assert!(
@@ -113,15 +114,17 @@ fn an_unknown_critical_extension_is_refused_by_every_client() {
     let root = pki.root_file(&lab);
     let run = check_quick(&lab, server.addr, &["--ca-file", path_str(&root)]);
     let report = run.report();
-    assert!(finding(&report, "unknown-critical-extension")["message"]
-        .as_str()
-        .unwrap()
+    assert!(report
+        .finding("unknown-critical-extension")
+        .message
         .contains("1.3.6.1.4.1.55555.1"));
-    for client in report["clients"].as_array().unwrap() {
-        assert_eq!(client["accepts"], false, "{client:#}");
+    for client in &report.clients {
+        assert!(!client.accepts, "{client:#?}");
     }
-    assert!(verdict(&report, "flytectl-linux", "grpc")["error"]
-        .as_str()
+    assert!(report
+        .client("flytectl-linux", "grpc")
+        .error
+        .as_deref()
         .unwrap()
         .ends_with("x509: unhandled critical extension"));
     assert_eq!(run.code, 2);
@@ -134,9 +137,10 @@ fn an_empty_certificate_list() {
     let server = lab.serve_ders(Vec::new(), &key_holder);
     let run = check_quick(&lab, server.addr, &[]);
     let report = run.report();
-    assert_eq!(report["error_kind"], "no-certificate");
-    assert!(report["error"]
-        .as_str()
+    assert_eq!(report.error_kind.as_deref(), Some("no-certificate"));
+    assert!(report
+        .error
+        .as_deref()
         .unwrap()
         .contains("without presenting any certificate"));
     assert_eq!(run.code, 3);
@@ -153,9 +157,9 @@ fn a_chain_that_loops_is_bounded_and_named() {
     let server = lab.serve(&[&leaf, &a, &b], &leaf);
     let run = check_quick(&lab, server.addr, &[]);
     let report = run.report();
-    let ids = finding_ids(&report);
-    assert!(ids.contains(&"chain-loop".to_string()), "{ids:?}");
-    assert!(!ids.contains(&"incomplete-chain".to_string()), "{ids:?}");
+    let ids = report.finding_ids();
+    assert!(ids.contains(&"chain-loop"), "{ids:?}");
+    assert!(!ids.contains(&"incomplete-chain"), "{ids:?}");
     assert_eq!(run.code, 2);
 }
 
@@ -177,13 +181,14 @@ fn many_candidate_issuers_stay_bounded() {
     let run = check_quick(&lab, server.addr, &["--ca-file", path_str(&root_file)]);
     let report = run.report();
     assert_eq!(
-        report["path"]["positions"],
-        serde_json::json!([0, 30]),
+        report.path.positions,
+        [0, 30],
         "the signature decides, not the name"
     );
-    let unrelated = finding_ids(&report)
+    let unrelated = report
+        .finding_ids()
         .iter()
-        .filter(|id| *id == "unrelated-certificate")
+        .filter(|id| **id == "unrelated-certificate")
         .count();
     assert_eq!(unrelated, 29);
 }
@@ -239,7 +244,11 @@ fn a_real_tls_1_1_only_server() {
     let _ = server.wait();
     run.assert_no_panic();
     let report = run.report();
-    assert_eq!(report["error_kind"], "protocol-version", "{report:#}");
-    assert!(report["error"].as_str().unwrap().contains("1.0/1.1"));
+    assert_eq!(
+        report.error_kind.as_deref(),
+        Some("protocol-version"),
+        "{report:#?}"
+    );
+    assert!(report.error.as_deref().unwrap().contains("1.0/1.1"));
     assert_eq!(run.code, 3);
 }

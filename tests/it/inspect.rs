@@ -46,9 +46,9 @@ fn pem_bundle_with_ca_file_and_matching_key() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
-    assert_eq!(report["tls"], serde_json::Value::Null);
-    assert!(trusted_by(&report, "ca-file"));
+    assert_eq!(run.code, 0, "{report:#?}");
+    assert!(report.tls.is_none());
+    assert!(report.trusted_by("ca-file"));
     assert!(
         !run.stdout.contains("PRIVATE KEY"),
         "key material must never be printed"
@@ -75,9 +75,9 @@ fn bundle_in_any_order_finds_the_leaf_and_flags_the_order() {
         "json",
     ]);
     let report = run.report();
-    assert!(trusted_by(&report, "ca-file"), "{report:#}");
-    assert_eq!(report["path"]["positions"], serde_json::json!([1, 0]));
-    assert_eq!(finding(&report, "chain-order")["certificate"], 1);
+    assert!(report.trusted_by("ca-file"), "{report:#?}");
+    assert_eq!(report.path.positions, [1, 0]);
+    assert_eq!(report.finding("chain-order").certificate, Some(1));
     assert_eq!(run.code, 1);
 }
 
@@ -97,7 +97,7 @@ fn mismatched_key_is_critical() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(finding(&report, "key-mismatch")["certificate"], 0);
+    assert_eq!(report.finding("key-mismatch").certificate, Some(0));
     assert_eq!(run.code, 2);
     assert!(!run.stdout.contains("PRIVATE KEY"));
 }
@@ -114,11 +114,8 @@ fn der_certificate() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(report["chain"][0]["subject"], "CN=Legacy SHA1 Root");
-    assert_eq!(
-        report["chain"][0]["signature_algorithm"],
-        "sha1WithRSAEncryption"
-    );
+    assert_eq!(report.chain[0].subject, "CN=Legacy SHA1 Root");
+    assert_eq!(report.chain[0].signature_algorithm, "sha1WithRSAEncryption");
     run.assert_no_panic();
 }
 
@@ -138,9 +135,10 @@ fn sha1_and_small_rsa_keys_from_openssl_fixtures() {
         "--format",
         "json",
     ]);
-    assert!(finding(&run.report(), "weak-signature-sha1")["message"]
-        .as_str()
-        .unwrap()
+    assert!(run
+        .report()
+        .finding("weak-signature-sha1")
+        .message
         .contains("SHA-1"));
     assert_eq!(run.code, 2);
 
@@ -155,11 +153,8 @@ fn sha1_and_small_rsa_keys_from_openssl_fixtures() {
         "json",
     ]);
     let report = run.report();
-    assert!(finding(&report, "weak-rsa-key")["message"]
-        .as_str()
-        .unwrap()
-        .contains("1024-bit"));
-    assert_eq!(report["chain"][0]["key"], "RSA 1024");
+    assert!(report.finding("weak-rsa-key").message.contains("1024-bit"));
+    assert_eq!(report.chain[0].key, "RSA 1024");
     assert_eq!(run.code, 2);
 }
 
@@ -181,12 +176,12 @@ fn kubernetes_secret_yaml_with_ca_and_key() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
+    assert_eq!(run.code, 0, "{report:#?}");
     assert!(
-        trusted_by(&report, "ca-file"),
+        report.trusted_by("ca-file"),
         "the Secret's ca.crt is a private anchor"
     );
-    assert_eq!(report["chain"].as_array().unwrap().len(), 2);
+    assert_eq!(report.chain.len(), 2);
 }
 
 #[test]
@@ -202,7 +197,7 @@ fn kubernetes_secret_json_with_a_wrong_key() {
     });
     let path = lab.file("secret.json", secret.to_string());
     let run = lab.run(&["inspect", path_str(&path), "--format", "json"]);
-    assert!(finding_ids(&run.report()).contains(&"key-mismatch".to_string()));
+    assert!(run.report().has_finding("key-mismatch"));
     assert_eq!(run.code, 2);
 }
 
@@ -222,18 +217,18 @@ fn encrypted_key_is_explained_and_unknown() {
     let report = run.report();
     assert_eq!(run.code, 3);
     assert!(
-        report["error"].as_str().unwrap().contains("encrypted"),
-        "{report:#}"
+        report.error.as_deref().unwrap().contains("encrypted"),
+        "{report:#?}"
     );
     // The chain is still analysed.
-    assert!(finding_ids(&report).contains(&"weak-signature-sha1".to_string()));
+    assert!(report.has_finding("weak-signature-sha1"));
 }
 
 fn assert_bad_file(lab: &Lab, path: &str, words: &str) {
     let run = lab.run(&["inspect", path, "--format", "json"]);
     run.assert_no_panic();
     assert_eq!(run.code, 3, "{}", run.stdout);
-    let error = run.report()["error"].as_str().unwrap().to_string();
+    let error = run.report().error.as_deref().unwrap().to_string();
     assert!(error.starts_with(path), "names the file first: {error}");
     assert!(error.contains(words), "{words:?} not in {error}");
 }
@@ -278,7 +273,7 @@ fn huge_file_is_refused_quickly() {
     file.set_len(100 * 1024 * 1024).unwrap(); // sparse: costs no disk
     let run = lab.run(&["inspect", path_str(&path), "--format", "json"]);
     assert_eq!(run.code, 3);
-    let error = run.report()["error"].as_str().unwrap().to_string();
+    let error = run.report().error.as_deref().unwrap().to_string();
     assert!(error.contains("at most 10 MiB"), "{error}");
     assert!(run.elapsed < std::time::Duration::from_secs(5));
 }
@@ -301,8 +296,8 @@ fn one_bad_file_does_not_hide_the_others() {
         "--format",
         "json",
     ]);
-    let doc = run.json();
-    assert_eq!(doc["reports"][0]["status"], "ok");
-    assert_eq!(doc["reports"][1]["status"], "unknown");
+    let doc = run.doc();
+    assert_eq!(doc.reports[0].status, Status::Ok);
+    assert_eq!(doc.reports[1].status, Status::Unknown);
     assert_eq!(run.code, 3);
 }

@@ -3,36 +3,26 @@
 
 use crate::common::*;
 use certready::lab::{self, Spec};
-use serde_json::Value;
 
-fn lint_json(lab: &Lab, args: &[&str]) -> (Value, i32) {
+fn lint_json(lab: &Lab, args: &[&str]) -> (json::LintDocument, i32) {
     let mut all = vec!["lint-config", "--format", "json"];
     all.extend_from_slice(args);
     let run = lab.run(&all);
     run.assert_no_panic();
-    (run.json(), run.code)
+    (run.lint_doc(), run.code)
 }
 
 /// (id, key, line) of each finding of the first config.
-fn lints(doc: &Value) -> Vec<(String, String, Option<u64>)> {
-    doc["configs"][0]["findings"]
-        .as_array()
-        .unwrap()
+fn lints(doc: &json::LintDocument) -> Vec<(&str, Option<&str>, Option<usize>)> {
+    doc.configs[0]
+        .findings
         .iter()
-        .map(|f| {
-            (
-                f["id"].as_str().unwrap().to_string(),
-                f["key"].as_str().unwrap_or("").to_string(),
-                f["line"].as_u64(),
-            )
-        })
+        .map(|f| (f.id.as_str(), f.key.as_deref(), f.line))
         .collect()
 }
 
-fn has(doc: &Value, id: &str, key: &str, line: u64) -> bool {
-    lints(doc)
-        .iter()
-        .any(|(i, k, l)| i == id && k == key && *l == Some(line))
+fn has(doc: &json::LintDocument, id: &str, key: &str, line: usize) -> bool {
+    lints(doc).contains(&(id, Some(key), Some(line)))
 }
 
 #[test]
@@ -46,7 +36,7 @@ fn good_configs_pass() {
             &lab,
             &[file, "--console-origin", "https://console.example.com"],
         );
-        assert_eq!(code, 0, "{file}: {doc:#}");
+        assert_eq!(code, 0, "{file}: {doc:#?}");
         assert!(lints(&doc).is_empty());
     }
 }
@@ -55,7 +45,7 @@ fn good_configs_pass() {
 fn flyteadmin_config_problems_with_keys_and_lines() {
     let lab = Lab::new();
     let (doc, code) = lint_json(&lab, &["testdata/flyte/flyteadmin-bad.yaml"]);
-    assert_eq!(doc["configs"][0]["kind"], "flyteadmin");
+    assert_eq!(doc.configs[0].kind.as_deref(), Some("flyteadmin"));
     assert!(
         has(
             &doc,
@@ -90,11 +80,10 @@ fn flyteadmin_config_problems_with_keys_and_lines() {
         "auth.appAuth.thirdPartyConfig.flyteClient.redirectUri",
         21
     ));
-    let messages: Vec<String> = doc["configs"][0]["findings"]
-        .as_array()
-        .unwrap()
+    let messages: Vec<&str> = doc.configs[0]
+        .findings
         .iter()
-        .map(|f| f["message"].as_str().unwrap().to_string())
+        .map(|f| f.message.as_str())
         .collect();
     assert!(messages
         .iter()
@@ -136,7 +125,7 @@ fn console_origin_missing_from_allowed_origins() {
 fn flytectl_config_problems_with_keys_and_lines() {
     let lab = Lab::new();
     let (doc, code) = lint_json(&lab, &["testdata/flyte/flytectl-bad.yaml"]);
-    assert_eq!(doc["configs"][0]["kind"], "flytectl");
+    assert_eq!(doc.configs[0].kind.as_deref(), Some("flytectl"));
     assert!(
         has(&doc, "endpoint-form", "admin.endpoint", 2),
         "{:#?}",
@@ -170,9 +159,9 @@ fn ca_cert_file_path_with_only_a_leaf_is_a_warning() {
         "admin:\n  endpoint: dns:///flyte.example.com\n  caCertFilePath: leaf.pem\n",
     );
     let (doc, code) = lint_json(&lab, &[path_str(&config)]);
-    let finding = &doc["configs"][0]["findings"][0];
-    assert_eq!(finding["id"], "ca-cert-file-unusable");
-    assert_eq!(finding["severity"], "warning");
+    let finding = &doc.configs[0].findings[0];
+    assert_eq!(finding.id, "ca-cert-file-unusable");
+    assert_eq!(finding.severity, Severity::Warning);
     assert_eq!(code, 1);
     lab.file("root.pem", &pki.root.pem);
     let config = lab.file(
@@ -199,36 +188,37 @@ fn built_in_auth_server_with_a_certificate_macos_refuses_is_predicted_before_dep
         ),
     );
     let (doc, code) = lint_json(&lab, &[path_str(&config)]);
-    let config_report = &doc["configs"][0];
+    let config_report = &doc.configs[0];
     assert!(
         has(&doc, "oauth-login-fails", "auth.appAuth.authServerType", 13),
         "{:#?}",
         lints(&doc)
     );
-    let message = config_report["findings"]
-        .as_array()
-        .unwrap()
+    let message = &config_report
+        .findings
         .iter()
-        .find(|f| f["id"] == "oauth-login-fails")
-        .unwrap()["message"]
-        .as_str()
+        .find(|f| f.id == "oauth-login-fails")
         .unwrap()
-        .to_string();
+        .message;
     assert!(
         message.contains("certificate is not standards compliant"),
         "{message}"
     );
-    let certificate = &config_report["certificate"];
-    assert_eq!(certificate["role"], "server.security.ssl.certificateFile");
+    let certificate = config_report
+        .certificate
+        .as_ref()
+        .expect("the inspect report of certificateFile");
     assert_eq!(
-        certificate["host"], HOST,
+        certificate.role.as_deref(),
+        Some("server.security.ssl.certificateFile")
+    );
+    assert_eq!(
+        certificate.host.as_deref(),
+        Some(HOST),
         "the name comes from authorizedUris"
     );
-    assert!(finding_ids(certificate).contains(&"cn-only".to_string()));
-    assert!(
-        !finding_ids(certificate).contains(&"key-mismatch".to_string()),
-        "keyFile matches"
-    );
+    assert!(certificate.has_finding("cn-only"));
+    assert!(!certificate.has_finding("key-mismatch"), "keyFile matches");
     assert_eq!(code, 2);
 }
 
@@ -256,10 +246,7 @@ fn bad_input_is_named_and_unknown() {
         (path_str(&empty), "is empty"),
     ] {
         let (doc, code) = lint_json(&lab, &[file]);
-        let error = doc["configs"][0]["error"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let error = doc.configs[0].error.as_deref().unwrap_or_default();
         assert!(error.contains(words), "{file}: {error}");
         assert!(error.contains(file), "names the file: {error}");
         assert_eq!(code, 3, "{file}");

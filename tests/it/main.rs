@@ -17,6 +17,7 @@ mod flyte;
 mod fuzz_regressions;
 mod hostile;
 mod inspect;
+mod json_schema;
 mod lint_config;
 mod probe_failures;
 mod properties;

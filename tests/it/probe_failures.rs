@@ -13,10 +13,10 @@ fn check_failing(lab: &Lab, addr: std::net::SocketAddr, timeout: &str) -> Run {
 fn assert_unknown(run: &Run, kind: &str, words: &[&str]) {
     run.assert_no_panic();
     let report = run.report();
-    assert_eq!(run.code, 3, "{report:#}");
-    assert_eq!(report["status"], "unknown");
-    assert_eq!(report["error_kind"], kind, "{report:#}");
-    let error = report["error"].as_str().unwrap();
+    assert_eq!(run.code, 3, "{report:#?}");
+    assert_eq!(report.status, Status::Unknown);
+    assert_eq!(report.error_kind.as_deref(), Some(kind), "{report:#?}");
+    let error = report.error.as_deref().unwrap();
     for word in words {
         assert!(error.contains(word), "{error:?} should mention {word:?}");
     }
@@ -161,7 +161,7 @@ fn ipv6_loopback_target() {
     let target = format!("[::1]:{port}");
     let run = lab.run(&["check", &target, "--format", "json"]);
     assert_unknown(&run, "refused", &["[::1]"]);
-    assert_eq!(run.report()["host"], "::1");
+    assert_eq!(run.report().host.as_deref(), Some("::1"));
 }
 
 #[test]
@@ -185,9 +185,9 @@ fn a_name_with_several_addresses_where_the_first_refuses() {
     ]);
     let report = run.report();
     assert_eq!(
-        report["address"],
-        format!("127.0.0.1:{}", server.addr.port()),
-        "{report:#}"
+        report.address,
+        Some(format!("127.0.0.1:{}", server.addr.port())),
+        "{report:#?}"
     );
     assert_eq!(run.code, 0);
 
@@ -228,8 +228,8 @@ fn ipv6_loopback_tls_server() {
         "json",
     ]);
     let report = run.report();
-    assert_eq!(report["status"], "ok", "{report:#}");
-    assert_eq!(report["chain"][0]["ip_addresses"][0], "::1");
+    assert_eq!(report.status, Status::Ok, "{report:#?}");
+    assert_eq!(report.chain[0].ip_addresses[0], "::1");
 }
 
 fn via_proxy(
@@ -277,8 +277,8 @@ fn https_proxy_tunnels_the_probe_and_keeps_the_name() {
         &["--ca-file", path_str(&root)],
     );
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#}");
-    assert_eq!(report["proxy"], format!("http://{proxy}"));
+    assert_eq!(run.code, 0, "{report:#?}");
+    assert_eq!(report.proxy, Some(format!("http://{proxy}")));
     assert_eq!(
         seen.lock().unwrap().as_slice(),
         [format!("CONNECT {HOST}:443 HTTP/1.1")]
@@ -318,7 +318,7 @@ fn proxy_refusal_and_authentication_are_explained() {
         &[],
     );
     let report = run.report();
-    assert!(report["error"].is_null(), "{report:#}");
+    assert!(report.error.is_none(), "{report:#?}");
     assert!(
         !run.stdout.contains("s3cr3t-pw"),
         "credentials never reach the output: {}",

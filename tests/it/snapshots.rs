@@ -8,6 +8,8 @@
 
 use std::process::Command;
 
+use crate::common::json;
+
 fn demo(format: &str, extra_env: &[(&str, &str)]) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_certready"));
     command
@@ -91,8 +93,8 @@ fn demo_markdown() {
 #[test]
 fn demo_json() {
     let json = demo("json", &[]);
-    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(document["reports"].as_array().unwrap().len(), 4);
+    let document: json::Document = json::parse(&json, "certready demo --format json");
+    assert_eq!(document.reports.len(), 4);
     assert_demo_snapshot!("demo_json", json);
 }
 
@@ -111,11 +113,10 @@ fn demo_text_fits_80_columns() {
     );
     // Nothing was dropped to get there: every fingerprint appears whole.
     let json = demo("json", &[]);
-    let document: serde_json::Value = serde_json::from_str(&json).unwrap();
-    for report in document["reports"].as_array().unwrap() {
-        for cert in report["chain"].as_array().unwrap() {
-            let fingerprint = cert["sha256"].as_str().unwrap();
-            assert_eq!(fingerprint.len(), 64);
+    let document: json::Document = json::parse(&json, "certready demo --format json");
+    for report in &document.reports {
+        for cert in &report.chain {
+            assert_eq!(cert.sha256.len(), 64);
         }
     }
 }

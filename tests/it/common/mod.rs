@@ -8,6 +8,9 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 pub mod flyteadmin;
+pub mod json;
+
+pub use json::{AuthState, Severity, Status};
 
 use assert_cmd::Command;
 use certready::lab::{self, Issued, Server, Spec};
@@ -81,7 +84,6 @@ impl Lab {
         cmd
     }
 
-    /// `certready check HOST:port --resolve ... --format json` plus `extra` arguments.
     /// `certready check host:PORT --resolve host:PORT:127.0.0.1 EXTRA…` for a loopback server.
     pub fn check(&self, addr: SocketAddr, host: &str, extra: &[&str]) -> Run {
         let target = format!("{host}:{}", addr.port());
@@ -91,16 +93,20 @@ impl Lab {
         self.run(&args)
     }
 
+    /// `check` as above with `--format json`; `Run::report` and `Run::doc` read it typed.
     pub fn check_json(&self, addr: SocketAddr, host: &str, extra: &[&str]) -> Run {
         let mut args = vec!["--format", "json"];
         args.extend_from_slice(extra);
         self.check(addr, host, &args)
     }
 
+    /// The typed report of `check_json`, when the exit code does not matter.
+    pub fn check_report(&self, addr: SocketAddr, host: &str, extra: &[&str]) -> json::Report {
+        self.check_json(addr, host, extra).report()
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
-        let started = Instant::now();
-        let output = self.certready().args(args).output().unwrap();
-        Run::new(output, started.elapsed())
+        Run::of(self.certready().args(args))
     }
 }
 
@@ -112,6 +118,13 @@ pub struct Run {
 }
 
 impl Run {
+    /// Runs `command` (e.g. `Lab::certready` with its own environment) to completion.
+    pub fn of(command: &mut Command) -> Self {
+        let started = Instant::now();
+        let output = command.output().unwrap();
+        Run::new(output, started.elapsed())
+    }
+
     fn new(output: Output, elapsed: Duration) -> Self {
         Run {
             code: output.status.code().unwrap_or(-1),
@@ -121,6 +134,7 @@ impl Run {
         }
     }
 
+    /// stdout as untyped JSON, for the tests that deliberately read raw keys.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
@@ -130,9 +144,32 @@ impl Run {
         })
     }
 
-    /// The first report of a JSON run.
-    pub fn report(&self) -> Value {
-        self.json()["reports"][0].clone()
+    fn typed<T: serde::de::DeserializeOwned + json::Validate>(&self) -> T {
+        json::parse(&self.stdout, &format!("stderr: {}", self.stderr))
+    }
+
+    /// The `check`/`inspect`/`demo` document, typed and validated.
+    pub fn doc(&self) -> json::Document {
+        self.typed()
+    }
+
+    /// The first report of a `check`/`inspect` run, typed and validated.
+    pub fn report(&self) -> json::Report {
+        self.doc()
+            .reports
+            .into_iter()
+            .next()
+            .expect("at least one report")
+    }
+
+    /// The `certready flyte` document, typed and validated.
+    pub fn flyte_doc(&self) -> json::FlyteDocument {
+        self.typed()
+    }
+
+    /// The `certready lint-config` document, typed and validated.
+    pub fn lint_doc(&self) -> json::LintDocument {
+        self.typed()
     }
 
     pub fn assert_no_panic(&self) {
@@ -142,44 +179,6 @@ impl Run {
             self.stderr
         );
     }
-}
-
-pub fn finding_ids(report: &Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-pub fn finding<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id} in {:#}", report["findings"]))
-}
-
-/// One client/channel verdict of a JSON report.
-pub fn verdict<'a>(report: &'a Value, client: &str, channel: &str) -> &'a Value {
-    report["clients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["client"] == client && c["channel"] == channel)
-        .unwrap_or_else(|| panic!("no {client}/{channel} verdict in {:#}", report["clients"]))
-}
-
-pub fn trusted_by(report: &Value, store: &str) -> bool {
-    report["trust"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["store"] == store)
-        .map(|t| t["trusted"].as_bool().unwrap())
-        .unwrap_or(false)
 }
 
 /// A root, an intermediate and a leaf for HOST: the correct private-CA setup.
