@@ -59,6 +59,8 @@ pub fn report(label: &str, ders: &[CertificateDer<'static>], now: i64) -> Option
             ));
         }
     }
+    // Most severe first, as every report lists them.
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut report = Report::failed(label.to_string(), None, None, String::new());
     report.error = None;
     report.findings = findings;

@@ -1,17 +1,9 @@
 //! `inspect` on a trust bundle (many self-signed CAs, no leaf): named as such, with its
 //! expired and weak roots listed, instead of a CRITICAL "self-signed server certificate".
 
+use crate::common::json::Status;
 use crate::common::*;
 use certready::lab::{self, Spec};
-
-fn ids(report: &serde_json::Value) -> Vec<String> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect()
-}
 
 #[test]
 fn a_bundle_of_roots_is_named_and_its_expired_and_weak_roots_listed() {
@@ -28,18 +20,18 @@ fn a_bundle_of_roots_is_named_and_its_expired_and_weak_roots_listed() {
     );
     let run = lab.run(&["inspect", path_str(&bundle), "--format", "json"]);
     let report = run.report();
-    assert_eq!(run.code, 1, "{report:#}");
-    assert_eq!(report["status"], "warning");
+    assert_eq!(run.code, 1, "{report:#?}");
+    assert_eq!(report.status, Status::Warning);
     assert_eq!(
-        ids(&report),
-        ["trust-bundle", "bundle-root-expired", "bundle-root-weak"],
-        "{report:#}"
+        report.finding_ids(),
+        ["bundle-root-expired", "bundle-root-weak", "trust-bundle"],
+        "{report:#?}"
     );
-    assert_eq!(report["findings"][1]["certificate"], 1);
-    assert_eq!(report["findings"][2]["certificate"], 2);
-    assert!(report["findings"][0]["message"]
-        .as_str()
-        .unwrap()
+    assert_eq!(report.finding("bundle-root-expired").certificate, Some(1));
+    assert_eq!(report.finding("bundle-root-weak").certificate, Some(2));
+    assert!(report
+        .finding("trust-bundle")
+        .message
         .contains("holds 3 self-signed CA certificates"));
 }
 
@@ -53,9 +45,6 @@ fn a_chain_with_a_leaf_is_still_judged_as_a_chain() {
     );
     let run = lab.run(&["inspect", path_str(&file), "--format", "json"]);
     let report = run.report();
-    assert!(
-        !ids(&report).contains(&"trust-bundle".to_string()),
-        "{report:#}"
-    );
-    assert!(!report["chain"].as_array().unwrap().is_empty());
+    assert!(!report.finding_ids().contains(&"trust-bundle"), "{report:#?}");
+    assert!(!report.chain.is_empty());
 }
