@@ -41,34 +41,34 @@ impl SignatureAlgorithm {
     pub fn of(cert: &X509Certificate<'_>) -> Option<Self> {
         let algorithm = &cert.signature_algorithm;
         let oid = &algorithm.algorithm;
-        let (key, hash) = if *oid == oid!(1.2.840.113549.1.1.4) {
+        let (key, hash) = if *oid == oid!(1.2.840 .113549 .1 .1 .4) {
             (KeyType::Rsa, Hash::Md5)
-        } else if *oid == oid!(1.2.840.113549.1.1.5) {
+        } else if *oid == oid!(1.2.840 .113549 .1 .1 .5) {
             (KeyType::Rsa, Hash::Sha1)
-        } else if *oid == oid!(1.2.840.113549.1.1.11) {
+        } else if *oid == oid!(1.2.840 .113549 .1 .1 .11) {
             (KeyType::Rsa, Hash::Sha256)
-        } else if *oid == oid!(1.2.840.113549.1.1.12) {
+        } else if *oid == oid!(1.2.840 .113549 .1 .1 .12) {
             (KeyType::Rsa, Hash::Sha384)
-        } else if *oid == oid!(1.2.840.113549.1.1.13) {
+        } else if *oid == oid!(1.2.840 .113549 .1 .1 .13) {
             (KeyType::Rsa, Hash::Sha512)
-        } else if *oid == oid!(1.2.840.10045.4.1) {
+        } else if *oid == oid!(1.2.840 .10045 .4 .1) {
             (KeyType::Ecdsa, Hash::Sha1)
-        } else if *oid == oid!(1.2.840.10045.4.3.2) {
+        } else if *oid == oid!(1.2.840 .10045 .4 .3 .2) {
             (KeyType::Ecdsa, Hash::Sha256)
-        } else if *oid == oid!(1.2.840.10045.4.3.3) {
+        } else if *oid == oid!(1.2.840 .10045 .4 .3 .3) {
             (KeyType::Ecdsa, Hash::Sha384)
-        } else if *oid == oid!(1.2.840.10045.4.3.4) {
+        } else if *oid == oid!(1.2.840 .10045 .4 .3 .4) {
             (KeyType::Ecdsa, Hash::Sha512)
-        } else if *oid == oid!(1.2.840.10040.4.3) {
+        } else if *oid == oid!(1.2.840 .10040 .4 .3) {
             (KeyType::Dsa, Hash::Sha1)
-        } else if *oid == oid!(2.16.840.1.101.3.4.3.2) {
+        } else if *oid == oid!(2.16.840 .1 .101 .3 .4 .3 .2) {
             (KeyType::Dsa, Hash::Sha256)
-        } else if *oid == oid!(1.3.101.112) {
+        } else if *oid == oid!(1.3.101 .112) {
             return Some(SignatureAlgorithm {
                 key: KeyType::Ed25519,
                 hash: None,
             });
-        } else if *oid == oid!(1.2.840.113549.1.1.10) {
+        } else if *oid == oid!(1.2.840 .113549 .1 .1 .10) {
             return pss_hash(cert).map(|hash| SignatureAlgorithm {
                 key: KeyType::RsaPss,
                 hash: Some(hash),
@@ -107,13 +107,13 @@ fn pss_hash(cert: &X509Certificate<'_>) -> Option<Hash> {
 }
 
 fn hash_of_oid(oid: &Oid<'_>) -> Option<Hash> {
-    if *oid == oid!(2.16.840.1.101.3.4.2.1) {
+    if *oid == oid!(2.16.840 .1 .101 .3 .4 .2 .1) {
         Some(Hash::Sha256)
-    } else if *oid == oid!(2.16.840.1.101.3.4.2.2) {
+    } else if *oid == oid!(2.16.840 .1 .101 .3 .4 .2 .2) {
         Some(Hash::Sha384)
-    } else if *oid == oid!(2.16.840.1.101.3.4.2.3) {
+    } else if *oid == oid!(2.16.840 .1 .101 .3 .4 .2 .3) {
         Some(Hash::Sha512)
-    } else if *oid == oid!(1.3.14.3.2.26) {
+    } else if *oid == oid!(1.3.14 .3 .2 .26) {
         Some(Hash::Sha1)
     } else {
         None
@@ -123,8 +123,12 @@ fn hash_of_oid(oid: &Oid<'_>) -> Option<Hash> {
 /// A public key as the verifiers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
-    Rsa { bits: usize },
-    Ec { curve: Curve },
+    Rsa {
+        bits: usize,
+    },
+    Ec {
+        curve: Curve,
+    },
     Ed25519,
     Dsa,
     /// A key algorithm (or curve) the verifiers do not know.
@@ -154,15 +158,15 @@ impl PublicKey {
                     .as_ref()
                     .and_then(|p| p.as_oid().ok())
                     .map_or(Curve::Other, |oid| {
-                        if oid == oid!(1.2.840.10045.3.1.1) {
+                        if oid == oid!(1.2.840 .10045 .3 .1 .1) {
                             Curve::P192
-                        } else if oid == oid!(1.3.132.0.33) {
+                        } else if oid == oid!(1.3.132 .0 .33) {
                             Curve::P224
-                        } else if oid == oid!(1.2.840.10045.3.1.7) {
+                        } else if oid == oid!(1.2.840 .10045 .3 .1 .7) {
                             Curve::P256
-                        } else if oid == oid!(1.3.132.0.34) {
+                        } else if oid == oid!(1.3.132 .0 .34) {
                             Curve::P384
-                        } else if oid == oid!(1.3.132.0.35) {
+                        } else if oid == oid!(1.3.132 .0 .35) {
                             Curve::P521
                         } else {
                             Curve::Other
@@ -171,7 +175,7 @@ impl PublicKey {
                 PublicKey::Ec { curve }
             }
             Ok(x509_parser::public_key::PublicKey::DSA(_)) => PublicKey::Dsa,
-            _ if spki.algorithm.algorithm == oid!(1.3.101.112) => PublicKey::Ed25519,
+            _ if spki.algorithm.algorithm == oid!(1.3.101 .112) => PublicKey::Ed25519,
             _ => PublicKey::Unknown,
         }
     }

@@ -45,6 +45,9 @@ fn a_chain_with_a_leaf_is_still_judged_as_a_chain() {
     );
     let run = lab.run(&["inspect", path_str(&file), "--format", "json"]);
     let report = run.report();
-    assert!(!report.finding_ids().contains(&"trust-bundle"), "{report:#?}");
+    assert!(
+        !report.finding_ids().contains(&"trust-bundle"),
+        "{report:#?}"
+    );
     assert!(!report.chain.is_empty());
 }

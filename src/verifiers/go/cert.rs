@@ -336,19 +336,25 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
 /// Go's error for an extension it recognises but cannot parse.
 fn parse_error_text(oid: &x509_parser::oid_registry::Oid<'_>) -> String {
     let known: &[(x509_parser::oid_registry::Oid<'static>, &str)] = &[
-        (oid!(2.5.29.15), "x509: invalid key usage"),
-        (oid!(2.5.29.19), "x509: invalid basic constraints"),
-        (oid!(2.5.29.17), "x509: invalid subject alternative names"),
-        (oid!(2.5.29.30), "x509: invalid NameConstraints extension"),
-        (oid!(2.5.29.37), "x509: invalid extended key usages"),
-        (oid!(2.5.29.14), "x509: invalid subject key identifier"),
-        (oid!(2.5.29.35), "x509: invalid authority key identifier"),
-        (oid!(1.3.6.1.5.5.7.1.1), "x509: invalid authority info access"),
-        (oid!(2.5.29.31), "x509: invalid CRL distribution points"),
-        (oid!(2.5.29.32), "x509: invalid certificate policies"),
+        (oid!(2.5.29 .15), "x509: invalid key usage"),
+        (oid!(2.5.29 .19), "x509: invalid basic constraints"),
+        (oid!(2.5.29 .17), "x509: invalid subject alternative names"),
+        (oid!(2.5.29 .30), "x509: invalid NameConstraints extension"),
+        (oid!(2.5.29 .37), "x509: invalid extended key usages"),
+        (oid!(2.5.29 .14), "x509: invalid subject key identifier"),
+        (oid!(2.5.29 .35), "x509: invalid authority key identifier"),
+        (
+            oid!(1.3.6 .1 .5 .5 .7 .1 .1),
+            "x509: invalid authority info access",
+        ),
+        (oid!(2.5.29 .31), "x509: invalid CRL distribution points"),
+        (oid!(2.5.29 .32), "x509: invalid certificate policies"),
     ];
     known
         .iter()
         .find(|(known_oid, _)| known_oid == oid)
-        .map_or_else(|| "x509: malformed extension".to_string(), |(_, text)| text.to_string())
+        .map_or_else(
+            || "x509: malformed extension".to_string(),
+            |(_, text)| text.to_string(),
+        )
 }

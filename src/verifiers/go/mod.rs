@@ -35,7 +35,10 @@ pub struct RootPool {
 impl RootPool {
     pub fn from_ders<'a>(ders: impl IntoIterator<Item = &'a [u8]>) -> Self {
         RootPool {
-            roots: ders.into_iter().filter_map(|der| cert::parse(der).ok()).collect(),
+            roots: ders
+                .into_iter()
+                .filter_map(|der| cert::parse(der).ok())
+                .collect(),
         }
     }
 
@@ -47,7 +50,12 @@ impl RootPool {
 /// What crypto/tls says about the chain a server sent (`presented`, leaf first), for
 /// `server_name` at `now` (Unix seconds) with `roots` as `RootCAs`: `Ok` when the
 /// handshake's verification passes, else the error text exactly as `tls.Dial` returns it.
-pub fn verify(presented: &[&[u8]], roots: &RootPool, server_name: &str, now: i64) -> Result<(), String> {
+pub fn verify(
+    presented: &[&[u8]],
+    roots: &RootPool,
+    server_name: &str,
+    now: i64,
+) -> Result<(), String> {
     let mut certs = Vec::with_capacity(presented.len());
     for der in presented {
         let cert = cert::parse(der)
@@ -142,10 +150,11 @@ impl<'a> Search<'a> {
         let roots: Vec<&'a GoCert> = potential_parents(cert, self.roots.roots.iter());
         let intermediates: Vec<&'a GoCert> =
             potential_parents(cert, self.intermediates.iter().copied());
-        let candidates = roots
-            .into_iter()
-            .map(|c| (CertType::Root, c))
-            .chain(intermediates.into_iter().map(|c| (CertType::Intermediate, c)));
+        let candidates = roots.into_iter().map(|c| (CertType::Root, c)).chain(
+            intermediates
+                .into_iter()
+                .map(|c| (CertType::Intermediate, c)),
+        );
         for (cert_type, candidate) in candidates {
             if candidate.public_key == PublicKey::Unknown || already_in_chain(candidate, chain) {
                 continue;
@@ -328,8 +337,7 @@ fn check_signature_from(child: &GoCert, parent: &GoCert) -> Result<(), String> {
             ));
         }
     }
-    let Ok((_, spki)) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&parent.raw_spki)
-    else {
+    let Ok((_, spki)) = x509_parser::x509::SubjectPublicKeyInfo::from_der(&parent.raw_spki) else {
         return Err(UNSUPPORTED.into());
     };
     match signature::verify(algorithm, &child.tbs, &child.signature, &spki) {
@@ -358,6 +366,96 @@ fn chain_allows_server_auth(chain: &[&GoCert]) -> bool {
 fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{self, Spec};
+
+    fn ders<'a>(certs: &[&'a lab::Issued]) -> Vec<&'a [u8]> {
+        certs.iter().map(|c| c.der.as_ref()).collect()
+    }
+
+    fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+
+    #[test]
+    fn a_correct_chain_verifies_and_names_are_checked_first() {
+        let root = lab::self_signed(&Spec::ca("Go Root")).unwrap();
+        let intermediate = lab::issue(&Spec::ca("Go Intermediate"), &root).unwrap();
+        let leaf = lab::issue(&Spec::leaf("a.example.com"), &intermediate).unwrap();
+        let pool = RootPool::from_ders([root.der.as_ref()]);
+        assert_eq!(
+            verify(
+                &ders(&[&leaf, &intermediate]),
+                &pool,
+                "a.example.com",
+                now()
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            verify(&ders(&[&leaf, &intermediate]), &pool, "b.example.com", now()),
+            Err("tls: failed to verify certificate: x509: certificate is valid for a.example.com, not b.example.com".into())
+        );
+        // Missing intermediate: unknown authority, no hint (no candidate had the name).
+        assert_eq!(
+            verify(&ders(&[&leaf]), &pool, "a.example.com", now()),
+            Err(
+                "tls: failed to verify certificate: x509: certificate signed by unknown authority"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_non_ca_issuer_is_a_hint_and_an_expired_intermediate_is_returned_as_is() {
+        let root = lab::self_signed(&Spec::ca("Go Root")).unwrap();
+        let mut not_ca = Spec::leaf("issuer.example.com");
+        not_ca.common_name = "Not A CA".into();
+        not_ca.explicit_not_ca = true;
+        let issuer = lab::issue(&not_ca, &root).unwrap();
+        let leaf = lab::issue(&Spec::leaf("a.example.com"), &issuer).unwrap();
+        let pool = RootPool::from_ders([root.der.as_ref()]);
+        assert_eq!(
+            verify(&ders(&[&leaf, &issuer]), &pool, "a.example.com", now()),
+            Err("tls: failed to verify certificate: x509: certificate signed by unknown authority (possibly because of \"x509: invalid signature: parent certificate cannot sign this kind of certificate\" while trying to verify candidate authority certificate \"Not A CA\")".into())
+        );
+        let mut old = Spec::ca("Old Intermediate");
+        old.starts_in_days = -100;
+        old.lifetime_days = 10;
+        let expired = lab::issue(&old, &root).unwrap();
+        let leaf = lab::issue(&Spec::leaf("a.example.com"), &expired).unwrap();
+        let error = verify(&ders(&[&leaf, &expired]), &pool, "a.example.com", now()).unwrap_err();
+        assert!(
+            error.starts_with("tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn eku_is_checked_down_the_chain_and_a_self_signed_leaf_in_the_pool_is_trusted() {
+        let root = lab::self_signed(&Spec::ca("Go Root")).unwrap();
+        let mut client_only = Spec::leaf("a.example.com");
+        client_only.eku = Some(vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth]);
+        let leaf = lab::issue(&client_only, &root).unwrap();
+        let pool = RootPool::from_ders([root.der.as_ref()]);
+        assert_eq!(
+            verify(&ders(&[&leaf]), &pool, "a.example.com", now()),
+            Err("tls: failed to verify certificate: x509: certificate specifies an incompatible key usage".into())
+        );
+        let self_signed = lab::self_signed(&Spec::leaf("a.example.com")).unwrap();
+        let pool = RootPool::from_ders([self_signed.der.as_ref()]);
+        assert_eq!(
+            verify(&ders(&[&self_signed]), &pool, "a.example.com", now()),
+            Ok(())
+        );
+    }
 }

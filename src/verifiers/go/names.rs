@@ -52,7 +52,10 @@ fn canonical(ip: IpAddr) -> IpAddr {
 fn ip_string(bytes: &[u8]) -> String {
     match bytes.len() {
         4 => IpAddr::from(<[u8; 4]>::try_from(bytes).unwrap_or_default()).to_string(),
-        16 => canonical(IpAddr::from(<[u8; 16]>::try_from(bytes).unwrap_or_default())).to_string(),
+        16 => canonical(IpAddr::from(
+            <[u8; 16]>::try_from(bytes).unwrap_or_default(),
+        ))
+        .to_string(),
         _ => String::new(),
     }
 }
@@ -393,10 +396,22 @@ mod tests {
 
     #[test]
     fn domain_constraints() {
-        assert_eq!(match_domain("a.example.com", "example.com", false), Ok(true));
-        assert_eq!(match_domain("example.com", ".example.com", false), Ok(false));
-        assert_eq!(match_domain("*.example.com", "bad.example.com", true), Ok(true));
-        assert_eq!(match_domain("*.example.com", "www.example.com", false), Ok(false));
+        assert_eq!(
+            match_domain("a.example.com", "example.com", false),
+            Ok(true)
+        );
+        assert_eq!(
+            match_domain("example.com", ".example.com", false),
+            Ok(false)
+        );
+        assert_eq!(
+            match_domain("*.example.com", "bad.example.com", true),
+            Ok(true)
+        );
+        assert_eq!(
+            match_domain("*.example.com", "www.example.com", false),
+            Ok(false)
+        );
         assert_eq!(match_domain("EXAMPLE.com", "example.COM", false), Ok(true));
     }
 }
