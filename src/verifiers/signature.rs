@@ -86,10 +86,7 @@ impl SignatureAlgorithm {
 /// The hash of RSA-PSS parameters when they are the one accepted shape: a SHA-2 hash,
 /// MGF1 with the same hash, salt length equal to the hash length.
 fn pss_hash(cert: &X509Certificate<'_>) -> Option<Hash> {
-    let params = match cert.signature_algorithm.parameters.as_ref() {
-        Some(any) => any,
-        None => return None,
-    };
+    let params = cert.signature_algorithm.parameters.as_ref()?;
     let pss = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
     let hash = hash_of_oid(pss.hash_algorithm_oid())?;
     let mgf_hash = pss
