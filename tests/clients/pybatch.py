@@ -46,7 +46,7 @@ def main() -> None:
     for line in sys.stdin:
         if line.strip():
             case = json.loads(line)
-            print(json.dumps({"id": case["id"], "result": verify(case)}), flush=False)
+            print(json.dumps({"id": case["id"], "result": verify(case)}))
     sys.stdout.flush()
 
 

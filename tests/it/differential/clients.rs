@@ -131,6 +131,14 @@ pub fn grpcio_available() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// One client's answer for one case.
+pub struct Answer {
+    /// "OK" or the client's error text.
+    pub result: String,
+    /// What lies behind an "OK" that is a judgement (grpcio's details), else empty.
+    pub raw: String,
+}
+
 /// Runs one batch client: writes `input` to its stdin and reads `{"id","result"}` lines.
 /// A client that hangs is killed after `limit`.
 pub fn run_batch(
@@ -138,7 +146,7 @@ pub fn run_batch(
     mut cmd: Command,
     input: String,
     limit: Duration,
-) -> Result<HashMap<String, String>, String> {
+) -> Result<HashMap<String, Answer>, String> {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -181,8 +189,14 @@ pub fn run_batch(
         let value: serde_json::Value =
             serde_json::from_str(line).map_err(|e| format!("{name}: bad line {line:?}: {e}"))?;
         let id = value["id"].as_str().unwrap_or_default().to_string();
-        let result = value["result"].as_str().unwrap_or_default().to_string();
-        results.insert(id, result);
+        let text = |key: &str| value[key].as_str().unwrap_or_default().to_string();
+        results.insert(
+            id,
+            Answer {
+                result: text("result"),
+                raw: text("raw"),
+            },
+        );
     }
     Ok(results)
 }

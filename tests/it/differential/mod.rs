@@ -47,7 +47,7 @@ use certready::trust::{self, StoreKind, TrustStore, TrustStores};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::common::Lab;
-use clients::Request;
+use clients::{Answer, Request};
 use generate::Case;
 
 const DEFAULT_SEED: u64 = 2026;
@@ -74,6 +74,8 @@ struct Disagreement {
     description: String,
     channel: &'static str,
     real: String,
+    /// grpcio's details behind an "OK" (its heuristic), for reading.
+    real_detail: String,
     predicted: String,
 }
 
@@ -239,7 +241,7 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
         .collect();
     time("predict");
 
-    let mut real: HashMap<&str, HashMap<String, String>> = HashMap::new();
+    let mut real: HashMap<&str, HashMap<String, Answer>> = HashMap::new();
     let mut harness_errors = Vec::new();
     let mut client_times = String::new();
     for (name, handle) in running {
@@ -249,8 +251,8 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
             Ok(results) => {
                 for case in &cases {
                     match results.get(&case.id) {
-                        Some(r) if r.starts_with("ERROR: ") => {
-                            harness_errors.push(format!("{name} on case {}: {r}", case.id))
+                        Some(r) if r.result.starts_with("ERROR: ") => {
+                            harness_errors.push(format!("{name} on case {}: {}", case.id, r.result))
                         }
                         Some(_) => {}
                         None => harness_errors
@@ -290,7 +292,7 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
             let (agrees, predicted) = match prediction {
                 Ok(p) => {
                     let p = &p[channel];
-                    (agrees(channel, said, p), p.text.clone())
+                    (agrees(channel, &said.result, p), p.text.clone())
                 }
                 Err(e) => (false, format!("certready: {e}")),
             };
@@ -302,7 +304,8 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
                     id: case.id.clone(),
                     description: case.description.clone(),
                     channel,
-                    real: said.clone(),
+                    real: said.result.clone(),
+                    real_detail: said.raw.clone(),
                     predicted,
                 });
             }
@@ -314,7 +317,7 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
     let mut go_differences = Vec::new();
     if let (Some(old), Some(new)) = (real.get("go-debian"), real.get("go-current")) {
         for case in &cases {
-            let (old, new) = (&old[&case.id], &new[&case.id]);
+            let (old, new) = (&old[&case.id].result, &new[&case.id].result);
             let unprefixed = new
                 .strip_prefix("tls: failed to verify certificate: ")
                 .unwrap_or(new);
@@ -329,7 +332,7 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
 
     let accepted = real
         .get("go-current")
-        .map(|r| r.values().filter(|v| *v == "OK").count());
+        .map(|r| r.values().filter(|v| v.result == "OK").count());
     let mut summary = format!(
         "differential: seed {seed}, {count} cases; clients:{client_times}; total {:.1}s (",
         started.elapsed().as_secs_f64()
@@ -459,6 +462,9 @@ fn table<'a>(rows: impl Iterator<Item = &'a Disagreement>) -> String {
             "{} {}  [{}]\n    real:      {}\n    predicted: {}",
             d.id, d.channel, d.description, d.real, d.predicted
         );
+        if d.real == "OK" && !d.real_detail.is_empty() {
+            let _ = writeln!(out, "    (grpcio's details: {})", d.real_detail);
+        }
     }
     out
 }
@@ -495,6 +501,7 @@ fn blot(text: &str) -> String {
             (re(r"'[^']*'"), "'…'"),
         ]
     });
+    let text = grpcio_part(text);
     let text = text
         .rsplit_once("OPENSSL_internal:")
         .map_or(text, |(_, tail)| tail);
