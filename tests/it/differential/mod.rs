@@ -28,6 +28,9 @@
 //! target/tmp/differential-report.txt.
 //!
 //! Missing clients are skipped with a message, except under CI=true.
+//!
+//! Run it alone, with its summary: `cargo test --test it differential -- --nocapture`;
+//! explore: `CERTREADY_DIFF_SEED=7 CERTREADY_DIFF_COUNT=3000 cargo test --test it differential`.
 
 mod clients;
 mod generate;
@@ -363,7 +366,7 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
     let report = write_report(&summary, &disagreements, &go_differences);
     eprintln!("{summary}  full table: {}", report.display());
     // Not a single chain accepted, or all refused alike, means the harness is broken.
-    if let Some(accepted) = accepted {
+    if let Some(accepted) = accepted.filter(|_| count >= 100) {
         assert!(
             accepted > count / 20 && accepted < count - count / 20,
             "the current Go accepted {accepted} of {count} chains: the generator or the servers are broken"
