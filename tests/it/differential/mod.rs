@@ -482,7 +482,12 @@ fn classes(disagreements: &[Disagreement]) -> Vec<(usize, String, &Disagreement)
             blot(&d.real),
             blot(&d.predicted)
         );
-        by_class.entry(class).or_insert((0, d)).0 += 1;
+        let entry = by_class.entry(class).or_insert((0, d));
+        entry.0 += 1;
+        // The example with the fewest other changes reads best.
+        if d.description.len() < entry.1.description.len() {
+            entry.1 = d;
+        }
     }
     let mut list: Vec<_> = by_class
         .into_iter()
