@@ -12,10 +12,12 @@
 //!   `transport: authentication handshake failed: `.
 //! * `pyflyte/oauth-http` against Python's ssl (tests/clients/pybatch.py): OpenSSL's
 //!   verify message must be what certready prints after `[SSL: CERTIFICATE_VERIFY_FAILED]
-//!   certificate verify failed: `; any other SSL error must be certready's text.
+//!   certificate verify failed: `; any other SSL error must be certready's text. The host
+//!   name goes to ssl as urllib3 passes it on (without a trailing dot).
 //! * `pyflyte/grpc` against grpcio (tests/clients/grpcbatch.py): certready's text must be
-//!   grpcio's details or their tail after ": " (grpcio prefixes the address; a trailing
-//!   ": OK", the status of an inner step, is dropped first).
+//!   grpcio's details without the channel's prefix (`failed to connect to all addresses;
+//!   last error: UNKNOWN: ipv4:127.0.0.1:PORT: `) and without a trailing ": OK" (the
+//!   status of an inner step).
 //!
 //! Accepting is "OK" on both sides. Debian's Go (1.19) runs too, for information only:
 //! where it says something else than the current Go is listed, never failed on.
