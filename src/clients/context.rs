@@ -189,6 +189,14 @@ impl ClientContext<'_> {
         ids.iter().copied().filter(|&id| self.has(id)).collect()
     }
 
+    /// A refusal with `text`, caused by those of `ids` that this report carries.
+    pub(super) fn refusal(&self, text: impl Into<String>, ids: &[FindingId]) -> Refusal {
+        Refusal {
+            text: text.into(),
+            causes: self.causes(ids),
+        }
+    }
+
     pub(super) fn token_url(&self) -> String {
         if let Some(url) = &self.token_url {
             return url.clone();
@@ -199,5 +207,47 @@ impl ClientContext<'_> {
             .or_else(|| self.hostname.map(|h| h.to_string()))
             .unwrap_or_else(|| "HOST".into());
         format!("https://{authority}/oauth2/token")
+    }
+}
+
+impl ClientVerdict {
+    /// The verdict for `outcome`: accepted, or refused with the refusal's text and causes.
+    pub(super) fn new(
+        client: ClientName,
+        channel: Channel,
+        outcome: Result<(), Refusal>,
+        note: Option<String>,
+    ) -> Self {
+        let (accepts, error, causes) = match outcome {
+            Ok(()) => (true, None, Vec::new()),
+            Err(Refusal { text, causes }) => (false, Some(text), causes),
+        };
+        ClientVerdict {
+            client,
+            channel,
+            accepts,
+            error,
+            causes,
+            note,
+        }
+    }
+}
+
+/// Why a model refuses the chain: the error as the client reports it, and the finding
+/// ids that cause it. Every model returns `Result<(), Refusal>`.
+#[derive(Debug, Clone)]
+pub(super) struct Refusal {
+    pub(super) text: String,
+    pub(super) causes: Vec<FindingId>,
+}
+
+impl Refusal {
+    /// The same refusal in the words of the layer that reports it (e.g. Go's TLS client
+    /// around an x509 error).
+    pub(super) fn reworded(self, wording: impl FnOnce(String) -> String) -> Refusal {
+        Refusal {
+            text: wording(self.text),
+            causes: self.causes,
+        }
     }
 }

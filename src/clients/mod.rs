@@ -12,6 +12,8 @@ use crate::trust::{self, StoreKind, TrustStore};
 
 mod context;
 
+use context::Refusal;
+
 pub use context::{
     AnchorKind, Channel, ClientContext, ClientName, ClientOptions, ClientVerdict, FlytectlSettings,
 };
@@ -336,9 +338,6 @@ fn go_hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
     ))
 }
 
-/// Outcome of a model: Ok, or the client's core error text with its causes.
-type Outcome = Result<(), (String, Vec<FindingId>)>;
-
 const TRUST_CAUSES: &[FindingId] = &[
     FindingId::ChainLoop,
     FindingId::TooManyCertificates,
@@ -354,35 +353,32 @@ const TRUST_CAUSES: &[FindingId] = &[
 ];
 
 /// Pure Go verification against `pool`: validity, then host name, then the chain, then EKU.
-fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Outcome {
+fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Result<(), Refusal> {
     let leaf = ctx.leaf();
     // Verify's very first check.
     if !leaf.info.unknown_critical_extensions.is_empty() {
-        return Err((
-            "x509: unhandled critical extension".into(),
-            ctx.causes(&[FindingId::UnknownCriticalExtension]),
+        return Err(ctx.refusal(
+            "x509: unhandled critical extension",
+            &[FindingId::UnknownCriticalExtension],
         ));
     }
     if let Some(err) = go_time_error(leaf, ctx.at) {
-        return Err((
-            err,
-            ctx.causes(&[FindingId::Expired, FindingId::NotYetValid]),
-        ));
+        return Err(ctx.refusal(err, &[FindingId::Expired, FindingId::NotYetValid]));
     }
     if let Some(host) = ctx.hostname {
         if let Some(err) = go_hostname_error(leaf, host) {
-            return Err((
+            return Err(ctx.refusal(
                 err,
-                ctx.causes(&[
+                &[
                     FindingId::HostnameMismatch,
                     FindingId::CnOnly,
                     FindingId::IngressDefaultCertificate,
-                ]),
+                ],
             ));
         }
     }
     match walk(ctx, pool, true) {
-        Walk::Invalid(err) => Err((err, ctx.causes(TRUST_CAUSES))),
+        Walk::Invalid(err) => Err(ctx.refusal(err, TRUST_CAUSES)),
         Walk::Untrusted { hint, .. } => {
             let mut text = "x509: certificate signed by unknown authority".to_string();
             if let Some((err, name)) = hint {
@@ -390,14 +386,14 @@ fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Outcome {
                     " (possibly because of {err:?} while trying to verify candidate authority certificate {name:?})"
                 ));
             }
-            Err((text, ctx.causes(TRUST_CAUSES)))
+            Err(ctx.refusal(text, TRUST_CAUSES))
         }
         Walk::LeafAnchor | Walk::Anchored { .. } => {
             let facts = &leaf.info.facts;
             if facts.eku_present && !facts.eku_server_auth && !facts.eku_any {
-                return Err((
-                    "x509: certificate specifies an incompatible key usage".into(),
-                    ctx.causes(&[FindingId::MissingServerAuthEku]),
+                return Err(ctx.refusal(
+                    "x509: certificate specifies an incompatible key usage",
+                    &[FindingId::MissingServerAuthEku],
                 ));
             }
             Ok(())
@@ -409,27 +405,18 @@ fn go_wrapped(
     ctx: &ClientContext<'_>,
     client: ClientName,
     channel: Channel,
-    outcome: Outcome,
+    outcome: Result<(), Refusal>,
 ) -> ClientVerdict {
-    let (accepts, error, causes) = match outcome {
-        Ok(()) => (true, None, Vec::new()),
-        Err((x509, causes)) => {
+    let outcome = outcome.map_err(|refusal| {
+        refusal.reworded(|x509| {
             let tls = format!("tls: failed to verify certificate: {x509}");
-            let text = match channel {
+            match channel {
                 Channel::OauthHttp => format!("Post {:?}: {tls}", ctx.token_url()),
                 _ => format!("transport: authentication handshake failed: {tls}"),
-            };
-            (false, Some(text), causes)
-        }
-    };
-    ClientVerdict {
-        client,
-        channel,
-        accepts,
-        error,
-        causes,
-        note: None,
-    }
+            }
+        })
+    });
+    ClientVerdict::new(client, channel, outcome, None)
 }
 
 /// flytectl's gRPC channel: insecureSkipVerify → no verification; caCertFilePath (or
@@ -437,14 +424,12 @@ fn go_wrapped(
 fn flytectl_grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict {
     let settings = &ctx.options.flytectl;
     if settings.insecure_skip_verify {
-        return ClientVerdict {
+        return ClientVerdict::new(
             client,
-            channel: Channel::Grpc,
-            accepts: true,
-            error: None,
-            causes: Vec::new(),
-            note: Some("insecureSkipVerify: true disables all verification on the gRPC channel (anyone on the path can impersonate admin); the OAuth client still verifies and still fails if the certificate is refused".into()),
-        };
+            Channel::Grpc,
+            Ok(()),
+            Some("insecureSkipVerify: true disables all verification on the gRPC channel (anyone on the path can impersonate admin); the OAuth client still verifies and still fails if the certificate is refused".into()),
+        );
     }
     let ca_pool: Option<&TrustStore> = ctx
         .options
@@ -680,7 +665,7 @@ fn apple_system_max_seconds(not_before: i64) -> i64 {
 }
 
 /// The Go error text for Apple's highest-priority failure, or Ok.
-fn apple_verify(ctx: &ClientContext<'_>) -> Outcome {
+fn apple_verify(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
     let anchor = infer_anchor_kind(ctx);
     let mut failures = apple_failures(ctx, anchor);
     failures.sort_by_key(|f| f.check);
@@ -688,14 +673,17 @@ fn apple_verify(ctx: &ClientContext<'_>) -> Outcome {
         // After Apple accepts, Go still checks the EKU itself.
         let facts = &ctx.leaf().info.facts;
         if facts.eku_present && !facts.eku_server_auth && !facts.eku_any {
-            return Err((
-                "x509: certificate specifies an incompatible key usage".into(),
-                ctx.causes(&[FindingId::MissingServerAuthEku]),
+            return Err(ctx.refusal(
+                "x509: certificate specifies an incompatible key usage",
+                &[FindingId::MissingServerAuthEku],
             ));
         }
         return Ok(());
     };
-    Err((apple_text(ctx, first), first.causes.clone()))
+    Err(Refusal {
+        text: apple_text(ctx, first),
+        causes: first.causes.clone(),
+    })
 }
 
 /// Apple's description as Go prints it (root_darwin.go).
@@ -731,13 +719,13 @@ pub fn apple_text(ctx: &ClientContext<'_>, failure: &AppleFailure) -> String {
 // ---------------------------------------------------------------------------------
 // pyflyte: grpcio (BoringSSL) for gRPC, requests/urllib3 (OpenSSL) for OAuth.
 
-/// The verify failure an OpenSSL-family verifier reports first, as (reason, causes).
+/// The verify failure an OpenSSL-family verifier reports first.
 /// `boring` selects BoringSSL's wording and its lack of security levels.
 fn openssl_verify(
     ctx: &ClientContext<'_>,
     pool: &[&TrustStore],
     boring: bool,
-) -> Option<(String, Vec<FindingId>)> {
+) -> Result<(), Refusal> {
     let leaf = ctx.leaf();
     let self_signed = if boring {
         "self signed certificate"
@@ -765,10 +753,7 @@ fn openssl_verify(
             .take_while(|&&i| can_issue(&ctx.certs[i]) || i == ctx.structure.leaf)
             .any(|&i| pool_issuer(pool, &ctx.certs[i]).is_some());
         if !anchored_below {
-            return Some((
-                "unable to get local issuer certificate".into(),
-                ctx.causes(TRUST_CAUSES),
-            ));
+            return Err(ctx.refusal("unable to get local issuer certificate", TRUST_CAUSES));
         }
     }
     // 1. Chain building.
@@ -781,7 +766,7 @@ fn openssl_verify(
             } else {
                 format!("{self_signed} in certificate chain")
             };
-            return Some((reason, ctx.causes(TRUST_CAUSES)));
+            return Err(ctx.refusal(reason, TRUST_CAUSES));
         }
         Walk::LeafAnchor | Walk::Anchored { .. } | Walk::Invalid(_) => {}
     }
@@ -795,34 +780,31 @@ fn openssl_verify(
     for (step, &index) in ctx.structure.path.iter().enumerate() {
         let cert = &ctx.certs[index];
         if !cert.info.unknown_critical_extensions.is_empty() {
-            return Some((
-                "unhandled critical extension".into(),
-                ctx.causes(&[FindingId::UnknownCriticalExtension]),
+            return Err(ctx.refusal(
+                "unhandled critical extension",
+                &[FindingId::UnknownCriticalExtension],
             ));
         }
         if step > 0 && !cert.info.is_ca {
-            return Some((
-                "invalid CA certificate".into(),
-                ctx.causes(&[FindingId::IssuerNotCa]),
-            ));
+            return Err(ctx.refusal("invalid CA certificate", &[FindingId::IssuerNotCa]));
         }
         let facts = &cert.info.facts;
         if step == 0
             && ((facts.eku_present && !facts.eku_server_auth && !facts.eku_any)
                 || !facts.key_usage_allows_tls_server)
         {
-            return Some((
-                purpose.into(),
-                ctx.causes(&[
+            return Err(ctx.refusal(
+                purpose,
+                &[
                     FindingId::MissingServerAuthEku,
                     FindingId::IncompatibleKeyUsage,
-                ]),
+                ],
             ));
         }
         if step > 1 && exceeds_path_len(cert, step - 1) {
-            return Some((
-                "path length constraint exceeded".into(),
-                ctx.causes(&[FindingId::UntrustedChain]),
+            return Err(ctx.refusal(
+                "path length constraint exceeded",
+                &[FindingId::UntrustedChain],
             ));
         }
     }
@@ -836,13 +818,13 @@ fn openssl_verify(
                 } else {
                     "CA certificate key too weak"
                 };
-                return Some((which.into(), ctx.causes(&[FindingId::WeakRsaKey])));
+                return Err(ctx.refusal(which, &[FindingId::WeakRsaKey]));
             }
             let is_root = cert.info.self_signed && step > 0;
             if cert.info.facts.weak_hash.is_some() && !is_root {
-                return Some((
-                    "CA signature digest algorithm too weak".into(),
-                    ctx.causes(&[FindingId::WeakSignatureSha1]),
+                return Err(ctx.refusal(
+                    "CA signature digest algorithm too weak",
+                    &[FindingId::WeakSignatureSha1],
                 ));
             }
         }
@@ -856,9 +838,9 @@ fn openssl_verify(
                     Host::Ip(_) => "IP address mismatch",
                     Host::Name(_) => "Hostname mismatch",
                 };
-                return Some((
+                return Err(ctx.refusal(
                     format!("{what}, certificate is not valid for '{host}'."),
-                    ctx.causes(&[FindingId::HostnameMismatch, FindingId::CnOnly]),
+                    &[FindingId::HostnameMismatch, FindingId::CnOnly],
                 ));
             }
         }
@@ -867,19 +849,13 @@ fn openssl_verify(
     for &index in &ctx.structure.path {
         let facts = &ctx.certs[index].info.facts;
         if ctx.at > facts.not_after {
-            return Some((
-                "certificate has expired".into(),
-                ctx.causes(&[FindingId::Expired]),
-            ));
+            return Err(ctx.refusal("certificate has expired", &[FindingId::Expired]));
         }
         if ctx.at < facts.not_before {
-            return Some((
-                "certificate is not yet valid".into(),
-                ctx.causes(&[FindingId::NotYetValid]),
-            ));
+            return Err(ctx.refusal("certificate is not yet valid", &[FindingId::NotYetValid]));
         }
     }
-    None
+    Ok(())
 }
 
 fn pyflyte_grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
@@ -909,37 +885,34 @@ fn pyflyte_grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
         )
     };
     let leaf_facts = &ctx.leaf().info.facts;
-    let mut failure = if leaf_facts.key_usage_present && !leaf_facts.ku_digital_signature {
+    let mut outcome = if leaf_facts.key_usage_present && !leaf_facts.ku_digital_signature {
         // BoringSSL checks the key may sign the handshake before it verifies the chain.
-        Some((
-            "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT: Invalid certificate verification context".to_string(),
-            ctx.causes(&[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa]),
+        Err(ctx.refusal(
+            "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT: Invalid certificate verification context",
+            &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
         ))
     } else if settings.insecure_skip_verify {
         // flytekit fetches the server's certificate and trusts exactly that.
-        None
+        Ok(())
     } else {
-        openssl_verify(ctx, &pool, true).map(|(reason, causes)| {
-            (
-                // grpcio ≥ 1.5x says "Tls handshake failed"; older releases said "Ssl".
-                format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: {reason}"),
-                causes,
-            )
+        openssl_verify(ctx, &pool, true).map_err(|refusal| {
+            // grpcio ≥ 1.5x says "Tls handshake failed"; older releases said "Ssl".
+            refusal.reworded(|reason| format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: {reason}"))
         })
     };
-    if failure.is_none() {
+    if outcome.is_ok() {
         if let Some(host) = ctx.hostname {
             if !grpc_peer_name_matches(ctx.leaf(), host) {
                 // Current grpcio; releases before its custom verifier said
                 // "Peer name HOST is not in peer certificate".
-                failure = Some((
-                    "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification Check failed.".to_string(),
-                    ctx.causes(&[FindingId::HostnameMismatch, FindingId::CnOnly]),
+                outcome = Err(ctx.refusal(
+                    "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification Check failed.",
+                    &[FindingId::HostnameMismatch, FindingId::CnOnly],
                 ));
             }
         }
     }
-    verdict_from(ClientName::Pyflyte, Channel::Grpc, failure, note)
+    ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note)
 }
 
 /// grpc's peer check: SAN DNS/IP entries; the CN only when there is no SAN.
@@ -957,10 +930,10 @@ fn grpc_peer_name_matches(leaf: &Cert, host: &Host) -> bool {
 fn pyflyte_oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
     let settings = &ctx.options.flytectl;
     if settings.insecure_skip_verify {
-        return verdict_from(
+        return ClientVerdict::new(
             ClientName::Pyflyte,
             Channel::OauthHttp,
-            None,
+            Ok(()),
             Some("insecureSkipVerify makes flytekit's OAuth requests use verify=False".into()),
         );
     }
@@ -978,39 +951,12 @@ fn pyflyte_oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("requests verifies with certifi's bundle (≈ Mozilla's list)".into()),
         ),
     };
-    let failure = openssl_verify(ctx, &pool, false).map(|(reason, causes)| {
-        (
-            format!("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {reason}"),
-            causes,
-        )
+    let outcome = openssl_verify(ctx, &pool, false).map_err(|refusal| {
+        refusal.reworded(|reason| {
+            format!("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {reason}")
+        })
     });
-    verdict_from(ClientName::Pyflyte, Channel::OauthHttp, failure, note)
-}
-
-fn verdict_from(
-    client: ClientName,
-    channel: Channel,
-    failure: Option<(String, Vec<FindingId>)>,
-    note: Option<String>,
-) -> ClientVerdict {
-    match failure {
-        None => ClientVerdict {
-            client,
-            channel,
-            accepts: true,
-            error: None,
-            causes: Vec::new(),
-            note,
-        },
-        Some((error, causes)) => ClientVerdict {
-            client,
-            channel,
-            accepts: false,
-            error: Some(error),
-            causes,
-            note,
-        },
-    }
+    ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note)
 }
 
 // ---------------------------------------------------------------------------------
@@ -1068,7 +1014,7 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
     let too_long = publicly_trusted
         && leaf.info.facts.not_before >= PUBLIC_398_CUTOVER
         && leaf.info.lifetime_seconds() > MAX_398_SECONDS;
-    let failure: Option<(&str, &[FindingId])> = [
+    let outcome = [
         (
             invalid,
             "NET::ERR_CERT_INVALID",
@@ -1116,13 +1062,8 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
     ]
     .into_iter()
     .find(|(failed, _, _)| *failed)
-    .map(|(_, text, causes)| (text, causes));
-    verdict_from(
-        ClientName::Browser,
-        Channel::Https,
-        failure.map(|(text, causes)| (text.to_string(), ctx.causes(causes))),
-        note,
-    )
+    .map_or(Ok(()), |(_, text, causes)| Err(ctx.refusal(text, causes)));
+    ClientVerdict::new(ClientName::Browser, Channel::Https, outcome, note)
 }
 
 /// Chrome requires CT for publicly trusted certificates issued after 2018-04-30.
