@@ -287,10 +287,12 @@ fn anchor_common_name(subject: &str) -> String {
 // ---------------------------------------------------------------------------------
 // Go crypto/x509 with a given root pool (flytectl on Linux; on macOS with caCertFilePath).
 
-/// Go's HostnameError text, or None when `host` matches the leaf.
-fn go_hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
+/// Whether `host` is among the leaf's subjectAltName entries (DNS names with wildcards,
+/// or IP addresses). Every modelled client matches this way; they differ only in what
+/// they say when it fails and whether they fall back to the Common Name.
+fn san_matches(leaf: &Cert, host: &Host) -> bool {
     let info = &leaf.info;
-    let matches = match host {
+    match host {
         Host::Ip(ip) => info.ip_addresses.iter().any(|a| a == &ip.to_string()),
         Host::Name(name) => {
             if info.facts.has_san_extension {
@@ -302,10 +304,15 @@ fn go_hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
                 false
             }
         }
-    };
-    if matches {
+    }
+}
+
+/// Go's HostnameError text, or None when `host` matches the leaf.
+fn go_hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
+    if san_matches(leaf, host) {
         return None;
     }
+    let info = &leaf.info;
     let host_text = host.to_string();
     if !info.facts.has_san_extension
         && info
@@ -631,11 +638,7 @@ pub fn apple_failures(ctx: &ClientContext<'_>, anchor: Option<AnchorKind>) -> Ve
 
     // Host name: SAN only.
     if let Some(host) = ctx.hostname {
-        let in_san = match host {
-            Host::Ip(ip) => leaf.info.ip_addresses.contains(&ip.to_string()),
-            Host::Name(_) => go_hostname_error(leaf, host).is_none(),
-        };
-        if !in_san {
+        if !san_matches(leaf, host) {
             failures.push(fail(
                 AppleCheck::Name,
                 leaf_index,
@@ -833,7 +836,7 @@ fn openssl_verify(
     if !boring {
         if let Some(host) = ctx.hostname {
             // urllib3 2 turns off the Common Name fallback.
-            if go_hostname_error(leaf, host).is_some() {
+            if !san_matches(leaf, host) {
                 let what = match host {
                     Host::Ip(_) => "IP address mismatch",
                     Host::Name(_) => "Hostname mismatch",
@@ -924,7 +927,7 @@ fn grpc_peer_name_matches(leaf: &Cert, host: &Host) -> bool {
             .as_deref()
             .is_some_and(|cn| cn.eq_ignore_ascii_case(&host.to_string()));
     }
-    go_hostname_error(leaf, host).is_none()
+    san_matches(leaf, host)
 }
 
 fn pyflyte_oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
@@ -994,9 +997,7 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
         }
         Walk::Untrusted { .. } | Walk::Invalid(_) => true,
     };
-    let name_invalid = ctx
-        .hostname
-        .is_some_and(|host| go_hostname_error(leaf, host).is_some());
+    let name_invalid = ctx.hostname.is_some_and(|host| !san_matches(leaf, host));
     let ct_required = publicly_trusted
         && leaf.info.facts.not_before >= CHROME_CT_CUTOVER
         && leaf.info.sct_count
