@@ -95,20 +95,56 @@ fn pool_issuer(pool: &[&TrustStore], cert: &Cert) -> Option<String> {
 enum Walk {
     /// The leaf itself is an anchor.
     LeafAnchor,
-    /// Reached an anchor; `sent_root` when the top of the path is a sent self-signed anchor.
+    /// Reached an anchor, named by its subject.
     Anchored { anchor: String },
-    /// Go only: a candidate issuer failed its own validity check; Go reports that error
-    /// as it is (expiry, path length), not as a hint.
+    /// A candidate issuer failed the verifier's own check of it (Go: expiry, path
+    /// length), reported as it is rather than as a hint.
     Invalid(String),
     /// No anchor reachable.
     Untrusted {
-        /// (error text, candidate name) of Go's "possibly because of" hint.
-        hint: Option<(String, String)>,
+        /// Why the verifier refused the issuer it tried last, if it did.
+        hint: Option<Hint>,
         /// The last sent certificate's issuer is missing (neither sent nor an anchor).
         missing_issuer: bool,
         /// The path ends in a self-signed certificate that is not an anchor.
         untrusted_self_signed: bool,
     },
+}
+
+/// A refused issuer, as Go's "possibly because of" hint names it.
+#[derive(Debug, Clone, PartialEq)]
+struct Hint {
+    error: String,
+    candidate: String,
+}
+
+/// What a verifier checks on the issuers the walk tries, beyond "is it an anchor". The
+/// defaults check nothing (OpenSSL's and Chrome's walks, Apple's anchor inference).
+trait IssuerChecks {
+    /// A hint when the verifier refuses `cert`'s signature by the pool anchor `anchor`.
+    fn refuse_anchor_signature(&self, _cert: &Cert, _anchor: &str) -> Option<Hint> {
+        None
+    }
+
+    /// Whether the walk may go on from `cert`, at `step` on the path, to the sent
+    /// certificate `issuer` above it.
+    fn check_candidate(&self, _step: usize, _cert: &Cert, _issuer: &Cert) -> Candidate {
+        Candidate::Accepted
+    }
+}
+
+/// The walk's only question: is there an anchor.
+struct AnchorOnly;
+
+impl IssuerChecks for AnchorOnly {}
+
+/// One candidate issuer, as a verifier judges it.
+enum Candidate {
+    Accepted,
+    /// The issuer's signature on the certificate is refused: the walk ends untrusted.
+    Refused(Hint),
+    /// The issuer itself is invalid: the walk ends with this error.
+    Invalid(String),
 }
 
 /// Go's name for a signature algorithm in InsecureAlgorithmError.
@@ -197,8 +233,18 @@ fn go_time_error(cert: &Cert, at: i64) -> Option<String> {
     }
 }
 
-/// Walks from the leaf up the signature-proven links, as Go's chain builder would.
-fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
+/// Walks from the leaf up the signature-proven links to an anchor of `pool`.
+fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Walk {
+    walk_checking(ctx, pool, &AnchorOnly)
+}
+
+/// Walks from the leaf up the signature-proven links, as Go's chain builder would,
+/// applying the verifier's `checks` to each issuer it tries.
+fn walk_checking(
+    ctx: &ClientContext<'_>,
+    pool: &[&TrustStore],
+    checks: &impl IssuerChecks,
+) -> Walk {
     let leaf = ctx.leaf();
     if pool_contains(pool, leaf) {
         return Walk::LeafAnchor;
@@ -208,14 +254,12 @@ fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
     for (step, &index) in path.iter().enumerate() {
         let current = &ctx.certs[index];
         if let Some(anchor) = pool_issuer(pool, current) {
-            if go_rules {
-                if let Some(err) = go_insecure_error(current) {
-                    return Walk::Untrusted {
-                        hint: Some((err, anchor_common_name(&anchor))),
-                        missing_issuer: false,
-                        untrusted_self_signed: false,
-                    };
-                }
+            if let Some(refused) = checks.refuse_anchor_signature(current, &anchor) {
+                return Walk::Untrusted {
+                    hint: Some(refused),
+                    missing_issuer: false,
+                    untrusted_self_signed: false,
+                };
             }
             return Walk::Anchored { anchor };
         }
@@ -227,38 +271,13 @@ fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
         let Some(&next_index) = path.get(step + 1) else {
             break;
         };
-        let next = &ctx.certs[next_index];
-        if go_rules {
-            // CheckSignatureFrom fails: Go remembers it as the unknown-authority hint.
-            if let Some(err) = go_insecure_error(current) {
-                hint = Some((err, go_cert_name(next)));
+        match checks.check_candidate(step, current, &ctx.certs[next_index]) {
+            Candidate::Accepted => {}
+            Candidate::Refused(refused) => {
+                hint = Some(refused);
                 break;
             }
-            let next_facts = &next.info.facts;
-            if !next.info.is_ca && (next_facts.version == 3 || next_facts.has_basic_constraints) {
-                hint = Some((
-                    "x509: invalid signature: parent certificate cannot sign this kind of certificate".to_string(),
-                    go_cert_name(next),
-                ));
-                break;
-            }
-            // The candidate's isValid fails: Go returns that error itself.
-            if !next.info.unknown_critical_extensions.is_empty() {
-                return Walk::Invalid("x509: unhandled critical extension".into());
-            }
-            if !next.info.is_ca {
-                return Walk::Invalid(
-                    "x509: certificate is not authorized to sign other certificates".into(),
-                );
-            }
-            if let Some(err) = go_time_error(next, ctx.at) {
-                return Walk::Invalid(err);
-            }
-            if exceeds_path_len(next, step) {
-                return Walk::Invalid(
-                    "x509: too many intermediates for path length constraint".into(),
-                );
-            }
+            Candidate::Invalid(error) => return Walk::Invalid(error),
         }
     }
     let top = &ctx.certs[*path.last().unwrap_or(&ctx.structure.leaf)];
@@ -266,6 +285,56 @@ fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore], go_rules: bool) -> Walk {
         hint,
         missing_issuer: !top.info.self_signed,
         untrusted_self_signed: top.info.self_signed,
+    }
+}
+
+/// Go's checks on a candidate issuer (crypto/x509's buildChains, CheckSignatureFrom and
+/// isValid), judged at `at`.
+struct GoIssuerChecks {
+    at: i64,
+}
+
+impl IssuerChecks for GoIssuerChecks {
+    fn refuse_anchor_signature(&self, cert: &Cert, anchor: &str) -> Option<Hint> {
+        go_insecure_error(cert).map(|error| Hint {
+            error,
+            candidate: anchor_common_name(anchor),
+        })
+    }
+
+    fn check_candidate(&self, step: usize, cert: &Cert, issuer: &Cert) -> Candidate {
+        // CheckSignatureFrom fails: Go remembers it as the unknown-authority hint.
+        if let Some(error) = go_insecure_error(cert) {
+            return Candidate::Refused(Hint {
+                error,
+                candidate: go_cert_name(issuer),
+            });
+        }
+        let issuer_facts = &issuer.info.facts;
+        if !issuer.info.is_ca && (issuer_facts.version == 3 || issuer_facts.has_basic_constraints) {
+            return Candidate::Refused(Hint {
+                error: "x509: invalid signature: parent certificate cannot sign this kind of certificate".into(),
+                candidate: go_cert_name(issuer),
+            });
+        }
+        // The candidate's isValid fails: Go returns that error itself.
+        if !issuer.info.unknown_critical_extensions.is_empty() {
+            return Candidate::Invalid("x509: unhandled critical extension".into());
+        }
+        if !issuer.info.is_ca {
+            return Candidate::Invalid(
+                "x509: certificate is not authorized to sign other certificates".into(),
+            );
+        }
+        if let Some(error) = go_time_error(issuer, self.at) {
+            return Candidate::Invalid(error);
+        }
+        if exceeds_path_len(issuer, step) {
+            return Candidate::Invalid(
+                "x509: too many intermediates for path length constraint".into(),
+            );
+        }
+        Candidate::Accepted
     }
 }
 
@@ -384,13 +453,13 @@ fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Result<(), Refusa
             ));
         }
     }
-    match walk(ctx, pool, true) {
+    match walk_checking(ctx, pool, &GoIssuerChecks { at: ctx.at }) {
         Walk::Invalid(err) => Err(ctx.refusal(err, TRUST_CAUSES)),
         Walk::Untrusted { hint, .. } => {
             let mut text = "x509: certificate signed by unknown authority".to_string();
-            if let Some((err, name)) = hint {
+            if let Some(Hint { error, candidate }) = hint {
                 text.push_str(&format!(
-                    " (possibly because of {err:?} while trying to verify candidate authority certificate {name:?})"
+                    " (possibly because of {error:?} while trying to verify candidate authority certificate {candidate:?})"
                 ));
             }
             Err(ctx.refusal(text, TRUST_CAUSES))
@@ -503,7 +572,7 @@ pub fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
         Some(AnchorKind::Private)
     } else if let Some(pool) = ctx.store(StoreKind::CaFile) {
         // Untrusted for webpki (e.g. a CA:TRUE leaf) but anchored in the private CA for Apple.
-        match walk(ctx, &[pool], false) {
+        match walk(ctx, &[pool]) {
             Walk::LeafAnchor => Some(AnchorKind::Leaf),
             Walk::Anchored { .. } => Some(AnchorKind::Private),
             Walk::Untrusted { .. } | Walk::Invalid(_) => None,
@@ -747,7 +816,7 @@ fn openssl_verify(
         .skip(1)
         .any(|&i| !can_issue(&ctx.certs[i]));
     if (leaf.info.self_signed && !can_issue(leaf))
-        || (broken_link && !matches!(walk(ctx, pool, false), Walk::LeafAnchor))
+        || (broken_link && !matches!(walk(ctx, pool), Walk::LeafAnchor))
     {
         let anchored_below = ctx
             .structure
@@ -760,7 +829,7 @@ fn openssl_verify(
         }
     }
     // 1. Chain building.
-    match walk(ctx, pool, false) {
+    match walk(ctx, pool) {
         Walk::Untrusted { missing_issuer, .. } => {
             let reason = if leaf.info.self_signed {
                 self_signed.to_string()
@@ -978,7 +1047,7 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
     let invalid = (facts.eku_present && !facts.eku_server_auth && !facts.eku_any)
         || ctx.has(FindingId::MalformedCertificate)
         || ctx.has(FindingId::UnknownCriticalExtension);
-    let authority_invalid = match walk(ctx, &pool, false) {
+    let authority_invalid = match walk(ctx, &pool) {
         Walk::LeafAnchor | Walk::Anchored { .. } => false,
         Walk::Untrusted {
             missing_issuer: true,
