@@ -91,12 +91,12 @@ fn pool_issuer(pool: &[&TrustStore], cert: &Cert) -> Option<String> {
         .map(trust::anchor_subject)
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 enum Walk {
     /// The leaf itself is an anchor.
     LeafAnchor,
-    /// Reached an anchor, named by its subject.
-    Anchored { anchor: String },
+    /// Reached an anchor.
+    Anchored,
     /// A candidate issuer failed the verifier's own check of it (Go: expiry, path
     /// length), reported as it is rather than as a hint.
     Invalid(String),
@@ -106,13 +106,11 @@ enum Walk {
         hint: Option<Hint>,
         /// The last sent certificate's issuer is missing (neither sent nor an anchor).
         missing_issuer: bool,
-        /// The path ends in a self-signed certificate that is not an anchor.
-        untrusted_self_signed: bool,
     },
 }
 
 /// A refused issuer, as Go's "possibly because of" hint names it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 struct Hint {
     error: String,
     candidate: String,
@@ -258,15 +256,12 @@ fn walk_checking(
                 return Walk::Untrusted {
                     hint: Some(refused),
                     missing_issuer: false,
-                    untrusted_self_signed: false,
                 };
             }
-            return Walk::Anchored { anchor };
+            return Walk::Anchored;
         }
         if step > 0 && pool_contains(pool, current) {
-            return Walk::Anchored {
-                anchor: current.info.subject.clone(),
-            };
+            return Walk::Anchored;
         }
         let Some(&next_index) = path.get(step + 1) else {
             break;
@@ -284,7 +279,6 @@ fn walk_checking(
     Walk::Untrusted {
         hint,
         missing_issuer: !top.info.self_signed,
-        untrusted_self_signed: top.info.self_signed,
     }
 }
 
@@ -464,7 +458,7 @@ fn go_verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Result<(), Refusa
             }
             Err(ctx.refusal(text, TRUST_CAUSES))
         }
-        Walk::LeafAnchor | Walk::Anchored { .. } => {
+        Walk::LeafAnchor | Walk::Anchored => {
             let facts = &leaf.info.facts;
             if facts.eku_present && !facts.eku_server_auth && !facts.eku_any {
                 return Err(ctx.refusal(
@@ -574,7 +568,7 @@ pub fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
         // Untrusted for webpki (e.g. a CA:TRUE leaf) but anchored in the private CA for Apple.
         match walk(ctx, &[pool]) {
             Walk::LeafAnchor => Some(AnchorKind::Leaf),
-            Walk::Anchored { .. } => Some(AnchorKind::Private),
+            Walk::Anchored => Some(AnchorKind::Private),
             Walk::Untrusted { .. } | Walk::Invalid(_) => None,
         }
     } else {
@@ -840,7 +834,7 @@ fn openssl_verify(
             };
             return Err(ctx.refusal(reason, TRUST_CAUSES));
         }
-        Walk::LeafAnchor | Walk::Anchored { .. } | Walk::Invalid(_) => {}
+        Walk::LeafAnchor | Walk::Anchored | Walk::Invalid(_) => {}
     }
     // 2. Extensions, certificate by certificate from the leaf up: CA flag, purpose,
     //    path length.
@@ -1048,7 +1042,7 @@ fn browser(ctx: &ClientContext<'_>) -> ClientVerdict {
         || ctx.has(FindingId::MalformedCertificate)
         || ctx.has(FindingId::UnknownCriticalExtension);
     let authority_invalid = match walk(ctx, &pool) {
-        Walk::LeafAnchor | Walk::Anchored { .. } => false,
+        Walk::LeafAnchor | Walk::Anchored => false,
         Walk::Untrusted {
             missing_issuer: true,
             ..
