@@ -156,6 +156,8 @@ impl ClientOptions {
     }
 }
 
+/// What the models read about one chain: certificates and path, the stores and their
+/// verdicts, the findings, the host name, and the instant to judge validity at.
 pub struct ClientContext<'a> {
     pub certs: &'a [Cert],
     pub structure: &'a Structure,
