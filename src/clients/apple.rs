@@ -12,6 +12,29 @@ use super::go;
 use super::hostname::san_matches;
 use super::walk::{walk, Walk, TRUST_CAUSES};
 
+/// trustd's verdict as Go reports it: Ok, or the Go error for Apple's highest-priority
+/// failure (then Go's own EKU check), with the anchor kind given or inferred.
+pub(super) fn verify(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
+    let anchor = infer_anchor_kind(ctx);
+    let mut failures = failed_checks(ctx, anchor);
+    failures.sort_by_key(|f| f.check);
+    let Some(first) = failures.first() else {
+        // After Apple accepts, Go still checks the EKU itself.
+        let facts = &ctx.leaf().info.facts;
+        if facts.eku_present && !facts.eku_server_auth && !facts.eku_any {
+            return Err(ctx.refusal(
+                "x509: certificate specifies an incompatible key usage",
+                &[FindingId::MissingServerAuthEku],
+            ));
+        }
+        return Ok(());
+    };
+    Err(Refusal {
+        text: error_text(ctx, first),
+        causes: first.causes.clone(),
+    })
+}
+
 /// Apple's failure subtypes, in reporting priority (highest first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum AppleCheck {
@@ -214,32 +237,10 @@ fn system_max_seconds(not_before: i64) -> i64 {
     }
 }
 
-/// trustd's verdict as Go reports it: Ok, or the Go error for Apple's highest-priority
-/// failure (then Go's own EKU check), with the anchor kind given or inferred.
-pub(super) fn verify(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
-    let anchor = infer_anchor_kind(ctx);
-    let mut failures = failed_checks(ctx, anchor);
-    failures.sort_by_key(|f| f.check);
-    let Some(first) = failures.first() else {
-        // After Apple accepts, Go still checks the EKU itself.
-        let facts = &ctx.leaf().info.facts;
-        if facts.eku_present && !facts.eku_server_auth && !facts.eku_any {
-            return Err(ctx.refusal(
-                "x509: certificate specifies an incompatible key usage",
-                &[FindingId::MissingServerAuthEku],
-            ));
-        }
-        return Ok(());
-    };
-    Err(Refusal {
-        text: error_text(ctx, first),
-        causes: first.causes.clone(),
-    })
-}
-
 /// Apple's description as Go prints it (root_darwin.go).
 fn error_text(ctx: &ClientContext<'_>, failure: &AppleFailure) -> String {
     let cert = &ctx.certs[failure.cert];
+    // The name Apple's messages use (CertInfo::display_name), not Go's hint_name.
     let name = format!("\u{201c}{}\u{201d}", cert.info.display_name());
     match failure.check {
         AppleCheck::KeySize => format!("x509: {name} certificate is using a broken key size"),
