@@ -1,0 +1,255 @@
+//! The facts every client model reads, and the verdict each returns: which client and
+//! channel, accepted or not, the error as the client prints it, and its finding ids.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::chain::{Cert, Structure};
+use crate::findings::{Finding, FindingId};
+use crate::target::Host;
+use crate::trust::{self, StoreKind, TrustStore, TrustVerdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientName {
+    FlytectlMacos,
+    FlytectlLinux,
+    Pyflyte,
+    Browser,
+}
+
+impl ClientName {
+    pub const ALL: &'static [ClientName] = &[
+        ClientName::FlytectlMacos,
+        ClientName::FlytectlLinux,
+        ClientName::Pyflyte,
+        ClientName::Browser,
+    ];
+
+    /// What the model stands for, for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            ClientName::FlytectlMacos => {
+                "flytectl on macOS (Go's gRPC channel, Apple's trustd for OAuth)"
+            }
+            ClientName::FlytectlLinux => "flytectl on Linux (Go's crypto/x509)",
+            ClientName::Pyflyte => "pyflyte (grpcio/BoringSSL, requests/OpenSSL)",
+            ClientName::Browser => "a browser (Chrome's verifier)",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientName::FlytectlMacos => "flytectl-macos",
+            ClientName::FlytectlLinux => "flytectl-linux",
+            ClientName::Pyflyte => "pyflyte",
+            ClientName::Browser => "browser",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    Grpc,
+    OauthHttp,
+    Https,
+}
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Grpc => "grpc",
+            Channel::OauthHttp => "oauth-http",
+            Channel::Https => "https",
+        }
+    }
+}
+
+/// How the user's Mac trusts the chain's anchor (Apple applies different rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorKind {
+    /// A root that ships with macOS (public Web PKI).
+    System,
+    /// A root the user or an admin added to the keychain (a company CA).
+    Private,
+    /// The leaf itself was added as trusted ("Always Trust" on a self-signed certificate).
+    Leaf,
+}
+
+impl AnchorKind {
+    pub const ALL: &'static [AnchorKind] =
+        &[AnchorKind::System, AnchorKind::Private, AnchorKind::Leaf];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AnchorKind::System => "system",
+            AnchorKind::Private => "private",
+            AnchorKind::Leaf => "leaf",
+        }
+    }
+
+    /// What it means, for `--help`.
+    pub fn help(self) -> &'static str {
+        match self {
+            AnchorKind::System => "A root that ships with macOS (public Web PKI)",
+            AnchorKind::Private => "A root the user or an admin added to the keychain (a company CA)",
+            AnchorKind::Leaf => "The leaf itself was added as trusted (\"Always Trust\" on a self-signed certificate)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientVerdict {
+    pub client: ClientName,
+    pub channel: Channel,
+    pub accepts: bool,
+    /// The error as the client prints it; null when it accepts.
+    pub error: Option<String>,
+    /// Finding ids that cause the refusal.
+    pub causes: Vec<FindingId>,
+    /// What the verdict assumes or what the user should know.
+    pub note: Option<String>,
+}
+
+/// flytectl's `admin` settings that change verification.
+#[derive(Debug, Clone, Default)]
+pub struct FlytectlSettings {
+    pub config_path: Option<PathBuf>,
+    /// admin.httpProxyURL.
+    pub http_proxy_url: Option<String>,
+    pub ca_cert_file: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+    pub insecure: bool,
+}
+
+#[derive(Default)]
+pub struct ClientOptions {
+    /// Limit output to these clients; empty means all.
+    pub only: Vec<ClientName>,
+    pub anchor_kind: Option<AnchorKind>,
+    pub flytectl: FlytectlSettings,
+    /// The anchors in flytectl's caCertFilePath, when the config names one.
+    pub ca_cert_store: Option<TrustStore>,
+    /// grpcio's roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, when set and readable.
+    pub grpc_roots: std::sync::Arc<crate::trust::background::Background<Option<TrustStore>>>,
+}
+
+impl ClientOptions {
+    /// Options with grpcio's roots taken from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, as grpcio
+    /// does; an unreadable file falls back to the bundled roots, as grpcio does too.
+    pub fn from_env() -> Self {
+        let path = std::env::var_os("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH").filter(|p| !p.is_empty());
+        // Read in the background, like the OS store: it overlaps the probe.
+        let grpc_roots =
+            std::sync::Arc::new(crate::trust::background::Background::spawn(move || {
+                path.and_then(|p| {
+                    trust::store_from_file(StoreKind::GrpcRoots, std::path::Path::new(&p)).ok()
+                })
+            }));
+        ClientOptions {
+            grpc_roots,
+            ..ClientOptions::default()
+        }
+    }
+}
+
+/// What the models read about one chain: certificates and path, the stores and their
+/// verdicts, the findings, the host name, and the instant to judge validity at.
+pub struct ClientContext<'a> {
+    pub certs: &'a [Cert],
+    pub structure: &'a Structure,
+    pub stores: &'a [TrustStore],
+    pub trust: &'a [TrustVerdict],
+    pub findings: &'a [Finding],
+    pub hostname: Option<&'a Host>,
+    /// `host:port` for the OAuth token URL.
+    pub authority: Option<String>,
+    /// The token endpoint when known (from OAuth metadata); else assumed on `authority`.
+    pub token_url: Option<String>,
+    pub at: i64,
+    pub options: &'a ClientOptions,
+}
+
+impl ClientContext<'_> {
+    pub(super) fn leaf(&self) -> &Cert {
+        &self.certs[self.structure.leaf]
+    }
+
+    pub(super) fn store(&self, kind: StoreKind) -> Option<&TrustStore> {
+        self.stores.iter().find(|s| s.kind == kind)
+    }
+
+    pub(super) fn has(&self, id: FindingId) -> bool {
+        crate::findings::has(self.findings, id)
+    }
+
+    /// The finding ids among `ids` that this report carries.
+    pub(super) fn causes(&self, ids: &[FindingId]) -> Vec<FindingId> {
+        ids.iter().copied().filter(|&id| self.has(id)).collect()
+    }
+
+    /// A refusal with `text`, caused by those of `ids` that this report carries.
+    pub(super) fn refusal(&self, text: impl Into<String>, ids: &[FindingId]) -> Refusal {
+        Refusal {
+            text: text.into(),
+            causes: self.causes(ids),
+        }
+    }
+
+    pub(super) fn token_url(&self) -> String {
+        if let Some(url) = &self.token_url {
+            return url.clone();
+        }
+        let authority = self
+            .authority
+            .clone()
+            .or_else(|| self.hostname.map(|h| h.to_string()))
+            .unwrap_or_else(|| "HOST".into());
+        format!("https://{authority}/oauth2/token")
+    }
+}
+
+impl ClientVerdict {
+    /// The verdict for `outcome`: accepted, or refused with the refusal's text and causes.
+    pub(super) fn new(
+        client: ClientName,
+        channel: Channel,
+        outcome: Result<(), Refusal>,
+        note: Option<String>,
+    ) -> Self {
+        let (accepts, error, causes) = match outcome {
+            Ok(()) => (true, None, Vec::new()),
+            Err(Refusal { text, causes }) => (false, Some(text), causes),
+        };
+        ClientVerdict {
+            client,
+            channel,
+            accepts,
+            error,
+            causes,
+            note,
+        }
+    }
+}
+
+/// Why a model refuses the chain: the error as the client reports it, and the finding
+/// ids that cause it. Every model returns `Result<(), Refusal>`.
+#[derive(Debug, Clone)]
+pub(super) struct Refusal {
+    pub(super) text: String,
+    pub(super) causes: Vec<FindingId>,
+}
+
+impl Refusal {
+    /// The same refusal in the words of the layer that reports it (e.g. Go's TLS client
+    /// around an x509 error).
+    pub(super) fn reworded(self, wording: impl FnOnce(String) -> String) -> Refusal {
+        Refusal {
+            text: wording(self.text),
+            causes: self.causes,
+        }
+    }
+}
