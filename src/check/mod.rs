@@ -148,6 +148,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         }
     }
     let client_verdicts = clients::evaluate(&ClientContext {
+        presented: &input.ders,
         certs: &certs,
         structure: &structure,
         stores: input.stores,

@@ -75,7 +75,7 @@ fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
         match walk(ctx, &[pool]) {
             Walk::LeafAnchor => Some(AnchorKind::Leaf),
             Walk::Anchored => Some(AnchorKind::Private),
-            Walk::Untrusted { .. } | Walk::Invalid(_) => None,
+            Walk::Untrusted { .. } => None,
         }
     } else {
         None

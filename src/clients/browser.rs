@@ -41,7 +41,7 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
                 None => true,
             }
         }
-        Walk::Untrusted { .. } | Walk::Invalid(_) => true,
+        Walk::Untrusted { .. } => true,
     };
     let name_invalid = ctx.hostname.is_some_and(|host| !san_matches(leaf, host));
     let ct_required = publicly_trusted

@@ -159,6 +159,8 @@ impl ClientOptions {
 /// What the models read about one chain: certificates and path, the stores and their
 /// verdicts, the findings, the host name, and the instant to judge validity at.
 pub struct ClientContext<'a> {
+    /// The certificates as sent (or as the file holds them), parsable or not.
+    pub presented: &'a [rustls_pki_types::CertificateDer<'static>],
     pub certs: &'a [Cert],
     pub structure: &'a Structure,
     pub stores: &'a [TrustStore],
@@ -192,6 +194,22 @@ impl ClientContext<'_> {
     }
 
     /// A refusal with `text`, caused by those of `ids` that this report carries.
+    /// The presented certificates as a server sends them: the leaf first, then the
+    /// others in their order (a file may hold its leaf anywhere).
+    pub(super) fn presented_leaf_first(&self) -> Vec<&[u8]> {
+        let leaf = self.leaf().der.as_ref();
+        let mut ders = vec![leaf];
+        let mut skipped_leaf = false;
+        for der in self.presented {
+            if !skipped_leaf && der.as_ref() == leaf {
+                skipped_leaf = true;
+                continue;
+            }
+            ders.push(der.as_ref());
+        }
+        ders
+    }
+
     pub(super) fn refusal(&self, text: impl Into<String>, ids: &[FindingId]) -> Refusal {
         Refusal {
             text: text.into(),

@@ -72,7 +72,7 @@ pub(super) fn verify(
             };
             return Err(ctx.refusal(reason, TRUST_CAUSES));
         }
-        Walk::LeafAnchor | Walk::Anchored | Walk::Invalid(_) => {}
+        Walk::LeafAnchor | Walk::Anchored => {}
     }
     // 2. Extensions, certificate by certificate from the leaf up: CA flag, purpose,
     //    path length.
