@@ -1,7 +1,7 @@
 //! The console's CORS preflight as flyteadmin answers it, and the config that fixes it.
 
 use super::http;
-use super::summary::CorsResult;
+use super::summary::{CorsResult, CorsVerdict};
 use crate::findings::{Finding, FindingId};
 use crate::target;
 
@@ -26,7 +26,7 @@ pub(super) async fn preflight(
         allow_origin: None,
         allow_headers: None,
         allow_credentials: None,
-        verdict: "unreachable".into(),
+        verdict: CorsVerdict::Unreachable,
     };
     let response = client
         .request(reqwest::Method::OPTIONS, &url)
@@ -66,7 +66,7 @@ pub(super) async fn preflight(
 }
 
 /// What flyteadmin's answer (`status` and the headers in `result`) means for the console.
-fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> String {
+fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> CorsVerdict {
     let origin = &result.origin;
     let snippet = cors_snippet(origin);
     match (status, &result.allow_origin) {
@@ -79,7 +79,7 @@ fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> Str
                 )
                 .remediation(snippet),
             );
-            "header-not-allowed".into()
+            CorsVerdict::HeaderNotAllowed
         }
         (405, _) => {
             findings.push(Finding::new(
@@ -87,7 +87,7 @@ fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> Str
                 None,
                 "flyteadmin answered the preflight with 405: method GET not allowed (gorilla/handlers allows GET, POST, DELETE, HEAD, PUT, PATCH); something in front of admin changes the request.",
             ));
-            "method-not-allowed".into()
+            CorsVerdict::MethodNotAllowed
         }
         (200..=299, None) => {
             findings.push(
@@ -98,7 +98,7 @@ fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> Str
                 )
                 .remediation(snippet),
             );
-            "origin-not-allowed".into()
+            CorsVerdict::OriginNotAllowed
         }
         (200..=299, Some(allowed)) => {
             if allowed == "*" && result.allow_credentials.as_deref() == Some("true") {
@@ -111,7 +111,7 @@ fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> Str
                     .remediation(snippet),
                 );
             }
-            "allowed".into()
+            CorsVerdict::Allowed
         }
         (status, _) => {
             findings.push(Finding::new(
@@ -119,7 +119,7 @@ fn verdict(status: u16, result: &CorsResult, findings: &mut Vec<Finding>) -> Str
                 None,
                 format!("flyteadmin answered the console's preflight from {origin} with {status}; flyteadmin's CORS layer answers 400 only when Access-Control-Request-Method is missing, so a proxy in front of admin may be dropping it."),
             ));
-            "rejected".into()
+            CorsVerdict::Rejected
         }
     }
 }

@@ -21,21 +21,57 @@ pub(super) fn authority_of(url: &str) -> Option<Target> {
     })
 }
 
+/// What a host is to the login, as the OAuth metadata names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HostRole {
+    TokenEndpoint,
+    AuthorizationEndpoint,
+    DeviceAuthorizationEndpoint,
+    Jwks,
+    Issuer,
+}
+
+impl HostRole {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            HostRole::TokenEndpoint => "OAuth token endpoint",
+            HostRole::AuthorizationEndpoint => "OAuth authorization endpoint",
+            HostRole::DeviceAuthorizationEndpoint => "OAuth device authorization endpoint",
+            HostRole::Jwks => "OAuth JWKS",
+            HostRole::Issuer => "OAuth issuer",
+        }
+    }
+}
+
+/// A host's report with its OAuth roles (none for an admin that is only admin).
+pub(super) struct CheckedHost {
+    pub(super) report: Report,
+    pub(super) roles: Vec<HostRole>,
+}
+
+fn role_names(roles: &[HostRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The OAuth hosts by authority, each with its roles in the metadata's order.
-fn oauth_hosts(metadata: &OAuthMetadata) -> BTreeMap<String, (Target, Vec<&'static str>)> {
-    let mut hosts: BTreeMap<String, (Target, Vec<&'static str>)> = BTreeMap::new();
+fn oauth_hosts(metadata: &OAuthMetadata) -> BTreeMap<String, (Target, Vec<HostRole>)> {
+    let mut hosts: BTreeMap<String, (Target, Vec<HostRole>)> = BTreeMap::new();
     for (url, role) in [
-        (&metadata.token_endpoint, "OAuth token endpoint"),
+        (&metadata.token_endpoint, HostRole::TokenEndpoint),
         (
             &metadata.authorization_endpoint,
-            "OAuth authorization endpoint",
+            HostRole::AuthorizationEndpoint,
         ),
         (
             &metadata.device_authorization_endpoint,
-            "OAuth device authorization endpoint",
+            HostRole::DeviceAuthorizationEndpoint,
         ),
-        (&metadata.jwks_uri, "OAuth JWKS"),
-        (&metadata.issuer, "OAuth issuer"),
+        (&metadata.jwks_uri, HostRole::Jwks),
+        (&metadata.issuer, HostRole::Issuer),
     ] {
         let Some(target) = url.as_deref().and_then(authority_of) else {
             continue;
@@ -48,29 +84,36 @@ fn oauth_hosts(metadata: &OAuthMetadata) -> BTreeMap<String, (Target, Vec<&'stat
     hosts
 }
 
-/// admin's report (re-judged when admin is an OAuth host too), then one report per
-/// other OAuth host; the token host is judged with the real token URL in its messages.
+/// admin (re-judged when it is an OAuth host too), then each other OAuth host; the
+/// token host is judged with the real token URL in its messages.
 pub(super) async fn check_hosts(
     admin: &Target,
     mut admin_report: Report,
     auth: &AuthSummary,
     settings: &Settings,
-) -> Vec<Report> {
-    let mut roles = auth.metadata.as_ref().map(oauth_hosts).unwrap_or_default();
+) -> Vec<CheckedHost> {
+    let mut hosts_by_authority = auth.metadata.as_ref().map(oauth_hosts).unwrap_or_default();
     let token_url = auth.token_url();
-    let mut reports = Vec::new();
-    if let Some((_, admin_roles)) = roles.remove(&admin.authority()) {
-        let role = format!("{ADMIN_ROLE}, {}", admin_roles.join(", "));
-        admin_report.role = Some(role.clone());
-        if token_url.is_some() {
-            // Re-judge with the real token URL in the OAuth clients' messages.
-            admin_report = check::check_with_token_url(admin, settings, token_url.clone()).await;
-            admin_report.role = Some(role);
+    let admin_roles = match hosts_by_authority.remove(&admin.authority()) {
+        Some((_, roles)) => {
+            let role = format!("{ADMIN_ROLE}, {}", role_names(&roles));
+            admin_report.role = Some(role.clone());
+            if token_url.is_some() {
+                // Re-judge with the real token URL in the OAuth clients' messages.
+                admin_report =
+                    check::check_with_token_url(admin, settings, token_url.clone()).await;
+                admin_report.role = Some(role);
+            }
+            roles
         }
-    }
-    reports.push(admin_report);
-    for (_, (target, host_roles)) in roles {
-        let is_token_host = host_roles.contains(&"OAuth token endpoint");
+        None => Vec::new(),
+    };
+    let mut hosts = vec![CheckedHost {
+        report: admin_report,
+        roles: admin_roles,
+    }];
+    for (_, (target, roles)) in hosts_by_authority {
+        let is_token_host = roles.contains(&HostRole::TokenEndpoint);
         let mut report = check::check_with_token_url(
             &target,
             settings,
@@ -81,10 +124,10 @@ pub(super) async fn check_hosts(
             },
         )
         .await;
-        report.role = Some(host_roles.join(", "));
-        reports.push(report);
+        report.role = Some(role_names(&roles));
+        hosts.push(CheckedHost { report, roles });
     }
-    reports
+    hosts
 }
 
 #[cfg(test)]

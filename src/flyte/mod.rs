@@ -17,13 +17,15 @@ use std::sync::Arc;
 
 pub use cors::parse_origin;
 pub use summary::{
-    AuthState, AuthSummary, ClientConfigSummary, CorsResult, FlyteRun, FlyteSummary, OAuthMetadata,
+    AuthState, AuthSummary, ClientConfigSummary, CorsResult, CorsVerdict, FlyteRun, FlyteSummary,
+    OAuthMetadata,
 };
 
 use crate::check::Settings;
 use crate::findings::{Finding, FindingId};
 use crate::report::{Report, Status};
 use crate::target::Target;
+use config::AuthType;
 
 #[derive(Debug, Default, Clone)]
 pub struct FlyteOptions {
@@ -32,7 +34,7 @@ pub struct FlyteOptions {
     /// flytectl's admin.httpProxyURL: its OAuth HTTP requests go through it, so ours do.
     pub http_proxy: Option<String>,
     /// flytectl's admin.authType (ClientSecret by default).
-    pub auth_type: Option<String>,
+    pub auth_type: Option<AuthType>,
 }
 
 /// Checks the Flyte deployment whose admin is `admin`, as flytectl (configured per
@@ -94,11 +96,12 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         AuthSummary::unknown(format!("not attempted: {why}"))
     };
 
-    let mut reports = hosts::check_hosts(admin, admin_report, &auth, &settings).await;
+    let hosts = hosts::check_hosts(admin, admin_report, &auth, &settings).await;
     // With ExternalCommand, flytectl gets its token from a command, not a token endpoint.
-    if options.auth_type.as_deref() != Some("ExternalCommand") {
-        login::login_findings(&reports, &auth, &settings, &mut findings);
+    if options.auth_type != Some(AuthType::ExternalCommand) {
+        login::login_findings(&hosts, &auth, &settings, &mut findings);
     }
+    let mut reports: Vec<Report> = hosts.into_iter().map(|host| host.report).collect();
     // In this view the config-level warning is a Flyte finding, not one per host.
     for report in &mut reports {
         report

@@ -82,9 +82,41 @@ pub struct CorsResult {
     pub allow_origin: Option<String>,
     pub allow_headers: Option<String>,
     pub allow_credentials: Option<String>,
-    /// "allowed", "origin-not-allowed", "header-not-allowed", "method-not-allowed",
-    /// "rejected", "unreachable".
-    pub verdict: String,
+    pub verdict: CorsVerdict,
+}
+
+/// What the preflight's answer means for the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CorsVerdict {
+    Allowed,
+    OriginNotAllowed,
+    HeaderNotAllowed,
+    MethodNotAllowed,
+    /// Another status: something in front of admin answered.
+    Rejected,
+    /// No answer at all.
+    Unreachable,
+}
+
+impl CorsVerdict {
+    /// As in the JSON report.
+    pub fn name(self) -> &'static str {
+        match self {
+            CorsVerdict::Allowed => "allowed",
+            CorsVerdict::OriginNotAllowed => "origin-not-allowed",
+            CorsVerdict::HeaderNotAllowed => "header-not-allowed",
+            CorsVerdict::MethodNotAllowed => "method-not-allowed",
+            CorsVerdict::Rejected => "rejected",
+            CorsVerdict::Unreachable => "unreachable",
+        }
+    }
+}
+
+impl std::fmt::Display for CorsVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -108,4 +140,23 @@ impl FlyteSummary {
 pub struct FlyteRun {
     pub reports: Vec<Report>,
     pub summary: FlyteSummary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_verdicts_serialise_as_their_names() {
+        for verdict in [
+            CorsVerdict::Allowed,
+            CorsVerdict::OriginNotAllowed,
+            CorsVerdict::HeaderNotAllowed,
+            CorsVerdict::MethodNotAllowed,
+            CorsVerdict::Rejected,
+            CorsVerdict::Unreachable,
+        ] {
+            assert_eq!(serde_json::to_value(verdict).unwrap(), verdict.name());
+        }
+    }
 }

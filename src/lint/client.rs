@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::linter::Linter;
 use crate::findings::{Finding, FindingId, Severity};
+use crate::flyte::config::AuthType;
 use crate::input;
 use crate::target;
 
@@ -37,7 +38,6 @@ const ADMIN_KEYS: &[&str] = &[
     "httpProxyURL",
     "defaultOrg",
 ];
-const AUTH_TYPES: &[&str] = &["ClientSecret", "Pkce", "ExternalCommand", "DeviceFlow"];
 
 /// Stands in for an absent section, so absent keys read as their defaults.
 static ABSENT: Value = Value::Null;
@@ -106,10 +106,11 @@ fn auth_type_finding(admin: &Value, linter: &mut Linter<'_>) {
     let Some(auth_type) = admin.get("authType").and_then(Value::as_str) else {
         return;
     };
-    if AUTH_TYPES.contains(&auth_type) {
+    if AuthType::parse(auth_type).is_some() {
         return;
     }
-    let hint = AUTH_TYPES
+    let names = AuthType::ALL.map(AuthType::name);
+    let hint = names
         .iter()
         .find(|t| t.eq_ignore_ascii_case(auth_type))
         .map(|t| format!(" (it is case-sensitive: {t})"))
@@ -121,7 +122,7 @@ fn auth_type_finding(admin: &Value, linter: &mut Linter<'_>) {
             None,
             format!(
                 "admin.authType {auth_type:?} is not one of {}{hint}.",
-                AUTH_TYPES.join(", ")
+                names.join(", ")
             ),
         ),
     );
