@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-pub use report::{LintFinding, LintReport};
+pub use report::{ConfigKind, LintFinding, LintReport};
 
 use crate::check::Settings;
 use crate::input;
@@ -62,7 +62,7 @@ pub fn lint_text(
     };
     let mut linter = Linter::new(text, path.parent().unwrap_or(Path::new(".")));
     if config.get("server").is_some() || config.get("auth").is_some() {
-        report.kind = Some("flyteadmin");
+        report.kind = Some(ConfigKind::Flyteadmin);
         report.certificate = admin::lint_admin(
             &config,
             &mut linter,
@@ -70,7 +70,7 @@ pub fn lint_text(
             settings,
         );
     } else if config.get("admin").is_some() {
-        report.kind = Some("flytectl");
+        report.kind = Some(ConfigKind::Flytectl);
         client::lint_client(&config, &mut linter);
     } else {
         report.error = Some(format!(

@@ -18,11 +18,21 @@ pub struct LintFinding {
     pub line: Option<usize>,
 }
 
+/// Which config a file is, told apart by its top-level keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfigKind {
+    /// flyteadmin's server config (`server:`, `auth:`).
+    Flyteadmin,
+    /// flytectl's client config (`admin:`).
+    Flytectl,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct LintReport {
     pub file: String,
     /// "flyteadmin", "flytectl", or null when not recognised.
-    pub kind: Option<&'static str>,
+    pub kind: Option<ConfigKind>,
     pub status: Status,
     pub error: Option<String>,
     pub findings: Vec<LintFinding>,
@@ -41,5 +51,17 @@ impl LintReport {
             findings: Vec::new(),
             certificate: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_serialise_as_before() {
+        let json = |kind| serde_json::to_value(kind).unwrap();
+        assert_eq!(json(ConfigKind::Flyteadmin), "flyteadmin");
+        assert_eq!(json(ConfigKind::Flytectl), "flytectl");
     }
 }
