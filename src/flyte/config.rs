@@ -26,14 +26,14 @@ pub enum AuthType {
 }
 
 impl AuthType {
-    pub const ALL: [AuthType; 4] = [
+    pub(crate) const ALL: [AuthType; 4] = [
         AuthType::ClientSecret,
         AuthType::Pkce,
         AuthType::ExternalCommand,
         AuthType::DeviceFlow,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             AuthType::ClientSecret => "ClientSecret",
             AuthType::Pkce => "Pkce",
@@ -43,7 +43,7 @@ impl AuthType {
     }
 
     /// The type `text` names, case-sensitively; None for anything flytectl would reject.
-    pub fn parse(text: &str) -> Option<AuthType> {
+    pub(crate) fn parse(text: &str) -> Option<AuthType> {
         AuthType::ALL.into_iter().find(|t| t.name() == text)
     }
 }

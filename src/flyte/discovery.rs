@@ -7,6 +7,7 @@ use super::hosts::authority_of;
 use super::http;
 use super::summary::{AuthState, AuthSummary, ClientConfigSummary, OAuthMetadata};
 use crate::findings::{Finding, FindingId};
+use crate::report::Report;
 
 /// Reads the metadata from admin at `base` (https://host:port); a failure is a finding
 /// and an unknown auth state.
@@ -56,6 +57,15 @@ pub(super) async fn discover(
             AuthSummary::unknown(error)
         }
     }
+}
+
+/// Discovery is skipped when admin speaks no TLS; the auth state says why.
+pub(super) fn not_attempted(admin_report: &Report) -> AuthSummary {
+    let why = admin_report
+        .error
+        .clone()
+        .unwrap_or_else(|| "no TLS".into());
+    AuthSummary::unknown(format!("not attempted: {why}"))
 }
 
 /// A string field by its snake_case or camelCase name (protobuf JSON may use either).

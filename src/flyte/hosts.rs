@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::admin::ADMIN_ROLE;
 use super::summary::{AuthSummary, OAuthMetadata};
 use crate::check::{self, Settings};
+use crate::findings::FindingId;
 use crate::report::Report;
 use crate::target::{self, Target};
 
@@ -128,6 +129,21 @@ pub(super) async fn check_hosts(
         hosts.push(CheckedHost { report, roles });
     }
     hosts
+}
+
+/// The hosts' reports, admin first, without the insecureSkipVerify warning: in this view
+/// it is one Flyte finding, not one per host.
+pub(super) fn into_reports(hosts: Vec<CheckedHost>) -> Vec<Report> {
+    hosts
+        .into_iter()
+        .map(|host| {
+            let mut report = host.report;
+            report
+                .findings
+                .retain(|f| f.id != FindingId::InsecureSkipVerifyInUse);
+            report
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -55,23 +55,7 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         .and_then(|tls| http::client(&settings, tls, options.http_proxy.as_deref()))
     {
         Ok(client) => client,
-        Err(e) => {
-            findings.push(Finding::new(
-                FindingId::OauthMetadataUnreachable,
-                None,
-                format!("cannot build an HTTP client: {e}"),
-            ));
-            let summary = FlyteSummary {
-                endpoint: admin.authority(),
-                grpc_alpn,
-                healthcheck: None,
-                auth: AuthSummary::unknown(e),
-                cors: None,
-                grpc_health: None,
-                findings,
-            };
-            return finish(vec![admin_report], summary);
-        }
+        Err(error) => return without_http_client(admin, admin_report, error, findings),
     };
 
     let base = format!("https://{}", admin.authority());
@@ -89,11 +73,7 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
     let auth = if tls_up {
         discovery::discover(&client, &base, &mut findings).await
     } else {
-        let why = admin_report
-            .error
-            .clone()
-            .unwrap_or_else(|| "no TLS".into());
-        AuthSummary::unknown(format!("not attempted: {why}"))
+        discovery::not_attempted(&admin_report)
     };
 
     let hosts = hosts::check_hosts(admin, admin_report, &auth, &settings).await;
@@ -101,13 +81,7 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
     if options.auth_type != Some(AuthType::ExternalCommand) {
         login::login_findings(&hosts, &auth, &settings, &mut findings);
     }
-    let mut reports: Vec<Report> = hosts.into_iter().map(|host| host.report).collect();
-    // In this view the config-level warning is a Flyte finding, not one per host.
-    for report in &mut reports {
-        report
-            .findings
-            .retain(|f| f.id != FindingId::InsecureSkipVerifyInUse);
-    }
+    let reports = hosts::into_reports(hosts);
 
     let cors = match (&options.console_origin, tls_up) {
         (Some(origin), true) => Some(cors::preflight(&client, &base, origin, &mut findings).await),
@@ -123,6 +97,30 @@ pub async fn run(admin: &Target, settings: Arc<Settings>, options: &FlyteOptions
         findings,
     };
     finish(reports, summary)
+}
+
+/// Without an HTTP client nothing past admin's own TLS check can be asked.
+fn without_http_client(
+    admin: &Target,
+    admin_report: Report,
+    error: String,
+    mut findings: Vec<Finding>,
+) -> FlyteRun {
+    findings.push(Finding::new(
+        FindingId::OauthMetadataUnreachable,
+        None,
+        format!("cannot build an HTTP client: {error}"),
+    ));
+    let summary = FlyteSummary {
+        endpoint: admin.authority(),
+        grpc_alpn: admin::negotiated_alpn(&admin_report),
+        healthcheck: None,
+        auth: AuthSummary::unknown(error),
+        cors: None,
+        grpc_health: None,
+        findings,
+    };
+    finish(vec![admin_report], summary)
 }
 
 /// The run, with the Flyte findings most severe first.

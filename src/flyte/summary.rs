@@ -101,7 +101,7 @@ pub enum CorsVerdict {
 
 impl CorsVerdict {
     /// As in the JSON report.
-    pub fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             CorsVerdict::Allowed => "allowed",
             CorsVerdict::OriginNotAllowed => "origin-not-allowed",

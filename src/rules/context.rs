@@ -40,12 +40,12 @@ pub struct Context<'a> {
 
 // The accessors below index `certs`: rules call them only when it is not empty.
 impl<'a> Context<'a> {
-    pub(crate) fn leaf(&self) -> &'a Cert {
+    pub(super) fn leaf(&self) -> &'a Cert {
         &self.certs[self.structure.leaf]
     }
 
     /// The chain from the leaf up, as far as issuers were sent.
-    pub(crate) fn path(&self) -> Vec<&'a Cert> {
+    pub(super) fn path(&self) -> Vec<&'a Cert> {
         self.structure
             .path
             .iter()
@@ -54,25 +54,25 @@ impl<'a> Context<'a> {
     }
 
     /// The last certificate of the path: the root, or where the chain breaks off.
-    pub(crate) fn top(&self) -> &'a Cert {
+    pub(super) fn top(&self) -> &'a Cert {
         self.path().last().copied().unwrap_or(self.leaf())
     }
 
-    pub(crate) fn trusted_by(&self, kind: StoreKind) -> bool {
+    pub(super) fn trusted_by(&self, kind: StoreKind) -> bool {
         self.trust.iter().any(|v| v.store == kind && v.trusted)
     }
 
-    pub(crate) fn any_trusted(&self) -> bool {
+    pub(super) fn any_trusted(&self) -> bool {
         self.trust.iter().any(|v| v.trusted)
     }
 
     /// Some store trusts the leaf itself, as an anchor.
-    pub(crate) fn leaf_anchored(&self) -> bool {
+    pub(super) fn leaf_anchored(&self) -> bool {
         self.trust.iter().any(|v| v.trusted && v.leaf_is_anchor)
     }
 
     /// The evaluated stores by name, for messages.
-    pub(crate) fn store_names(&self) -> String {
+    pub(super) fn store_names(&self) -> String {
         self.stores
             .iter()
             .map(|s| s.kind.name())
