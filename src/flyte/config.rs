@@ -16,12 +16,46 @@ pub fn locate() -> Option<PathBuf> {
     default.exists().then_some(default)
 }
 
-/// flytectl's `admin.endpoint` and `admin.httpProxyURL`, for `certready flyte`.
+/// flytectl's `admin.authType`: how it gets a token. flytectl matches the names exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthType {
+    ClientSecret,
+    Pkce,
+    ExternalCommand,
+    DeviceFlow,
+}
+
+impl AuthType {
+    pub(crate) const ALL: [AuthType; 4] = [
+        AuthType::ClientSecret,
+        AuthType::Pkce,
+        AuthType::ExternalCommand,
+        AuthType::DeviceFlow,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            AuthType::ClientSecret => "ClientSecret",
+            AuthType::Pkce => "Pkce",
+            AuthType::ExternalCommand => "ExternalCommand",
+            AuthType::DeviceFlow => "DeviceFlow",
+        }
+    }
+
+    /// The type `text` names, case-sensitively; None for anything flytectl would reject.
+    pub(crate) fn parse(text: &str) -> Option<AuthType> {
+        AuthType::ALL.into_iter().find(|t| t.name() == text)
+    }
+}
+
+/// flytectl's `admin.endpoint`, `admin.httpProxyURL` and `admin.authType`, for
+/// `certready flyte`.
 #[derive(Debug, Clone, Default)]
 pub struct AdminEndpoint {
     pub endpoint: Option<String>,
     pub http_proxy_url: Option<String>,
-    pub auth_type: Option<String>,
+    /// None when absent or not a value flytectl accepts.
+    pub auth_type: Option<AuthType>,
 }
 
 pub fn load_endpoint(path: &Path) -> Result<AdminEndpoint, InputError> {
@@ -37,7 +71,7 @@ pub fn load_endpoint(path: &Path) -> Result<AdminEndpoint, InputError> {
     Ok(AdminEndpoint {
         endpoint: text("endpoint"),
         http_proxy_url: text("httpProxyURL"),
-        auth_type: text("authType"),
+        auth_type: text("authType").as_deref().and_then(AuthType::parse),
     })
 }
 
@@ -115,5 +149,13 @@ mod tests {
         std::fs::write(&path, "admin:\n  insecureSkipVerify: maybe\n").unwrap();
         assert!(load(&path).unwrap_err().message.contains("true or false"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn auth_types_are_matched_exactly() {
+        for auth_type in AuthType::ALL {
+            assert_eq!(AuthType::parse(auth_type.name()), Some(auth_type));
+        }
+        assert_eq!(AuthType::parse("pkce"), None);
     }
 }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::chain::CertInfo;
 use crate::findings::Finding;
 use crate::flyte::FlyteRun;
-use crate::lint::LintReport;
+use crate::lint::{ConfigKind, LintReport};
 use crate::render::text::{
     auth_summary, cert_key, cert_names, cert_tags, cert_validity, trust_text, verdict_summary,
     worst,
@@ -396,8 +396,8 @@ pub fn render_lint(reports: &[LintReport], now: i64) -> String {
     let _ = writeln!(out, "# certready: config lint — {}\n", overall.label());
     for report in reports {
         let kind = match report.kind {
-            Some("flyteadmin") => " (flyteadmin server config)",
-            Some(_) => " (flytectl client config)",
+            Some(ConfigKind::Flyteadmin) => " (flyteadmin server config)",
+            Some(ConfigKind::Flytectl) => " (flytectl client config)",
             None => "",
         };
         let _ = writeln!(

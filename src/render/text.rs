@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::chain::CertInfo;
 use crate::findings::Severity;
+use crate::lint::ConfigKind;
 use crate::report::{Report, Status};
 use crate::rules::DAY;
 
@@ -185,8 +186,8 @@ pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
             out.push('\n');
         }
         let kind = match report.kind {
-            Some("flyteadmin") => "  (flyteadmin server config)",
-            Some(_) => "  (flytectl client config)",
+            Some(ConfigKind::Flyteadmin) => "  (flyteadmin server config)",
+            Some(ConfigKind::Flytectl) => "  (flytectl client config)",
             None => "",
         };
         let _ = writeln!(
