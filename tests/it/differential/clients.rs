@@ -41,7 +41,8 @@ pub struct GoToolchain {
 }
 
 impl GoToolchain {
-    fn command(&self) -> Command {
+    /// `go` with this toolchain's GOROOT, building single files with the stdlib only.
+    pub fn command(&self) -> Command {
         let mut cmd = Command::new(&self.go);
         if let Some(root) = &self.goroot {
             cmd.env("GOROOT", root);

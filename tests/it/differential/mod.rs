@@ -34,7 +34,7 @@
 //! Run it alone, with its summary: `cargo test --test it differential -- --nocapture`;
 //! explore: `CERTREADY_DIFF_SEED=7 CERTREADY_DIFF_COUNT=3000 cargo test --test it differential`.
 
-mod clients;
+pub mod clients;
 mod generate;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
