@@ -23,7 +23,7 @@ pub use summary::{
 
 use crate::check::Settings;
 use crate::findings::{Finding, FindingId};
-use crate::report::{Report, Status};
+use crate::report::Report;
 use crate::target::Target;
 use config::AuthType;
 
@@ -131,8 +131,7 @@ fn finish(reports: Vec<Report>, mut summary: FlyteSummary) -> FlyteRun {
     FlyteRun { reports, summary }
 }
 
-/// Worst status over the host reports and the Flyte findings.
+/// The exit code of a run: its worst status.
 pub fn exit_code(run: &FlyteRun) -> i32 {
-    let hosts = run.reports.iter().map(|r| r.status);
-    Status::worst(hosts.chain(std::iter::once(run.summary.status()))).exit_code()
+    run.status().exit_code()
 }

@@ -142,6 +142,15 @@ pub struct FlyteRun {
     pub summary: FlyteSummary,
 }
 
+impl FlyteRun {
+    /// Worst status over the host reports and the Flyte findings: the exit code and the
+    /// verdict line both come from it.
+    pub fn status(&self) -> Status {
+        let hosts = self.reports.iter().map(|r| r.status);
+        Status::worst(hosts.chain(std::iter::once(self.summary.status())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

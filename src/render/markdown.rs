@@ -10,7 +10,6 @@ use crate::flyte::FlyteRun;
 use crate::lint::{ConfigKind, LintReport};
 use crate::render::text::{
     auth_summary, cert_key, cert_names, cert_tags, cert_validity, trust_text, verdict_summary,
-    worst,
 };
 use crate::report::{Report, Status, Summary};
 
@@ -60,7 +59,7 @@ pub fn render_reports(reports: &[Report], now: i64) -> String {
         out,
         "# certready: {} targets — {}\n",
         reports.len(),
-        worst(reports).label()
+        Status::worst(reports.iter().map(|r| r.status)).label()
     );
     let _ = writeln!(
         out,
@@ -322,7 +321,7 @@ fn fix_list(out: &mut String, report: &Report, level: &str) {
 /// `certready flyte`: the login path, the Flyte findings, then each host.
 pub fn render_flyte(run: &FlyteRun, now: i64) -> String {
     let summary = &run.summary;
-    let overall = summary.status().max(worst(&run.reports));
+    let overall = run.status();
     let mut out = String::new();
     let _ = writeln!(
         out,

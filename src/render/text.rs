@@ -86,7 +86,7 @@ pub fn render_text(reports: &[Report], now: i64) -> String {
 /// `certready flyte`: the login path at a glance, the Flyte findings, then each host.
 pub fn render_flyte(run: &crate::flyte::FlyteRun, now: i64) -> String {
     let summary = &run.summary;
-    let overall = summary.status().max(worst(&run.reports));
+    let overall = run.status();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -242,10 +242,6 @@ pub(crate) fn auth_summary(auth: &crate::flyte::AuthSummary) -> String {
         (AuthState::Off, _) => "off (no OAuth host involved)".to_string(),
         (AuthState::Unknown, _) => format!("unknown: {}", auth.error.clone().unwrap_or_default()),
     }
-}
-
-pub(crate) fn worst(reports: &[Report]) -> Status {
-    reports.iter().map(|r| r.status).max().unwrap_or(Status::Ok)
 }
 
 fn render_report(out: &mut String, report: &Report, now: i64) {

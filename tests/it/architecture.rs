@@ -129,7 +129,10 @@ fn no_import_cycle_between_modules() {
     // The scan must see the pipeline, or this test proves nothing.
     assert!(graph["check"].contains("probe") && graph["check"].contains("trust"));
     assert!(graph["flyte::grpc_health"].contains("flyte::http"));
-    assert!(graph["clients"].contains("clients::flytectl"), "bare child paths");
+    assert!(
+        graph["clients"].contains("clients::flytectl"),
+        "bare child paths"
+    );
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import cycle: {}", cycle.join(" → "));
     }
