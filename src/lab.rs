@@ -1,5 +1,6 @@
 //! A small local PKI and loopback TLS servers, used by `certready demo` and by the
-//! integration tests, so both exercise the real probe against real handshakes.
+//! integration tests, so both exercise the real probe against real handshakes. Public
+//! for the tests (tests/it) and the fuzz targets; not an API for other programs.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

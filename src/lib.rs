@@ -2,13 +2,15 @@
 //! client, and what to change. The modules follow the data:
 //!
 //! `target` → `probe` (or `input` for files) → `chain` → `trust` → `rules` (findings) →
-//! `clients` (each client's verdict) → `report` (with its recommendations) → `render`.
+//! `clients` (each client's verdict, through the re-implemented `verifiers`) → `report`
+//! (with its recommendations) → `render`.
 //! `check` runs that pipeline for a target or a file; `flyte`, `lint` and `serve` build
 //! on it; `app` is the command line. `lab` makes test PKIs and loopback servers for the
-//! demo and the integration tests.
+//! demo and the integration tests. Modules are public only where the binary, the
+//! integration tests or the fuzz targets use them.
 
 pub mod app;
-pub mod chain;
+mod chain;
 pub mod check;
 pub mod clients;
 pub mod findings;
@@ -17,10 +19,10 @@ pub mod input;
 pub mod lab;
 pub mod lint;
 pub mod probe;
-pub mod render;
-pub mod report;
-pub mod rules;
-pub mod serve;
+mod render;
+mod report;
+mod rules;
+mod serve;
 pub mod target;
 pub mod trust;
-pub mod verifiers;
+mod verifiers;
