@@ -50,6 +50,7 @@ pub fn analyse_chain(data: &[u8]) {
                 token_url: None,
                 stores: &settings().stores.wait().stores,
                 key: None,
+                alpn: None,
             },
             settings(),
         );
@@ -69,6 +70,7 @@ pub fn parse_bundle(data: &[u8]) {
                 token_url: None,
                 stores: &settings().stores.wait().stores,
                 key: None,
+                alpn: None,
             },
             settings(),
         );

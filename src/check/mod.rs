@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 
 use crate::chain::{self, Cert};
-use crate::clients::{self, ClientContext, ClientOptions, ClientVerdict};
+use crate::clients::{self, ClientContext, ClientName, ClientOptions, ClientVerdict};
 use crate::findings::{Finding, FindingId};
 use crate::input::{self, KeyInput};
 use crate::probe::{self, ProbeOptions};
@@ -58,6 +58,9 @@ pub struct AnalysisInput<'a> {
     pub stores: &'a [TrustStore],
     /// A private key to compare with the leaf's public key.
     pub key: Option<&'a PrivateKeyDer<'static>>,
+    /// The ALPN protocol the server selected when offered h2 and http/1.1: None when not
+    /// probed (a file), Some(None) when it selected none.
+    pub alpn: Option<Option<String>>,
 }
 
 pub struct Analysis {
@@ -127,6 +130,11 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             format!("admin.insecureSkipVerify is true{source}: flytectl's gRPC channel accepts any certificate, while its OAuth login still verifies and fails the same way."),
         ));
     }
+    if let Some(finding) = alpn_finding(&input.alpn, &settings.clients) {
+        findings.push(finding);
+        // Most severe first, as the rules leave them.
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
     let mut path = PathSummary {
         positions: structure
             .path
@@ -159,6 +167,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         token_url: input.token_url.clone(),
         at,
         options: &settings.clients,
+        alpn: input.alpn.clone(),
     });
     let missing_issuer_url = structure
         .path
@@ -187,6 +196,32 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         recommendations,
         key_error,
     }
+}
+
+/// `alpn-no-h2` when the server did not select h2 and a gRPC client's verdict is wanted:
+/// flytectl's and pyflyte's gRPC channels refuse such a server.
+fn alpn_finding(alpn: &Option<Option<String>>, clients: &ClientOptions) -> Option<Finding> {
+    let selected = alpn.as_ref()?;
+    if selected.as_deref() == Some("h2") {
+        return None;
+    }
+    let grpc_clients = [
+        ClientName::FlytectlMacos,
+        ClientName::FlytectlLinux,
+        ClientName::Pyflyte,
+    ];
+    if !clients.only.is_empty() && !grpc_clients.iter().any(|c| clients.only.contains(c)) {
+        return None;
+    }
+    let what = match selected {
+        Some(protocol) => format!("selected ALPN {protocol:?} when offered h2 and http/1.1: it refuses an h2-only client (grpc-go: \"remote error: tls: no application protocol\")"),
+        None => "selected no ALPN protocol: grpc-go 1.67 and later (flytectl 0.9.6+, Flyte 1.16+) refuse it after the handshake (\"credentials: cannot check peer: missing selected ALPN property\"), and so does grpcio".to_string(),
+    };
+    Some(Finding::new(
+        FindingId::AlpnNoH2,
+        None,
+        format!("The server {what}. gRPC needs HTTP/2 negotiated with ALPN h2."),
+    ))
 }
 
 /// Probes one endpoint and analyses what it presented.
@@ -241,6 +276,7 @@ async fn check_inner(target: &Target, settings: &Settings, token_url: Option<Str
             token_url,
             stores: &stores.stores,
             key: None,
+            alpn: report.tls.as_ref().map(|tls| tls.alpn.clone()),
         },
         settings,
     );
@@ -319,6 +355,7 @@ pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -
             token_url: None,
             stores: &stores,
             key,
+            alpn: None,
         },
         settings,
     );

@@ -173,6 +173,9 @@ pub struct ClientContext<'a> {
     pub token_url: Option<String>,
     pub at: i64,
     pub options: &'a ClientOptions,
+    /// The ALPN protocol the server selected when offered h2 and http/1.1: None when not
+    /// probed (a file), Some(None) when it selected none.
+    pub alpn: Option<Option<String>>,
 }
 
 impl ClientContext<'_> {

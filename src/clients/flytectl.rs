@@ -4,6 +4,7 @@
 
 use crate::trust::{StoreKind, TrustStore};
 
+use super::alpn::{self, Stack};
 use super::apple;
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::go;
@@ -14,10 +15,12 @@ use super::go;
 pub(super) fn grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict {
     let settings = &ctx.options.flytectl;
     if settings.insecure_skip_verify {
-        return ClientVerdict::new(
+        // grpc-go checks ALPN after the handshake even when it verifies nothing.
+        return go::verdict_with_note(
+            ctx,
             client,
             Channel::Grpc,
-            Ok(()),
+            alpn::apply(ctx, Stack::GrpcGo, Ok(())),
             Some("insecureSkipVerify: true disables all verification on the gRPC channel (anyone on the path can impersonate admin); the OAuth client still verifies and still fails if the certificate is refused".into()),
         );
     }
@@ -45,6 +48,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict
             (go::verify(ctx, &system), None)
         }
     };
+    let outcome = alpn::apply(ctx, Stack::GrpcGo, outcome);
     let mut verdict = go::verdict(ctx, client, Channel::Grpc, outcome);
     verdict.note = note;
     verdict

@@ -92,6 +92,19 @@ pub(super) fn verdict(
     ClientVerdict::new(client, channel, outcome, None)
 }
 
+/// [`verdict`] with a note.
+pub(super) fn verdict_with_note(
+    ctx: &ClientContext<'_>,
+    client: ClientName,
+    channel: Channel,
+    outcome: Result<(), Refusal>,
+    note: Option<String>,
+) -> ClientVerdict {
+    let mut verdict = verdict(ctx, client, channel, outcome);
+    verdict.note = note;
+    verdict
+}
+
 /// An x509 error (Apple's, as Go's macOS verifier words it) as crypto/tls returns it.
 pub(super) fn tls_wrapped(outcome: Result<(), Refusal>) -> Result<(), Refusal> {
     outcome.map_err(|refusal| {

@@ -5,6 +5,7 @@
 //! `flytectl` and `pyflyte` pick the verifier and roots of each of their channels.
 //! tests/it/client_proof.rs checks the Go and Python models against the real clients.
 
+mod alpn;
 mod apple;
 mod browser;
 mod context;

@@ -6,6 +6,7 @@ use crate::findings::FindingId;
 use crate::target::Host;
 use crate::trust::{StoreKind, TrustStore};
 
+use super::alpn::{self, Stack};
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::hostname::san_matches;
 use super::openssl::{self, Library};
@@ -55,6 +56,8 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             refusal.reworded(|reason| format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: {reason}"))
         })
     };
+    // grpc checks ALPN after the chain and before the peer name.
+    outcome = alpn::apply(ctx, Stack::Grpcio, outcome);
     if outcome.is_ok() {
         if let Some(host) = ctx.hostname {
             if !grpc_peer_name_matches(ctx.leaf(), host) {

@@ -66,10 +66,12 @@ pub(super) fn connection_findings(
         findings.push(Finding::new(
             FindingId::AlpnNoH2,
             None,
-            format!(
-                "admin negotiated ALPN {} instead of h2. grpc-go 1.67 and later (flytectl 0.9.6+, Flyte 1.16+) refuse it: \"credentials: cannot check peer: missing selected ALPN property\"; grpcio needs h2 as well.",
-                grpc_alpn.as_deref().map(|a| format!("{a:?}")).unwrap_or_else(|| "none".into())
-            ),
+            match grpc_alpn.as_deref() {
+                Some(protocol) => format!(
+                    "admin negotiated ALPN {protocol:?} instead of h2: it refuses flytectl's and pyflyte's h2-only ClientHello (grpc-go: \"remote error: tls: no application protocol\")."
+                ),
+                None => "admin negotiated no ALPN protocol: grpc-go 1.67 and later (flytectl 0.9.6+, Flyte 1.16+) refuse it: \"credentials: cannot check peer: missing selected ALPN property\"; grpcio too.".to_string(),
+            },
         ));
     }
 

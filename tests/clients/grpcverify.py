@@ -23,7 +23,7 @@ def main() -> None:
             print("OK")
         except grpc.RpcError as error:
             details = error.details() or ""
-            markers = ("handshake failed", "Verification Check failed", "Peer name", "CERTIFICATE_VERIFY_FAILED")
+            markers = ("handshake failed", "Verification Check failed", "Peer name", "CERTIFICATE_VERIFY_FAILED", "Cannot check peer")
             if any(marker in details for marker in markers):
                 print(details)
             else:

@@ -293,6 +293,7 @@ fn analysis(
             token_url: None,
             stores: &settings.stores.wait().stores,
             key: None,
+            alpn: None,
         },
         &settings,
     )

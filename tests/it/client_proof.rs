@@ -495,3 +495,81 @@ fn sha1_chain_prediction_matches_real_go_and_openssl() {
     // grpcio (BoringSSL) accepts SHA-1 where Go and OpenSSL refuse it.
     assert!(report.client("pyflyte", "grpc").accepts, "{report:#?}");
 }
+
+/// ALPN in the gRPC verdicts, against the real clients: a server that selects http/1.1
+/// refuses an h2-only ClientHello with an alert (Go's crypto/tls and grpcio both say so,
+/// before any certificate check); one that ignores ALPN passes the handshake and grpcio
+/// refuses it afterwards. (grpc-go's own missing-ALPN check is not installable here.)
+#[test]
+fn alpn_predictions_match_real_go_and_grpcio() {
+    let lab = Lab::new();
+    let go = require_go();
+    let pki = Pki::new();
+    let pool = pki.root_file(&lab);
+    let config = lab.file(
+        "alpn-config.yaml",
+        format!(
+            "admin:\n  endpoint: dns:///{HOST}\n  caCertFilePath: {}\n",
+            pool.display()
+        ),
+    );
+    let chain = vec![pki.leaf.der.clone(), pki.intermediate.der.clone()];
+    for (alpn, served) in [
+        ("http/1.1", &[b"http/1.1".as_slice()][..]),
+        ("none", &[][..]),
+    ] {
+        let server = lab
+            .rt
+            .block_on(lab::serve(chain.clone(), pki.leaf.key_der(), served))
+            .unwrap();
+        let target = format!("{HOST}:{}", server.addr.port());
+        let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+        let report = lab
+            .run(&[
+                "check",
+                &target,
+                "--resolve",
+                &resolve,
+                "--flytectl-config",
+                path_str(&config),
+                "--format",
+                "json",
+            ])
+            .report();
+        assert!(report.has_finding("alpn-no-h2"), "{alpn}");
+        if let (Some(go), "http/1.1") = (go, alpn) {
+            let output = Command::new(go)
+                .arg(server.addr.to_string())
+                .arg(HOST)
+                .arg(&pool)
+                .output()
+                .unwrap();
+            let real = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            let predicted = report
+                .client("flytectl-linux", "grpc")
+                .error
+                .clone()
+                .unwrap();
+            assert!(
+                predicted.ends_with(&real),
+                "ALPN {alpn}: Go said {real:?}, certready {predicted:?}"
+            );
+        }
+        if grpcio_available() {
+            let output = Command::new("python3")
+                .arg("tests/clients/grpcverify.py")
+                .arg(server.addr.to_string())
+                .arg(HOST)
+                .arg(&pool)
+                .env("GRPC_VERBOSITY", "NONE")
+                .output()
+                .expect("python3 runs");
+            let real = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            let predicted = report.client("pyflyte", "grpc").error.clone().unwrap();
+            assert!(
+                real.ends_with(&predicted),
+                "ALPN {alpn}: grpcio said {real:?}, certready {predicted:?}"
+            );
+        }
+    }
+}

@@ -201,7 +201,25 @@ fn alpn_without_h2_is_not_ready_for_grpc() {
     let doc = run.flyte_doc();
     assert_eq!(doc.flyte.grpc_alpn.as_deref(), Some("http/1.1"));
     let alpn = doc.flyte.finding("alpn-no-h2");
-    assert!(alpn.message.contains("missing selected ALPN property"));
+    assert!(
+        alpn.message.contains("no application protocol"),
+        "{}",
+        alpn.message
+    );
+    // The client table agrees: both gRPC channels refuse, with the clients' own words.
+    let admin_report = &doc.reports[0];
+    let linux = admin_report.client("flytectl-linux", "grpc");
+    assert!(!linux.accepts);
+    assert!(linux.error.as_deref().unwrap().ends_with(
+        "transport: authentication handshake failed: remote error: tls: no application protocol"
+    ));
+    let pyflyte = admin_report.client("pyflyte", "grpc");
+    assert!(!pyflyte.accepts);
+    assert!(pyflyte
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("TLSV1_ALERT_NO_APPLICATION_PROTOCOL"));
     assert_eq!(run.code, 2);
 }
 

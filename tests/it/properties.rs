@@ -114,6 +114,7 @@ proptest! {
                 token_url: None,
                 stores: &fixture.settings.stores.wait().stores,
                 key: None,
+                alpn: None,
             },
             &fixture.settings,
         );

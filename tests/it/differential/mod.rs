@@ -593,6 +593,7 @@ fn predict(
             token_url: None,
             stores,
             key: None,
+            alpn: None,
         },
         &settings,
     );
