@@ -130,6 +130,9 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             format!("admin.insecureSkipVerify is true{source}: flytectl's gRPC channel accepts any certificate, while its OAuth login still verifies and fails the same way."),
         ));
     }
+    if let Some(finding) = ca_file_bundle_finding(&settings.clients) {
+        findings.push(finding);
+    }
     if let Some(finding) = alpn_finding(&input.alpn, &settings.clients) {
         findings.push(finding);
         // Most severe first, as the rules leave them.
@@ -196,6 +199,26 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         recommendations,
         key_error,
     }
+}
+
+/// `ca-file-bundle` when the flytectl config's caCertFilePath holds several certificates,
+/// which flytekit ≤ 1.10.1 cuts to the first. (Several --ca-file flags merge into one
+/// store, so only the config's file is judged.)
+fn ca_file_bundle_finding(clients: &ClientOptions) -> Option<Finding> {
+    let file = clients.ca_cert_store.as_ref()?;
+    if file.anchors.len() < 2 {
+        return None;
+    }
+    let first = trust::anchor_subject(&file.anchors[0]);
+    Some(Finding::new(
+        FindingId::CaFileBundle,
+        None,
+        format!(
+            "The CA file {} holds {} certificates: flytekit 1.10.1 and older trust only the first ({first}).",
+            file.source,
+            file.anchors.len()
+        ),
+    ))
 }
 
 /// `alpn-no-h2` when the server did not select h2 and a gRPC client's verdict is wanted:

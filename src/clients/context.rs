@@ -197,6 +197,15 @@ impl ClientContext<'_> {
     }
 
     /// A refusal with `text`, caused by those of `ids` that this report carries.
+    /// The CA file the Flyte clients are configured with (`admin.caCertFilePath`, which
+    /// flytectl and pyflyte both read): the config's, else `--ca-file`, which stands for it.
+    pub(super) fn ca_cert_file(&self) -> Option<&TrustStore> {
+        self.options
+            .ca_cert_store
+            .as_ref()
+            .or_else(|| self.store(StoreKind::CaFile))
+    }
+
     /// The presented certificates as a server sends them: the leaf first, then the
     /// others in their order (a file may hold its leaf anywhere).
     pub(super) fn presented_leaf_first(&self) -> Vec<&[u8]> {

@@ -24,11 +24,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict
             Some("insecureSkipVerify: true disables all verification on the gRPC channel (anyone on the path can impersonate admin); the OAuth client still verifies and still fails if the certificate is refused".into()),
         );
     }
-    let ca_pool: Option<&TrustStore> = ctx
-        .options
-        .ca_cert_store
-        .as_ref()
-        .or_else(|| ctx.store(StoreKind::CaFile));
+    let ca_pool = ctx.ca_cert_file();
     let (outcome, note) = match (ca_pool, client) {
         (Some(store), _) => {
             let without_apple = if client == ClientName::FlytectlMacos {
@@ -65,11 +61,15 @@ pub(super) fn oauth(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdic
             go::tls_wrapped(apple::verify(ctx)),
         );
     }
-    let system: Vec<&TrustStore> = ctx.store(StoreKind::System).into_iter().collect();
+    // --ca-file stands for a private CA the users installed: on Linux, in the OS store.
+    let system: Vec<&TrustStore> = [StoreKind::System, StoreKind::CaFile]
+        .into_iter()
+        .filter_map(|kind| ctx.store(kind))
+        .collect();
     let mut verdict = go::verdict(ctx, client, Channel::OauthHttp, go::verify(ctx, &system));
-    if !verdict.accepts && ctx.store(StoreKind::CaFile).is_some() {
+    if !verdict.accepts && ctx.ca_cert_file().is_some() {
         verdict.note = Some(
-            "flytectl's OAuth client ignores caCertFilePath and insecureSkipVerify: it trusts only the OS store (here: SSL_CERT_FILE/SSL_CERT_DIR or the distribution bundle)."
+            "flytectl's OAuth client ignores caCertFilePath and insecureSkipVerify: it trusts only the OS store (here: SSL_CERT_FILE/SSL_CERT_DIR or the distribution bundle, plus the --ca-file CA, assumed installed there)."
                 .into(),
         );
     }

@@ -17,7 +17,7 @@ use super::openssl::{self, Library};
 pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
     let settings = &ctx.options.flytectl;
     let (pool, note): (Vec<&TrustStore>, Option<String>) = if let Some(store) =
-        ctx.options.ca_cert_store.as_ref()
+        ctx.ca_cert_file()
     {
         (
             vec![store],
@@ -97,7 +97,7 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("insecureSkipVerify makes flytekit's OAuth requests use verify=False".into()),
         );
     }
-    let (pool, note): (Vec<&TrustStore>, Option<String>) = match ctx.options.ca_cert_store.as_ref()
+    let (pool, note): (Vec<&TrustStore>, Option<String>) = match ctx.ca_cert_file()
     {
         Some(store) => (
             vec![store],

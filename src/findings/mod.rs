@@ -257,6 +257,9 @@ kinds! {
     SystemTrustOnly = "system-trust-only", Info, "Only this machine's OS store trusts the chain",
         "The root is in this machine's store but not in Mozilla's public list: other machines will not trust it unless the same root is installed there.",
         "This machine's OS store trusts the chain but Mozilla's public list does not: the root was installed locally. Machines without that root (laptops, CI runners, containers) will refuse it.";
+    CaFileBundle = "ca-file-bundle", Info, "caCertFilePath holds several certificates; old flytekit reads only the first",
+        "Put the one root your ingress chains to first in the file (or alone), or upgrade flytekit past 1.10.1.",
+        "flytekit 1.10.1 and older load admin.caCertFilePath with pyOpenSSL's load_certificate, which keeps only the first certificate of a PEM bundle: pyflyte then trusts that one certificate alone, while flytectl (Go) and newer flytekit trust them all. A bundle whose first certificate is not the ingress's root works for flytectl and fails for old pyflyte.";
     TrustBundle = "trust-bundle", Info, "The file is a trust bundle, not a server's chain",
         "Nothing to fix in the bundle itself. To check what a server presents, inspect the file the server serves (its tls.crt or fullchain.pem), or run certready check against it.",
         "The file holds only self-signed CA certificates and no server certificate: a bundle of trust anchors, such as the one SSL_CERT_FILE, flytectl's caCertFilePath or GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names. certready does not judge it as a server chain (its first root would look like a self-signed server certificate); it lists the roots that are expired or weak instead.";

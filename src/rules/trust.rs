@@ -50,7 +50,7 @@ pub(super) fn trust_summary(ctx: &Context<'_>, out: &mut Vec<Finding>) {
         out.push(Finding::new(
             FindingId::PrivateTrustOnly,
             None,
-            "The chain is trusted through the --ca-file anchors only; neither the OS store nor Mozilla's public list trusts it.",
+            "The chain is trusted through the --ca-file anchors only; neither the OS store nor Mozilla's public list trusts it. The client verdicts assume this CA is installed wherever each client looks: admin.caCertFilePath for flytectl and pyflyte, the macOS keychain, the Linux OS store and the browser.",
         ));
     } else if trusted == [StoreKind::System] {
         out.push(Finding::new(

@@ -31,9 +31,23 @@ fn every_client_and_channel_is_reported_and_client_filters() {
         ("browser", "https"),
     ];
     assert_eq!(all, expected);
-    // The private CA is given as --ca-file (caCertFilePath's stand-in): gRPC works, but the
-    // Linux OAuth client only trusts the OS store, which does not hold the CA.
+    // The private CA is given as --ca-file: installed wherever each client looks
+    // (caCertFilePath, the keychain, the Linux OS store, the browser), so all accept.
+    for (client, channel) in expected {
+        assert!(report.client(client, channel).accepts, "{client} {channel}");
+    }
+    assert!(report.finding("private-trust-only").message.contains("assume this CA is installed"));
+
+    // The same CA as flytectl's caCertFilePath only: the gRPC channels trust it, the Linux
+    // OAuth client does not (it reads the OS store alone).
+    let config = lab.file(
+        "ca-config.yaml",
+        format!("admin:\n  endpoint: dns:///{HOST}\n  caCertFilePath: {}\n", root.display()),
+    );
+    let report = lab.check_report(server.addr, HOST, &["--flytectl-config", path_str(&config)]);
     assert!(report.client("flytectl-linux", "grpc").accepts);
+    assert!(report.client("pyflyte", "grpc").accepts);
+    assert!(report.client("pyflyte", "oauth-http").accepts);
     let oauth = report.client("flytectl-linux", "oauth-http");
     assert!(!oauth.accepts);
     assert!(oauth
@@ -44,8 +58,8 @@ fn every_client_and_channel_is_reported_and_client_filters() {
     assert!(oauth.error.as_deref().unwrap().ends_with(
         "tls: failed to verify certificate: x509: certificate signed by unknown authority"
     ));
-    // macOS: the private CA is assumed to be in the keychain.
-    assert!(report.client("flytectl-macos", "oauth-http").accepts);
+    // Nor is it in the Mac's keychain: Apple's verifier refuses too.
+    assert!(!report.client("flytectl-macos", "oauth-http").accepts);
 
     let only = lab.check_report(
         server.addr,
