@@ -12,7 +12,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 
 use crate::chain::{self, Cert};
 use crate::clients::{self, ClientContext, ClientName, ClientOptions, ClientVerdict};
-use crate::findings::{Finding, FindingId};
+use crate::findings::{Finding, FindingId, Severity};
 use crate::input::{self, KeyInput};
 use crate::probe::{self, ProbeOptions};
 use crate::report::recommend;
@@ -172,6 +172,9 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         options: &settings.clients,
         alpn: input.alpn.clone(),
     });
+    if let Some(finding) = refusal_finding(&findings, &client_verdicts) {
+        findings.insert(0, finding);
+    }
     let missing_issuer_url = structure
         .path
         .last()
@@ -217,6 +220,30 @@ fn ca_file_bundle_finding(clients: &ClientOptions) -> Option<Finding> {
             "The CA file {} holds {} certificates: flytekit 1.10.1 and older trust only the first ({first}).",
             file.source,
             file.anchors.len()
+        ),
+    ))
+}
+
+/// `client-refuses` when a client refuses the chain but no critical finding says why, so
+/// the verdict and the exit code never contradict the client table.
+fn refusal_finding(findings: &[Finding], verdicts: &[ClientVerdict]) -> Option<Finding> {
+    let refusing: Vec<&ClientVerdict> = verdicts.iter().filter(|v| !v.accepts).collect();
+    let first = refusing.first()?;
+    if findings.iter().any(|f| f.severity == Severity::Critical) {
+        return None;
+    }
+    let names: Vec<String> = refusing
+        .iter()
+        .map(|v| format!("{} ({})", v.client.name(), v.channel.name()))
+        .collect();
+    Some(Finding::new(
+        FindingId::ClientRefuses,
+        None,
+        format!(
+            "{} refuse{} the chain, for a reason no other finding names: {}",
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" },
+            first.error.as_deref().unwrap_or_default()
         ),
     ))
 }

@@ -16,9 +16,7 @@ use super::openssl::{self, Library};
 /// insecureSkipVerify trusts whatever certificate the server sends.
 pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
     let settings = &ctx.options.flytectl;
-    let (pool, note): (Vec<&TrustStore>, Option<String>) = if let Some(store) =
-        ctx.ca_cert_file()
-    {
+    let (pool, note): (Vec<&TrustStore>, Option<String>) = if let Some(store) = ctx.ca_cert_file() {
         (
             vec![store],
             Some(format!(
@@ -97,8 +95,7 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("insecureSkipVerify makes flytekit's OAuth requests use verify=False".into()),
         );
     }
-    let (pool, note): (Vec<&TrustStore>, Option<String>) = match ctx.ca_cert_file()
-    {
+    let (pool, note): (Vec<&TrustStore>, Option<String>) = match ctx.ca_cert_file() {
         Some(store) => (
             vec![store],
             Some(format!(

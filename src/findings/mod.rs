@@ -260,6 +260,9 @@ kinds! {
     CaFileBundle = "ca-file-bundle", Info, "caCertFilePath holds several certificates; old flytekit reads only the first",
         "Put the one root your ingress chains to first in the file (or alone), or upgrade flytekit past 1.10.1.",
         "flytekit 1.10.1 and older load admin.caCertFilePath with pyOpenSSL's load_certificate, which keeps only the first certificate of a PEM bundle: pyflyte then trusts that one certificate alone, while flytectl (Go) and newer flytekit trust them all. A bundle whose first certificate is not the ingress's root works for flytectl and fails for old pyflyte.";
+    ClientRefuses = "client-refuses", Critical, "A client refuses the chain for a reason no other finding names",
+        "Read the client's error in the message: it names the check that failed (a name constraint, an extended key usage on an issuer, an issuer's validity...). Fix the certificate it names, or the client's trust configuration.",
+        "certready's re-implementations of the clients' verifiers refuse the chain, but none of certready's own rules explains it. The report is CRITICAL anyway, so the verdict and the exit code agree with what the clients will do; the client's own error text says which check failed.";
     TrustBundle = "trust-bundle", Info, "The file is a trust bundle, not a server's chain",
         "Nothing to fix in the bundle itself. To check what a server presents, inspect the file the server serves (its tls.crt or fullchain.pem), or run certready check against it.",
         "The file holds only self-signed CA certificates and no server certificate: a bundle of trust anchors, such as the one SSL_CERT_FILE, flytectl's caCertFilePath or GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names. certready does not judge it as a server chain (its first root would look like a self-signed server certificate); it lists the roots that are expired or weak instead.";

@@ -600,6 +600,15 @@ pub(crate) fn verdict_summary(report: &Report) -> String {
             {
                 text.push_str(&format!("; first to fix: {}", first.id));
             }
+            let refusing: Vec<String> = report
+                .clients
+                .iter()
+                .filter(|v| !v.accepts)
+                .map(|v| format!("{} {}", v.client.name(), v.channel.name()))
+                .collect();
+            if !refusing.is_empty() {
+                text.push_str(&format!("; refused by {}", refusing.join(", ")));
+            }
             text
         }
     }

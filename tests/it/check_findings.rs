@@ -33,9 +33,19 @@ fn system_store_from_ssl_cert_file_is_evaluated() {
     let server = lab.serve_pki(&pki);
     let run = lab.check_json(server.addr, HOST, &[]);
     let report = run.report();
-    assert_eq!(run.code, 0, "{report:#?}");
     assert!(report.trusted_by("system"));
-    assert_eq!(report.finding_ids(), ["system-trust-only"]);
+    // flytectl trusts the OS store; pyflyte does not (grpcio's bundled roots, certifi),
+    // so the verdict is CRITICAL and says who refuses.
+    assert_eq!(run.code, 2, "{report:#?}");
+    assert_eq!(
+        report.finding_ids(),
+        ["client-refuses", "system-trust-only"]
+    );
+    assert!(report
+        .finding("client-refuses")
+        .message
+        .starts_with("pyflyte (grpc), pyflyte (oauth-http) refuse the chain"));
+    assert!(report.client("flytectl-linux", "grpc").accepts);
 }
 
 #[test]
@@ -433,10 +443,14 @@ fn validity_398_day_boundary_for_public_roots() {
     for (days, expect) in [(398, false), (399, true)] {
         let mut leaf = Spec::leaf(HOST);
         leaf.lifetime_days = days;
+        // A publicly trusted leaf carries SCTs (Apple and Chrome require them).
+        leaf.sct_count = 3;
         let pki = Pki::with_leaf(leaf);
         let server = lab.serve_pki(&pki);
-        // Stand in for Mozilla's list with our root: the chain is "publicly trusted".
+        // Stand in for Mozilla's list with our root: the chain is "publicly trusted",
+        // and public roots are in the OS store too.
         let public = pki.root_file(&lab);
+        lab.trust_system(&pki.root);
         let run = lab.check_json(server.addr, HOST, &["--public-roots", path_str(&public)]);
         let report = run.report();
         assert!(report.trusted_by("mozilla"), "{report:#?}");
@@ -447,7 +461,7 @@ fn validity_398_day_boundary_for_public_roots() {
             "{days}: {ids:?}"
         );
         assert!(!ids.contains(&"validity-exceeds-825-days"));
-        assert_eq!(run.code, if expect { 2 } else { 0 });
+        assert_eq!(run.code, if expect { 2 } else { 0 }, "{days}: {ids:?}");
     }
 }
 

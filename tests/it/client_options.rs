@@ -36,13 +36,19 @@ fn every_client_and_channel_is_reported_and_client_filters() {
     for (client, channel) in expected {
         assert!(report.client(client, channel).accepts, "{client} {channel}");
     }
-    assert!(report.finding("private-trust-only").message.contains("assume this CA is installed"));
+    assert!(report
+        .finding("private-trust-only")
+        .message
+        .contains("assume this CA is installed"));
 
     // The same CA as flytectl's caCertFilePath only: the gRPC channels trust it, the Linux
     // OAuth client does not (it reads the OS store alone).
     let config = lab.file(
         "ca-config.yaml",
-        format!("admin:\n  endpoint: dns:///{HOST}\n  caCertFilePath: {}\n", root.display()),
+        format!(
+            "admin:\n  endpoint: dns:///{HOST}\n  caCertFilePath: {}\n",
+            root.display()
+        ),
     );
     let report = lab.check_report(server.addr, HOST, &["--flytectl-config", path_str(&config)]);
     assert!(report.client("flytectl-linux", "grpc").accepts);

@@ -342,10 +342,16 @@ fn insecure_config_against_a_tls_endpoint() {
 fn cors_run(admin: Admin, origin: &str) -> (json::FlyteDocument, i32) {
     let lab = Lab::new();
     let pki = Pki::new();
-    // A machine set up properly: the company CA is in the OS store.
+    // A machine set up properly: the company CA is in the OS store, and given with
+    // --ca-file, so every client (pyflyte's too) is assumed to trust it.
     lab.trust_system(&pki.root);
+    let root = pki.root_file(&lab);
     let addr = start_admin(&lab, &pki, admin);
-    let run = run_flyte(&lab, addr.port(), &["--console-origin", origin]);
+    let run = run_flyte(
+        &lab,
+        addr.port(),
+        &["--console-origin", origin, "--ca-file", path_str(&root)],
+    );
     (run.flyte_doc(), run.code)
 }
 
