@@ -28,6 +28,9 @@ mod ncons;
 mod ossl;
 mod text;
 
+#[cfg(test)]
+mod tests;
+
 use cert::Cert;
 
 /// Which client, configured how.
