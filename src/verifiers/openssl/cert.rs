@@ -445,7 +445,7 @@ impl Cert {
         match &ext.key_usage {
             Decoded::Ok(ku) => {
                 f.key_usage = Some(*ku);
-                // An empty keyUsage is invalid (RFC 5280 4.2.1.3).
+                // "empty key usage" makes the certificate invalid.
                 f.invalid |= *ku == 0;
             }
             Decoded::Bad => f.invalid = true,
