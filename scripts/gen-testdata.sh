@@ -42,6 +42,21 @@ openssl x509 -req -sha256 -days "$days" -in "$tmp/rsa1024.csr" -CA rsa1024-ca.pe
 openssl req -x509 -newkey rsa:1024 -nodes -sha256 -days "$days" -subj "/CN=Weak Key Test Root" \
   -keyout "$tmp/rsa1024-root.key" -out rsa1024-root.pem -addext "basicConstraints=critical,CA:TRUE" 2>/dev/null
 
+# A 1024-bit RSA intermediate between a normal root and a P-256 leaf for
+# legacy.example.com (with its key, so tests can serve it): OpenSSL's security level 2
+# refuses the intermediate, BoringSSL does not.
+openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days "$days" -subj "/CN=Weak Intermediate Test Root" \
+  -keyout "$tmp/wi-root.key" -out rsa1024-int-root.pem -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -new -newkey rsa:1024 -nodes -subj "/CN=Weak Key Test Intermediate" \
+  -keyout "$tmp/wi.key" -out "$tmp/wi.csr" 2>/dev/null
+openssl x509 -req -sha256 -days "$days" -in "$tmp/wi.csr" -CA rsa1024-int-root.pem -CAkey "$tmp/wi-root.key" \
+  -CAcreateserial -extfile "$tmp/ca.ext" -out rsa1024-int.pem 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=legacy.example.com" \
+  -keyout rsa1024-int-leaf.key -out "$tmp/wi-leaf.csr" 2>/dev/null
+openssl x509 -req -sha256 -days "$days" -in "$tmp/wi-leaf.csr" -CA rsa1024-int.pem -CAkey "$tmp/wi.key" \
+  -CAcreateserial -extfile "$tmp/leaf.ext" -out rsa1024-int-leaf.pem 2>/dev/null
+
 # Formats to recognise: PKCS#12, an encrypted PKCS#8 key, a DER certificate.
 openssl pkcs12 -export -in sha1-leaf.pem -inkey sha1-leaf.key -passout pass:test -out bundle.p12 2>/dev/null
 openssl pkcs8 -topk8 -in sha1-leaf.key -v2 aes-256-cbc -passout pass:test -out encrypted.key 2>/dev/null

@@ -4,4 +4,5 @@
 //! given client would answer (`clients` picks the verifier, the roots and the wrapping).
 
 pub mod go;
+pub mod openssl;
 pub mod signature;

@@ -20,6 +20,7 @@ mod hostile;
 mod inspect;
 mod json_schema;
 mod lint_config;
+mod openssl_engine;
 mod probe_failures;
 mod properties;
 mod release_cli;
