@@ -25,4 +25,4 @@ mod rules;
 mod serve;
 pub mod target;
 pub mod trust;
-mod verifiers;
+pub mod verifiers;

@@ -10,6 +10,8 @@ use super::alpn::{self, Stack};
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::hostname::san_matches;
 use super::openssl::{self, Library};
+use super::walk::TRUST_CAUSES;
+use crate::verifiers::openssl::{self as openssl_engine, Flavor, Kind, Outcome};
 
 /// pyflyte's gRPC channel: grpcio's handshake, then grpc's peer-name check. Trusts
 /// caCertFilePath, else GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else its bundled roots;
@@ -38,6 +40,46 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("grpcio trusts its bundled roots (≈ Mozilla's list), not the OS store, unless GRPC_DEFAULT_SSL_ROOTS_FILE_PATH or caCertFilePath is set".into()),
         )
     };
+    // grpcio's BoringSSL offers no signature scheme for Ed25519 or P-521 keys: the server
+    // cannot sign its handshake and aborts it, before any certificate check.
+    let leaf_key = ctx.leaf().info.key.as_str();
+    if matches!(leaf_key, "Ed25519" | "ECDSA P-521") {
+        let refusal = ctx.refusal(
+            "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE: Invalid certificate verification context",
+            &[],
+        );
+        let outcome = alpn::apply(ctx, Stack::Grpcio, Ok(())).and(Err(refusal));
+        let note = Some(format!(
+            "grpcio cannot verify a {leaf_key} handshake signature; serve an ECDSA P-256/P-384 or RSA leaf"
+        ));
+        return ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note);
+    }
+    if !settings.insecure_skip_verify {
+        if let Some(roots) = engine_roots(&pool) {
+            // grpc sets PARTIAL_CHAIN on user-supplied roots (caCertFilePath) only.
+            let flavor = Flavor::BoringSsl {
+                partial_chain: ctx.ca_cert_file().is_some(),
+            };
+            let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
+            let result =
+                openssl_engine::verify(&flavor, &ctx.presented_leaf_first(), &roots, &host, ctx.at);
+            let refusal = |outcome: &Outcome| {
+                // grpcio ends every handshake error with an inner step's ": OK"; the
+                // predictions leave it off, as they always have.
+                let text = outcome.text.strip_suffix(": OK").unwrap_or(&outcome.text);
+                ctx.refusal(text, causes_of(&outcome.text))
+            };
+            let outcome = match &result {
+                // grpc's ALPN check comes after the chain and before the host name.
+                Err(o) if o.kind == Kind::Hostname => {
+                    alpn::apply(ctx, Stack::Grpcio, Ok(())).and_then(|()| Err(refusal(o)))
+                }
+                Err(o) => alpn::apply(ctx, Stack::Grpcio, Err(refusal(o))),
+                Ok(()) => alpn::apply(ctx, Stack::Grpcio, Ok(())),
+            };
+            return ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note);
+        }
+    }
     let leaf_facts = &ctx.leaf().info.facts;
     let mut outcome = if leaf_facts.key_usage_present && !leaf_facts.ku_digital_signature {
         // BoringSSL checks the key may sign the handshake before it verifies the chain.
@@ -108,10 +150,70 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("requests verifies with certifi's bundle (≈ Mozilla's list)".into()),
         ),
     };
+    if let Some(roots) = engine_roots(&pool) {
+        // requests on Python ≤ 3.12 (urllib3 2 turns the CN fallback off).
+        let flavor = Flavor::OpenSsl {
+            strict_partial: false,
+            check_common_name: false,
+        };
+        let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
+        let outcome =
+            openssl_engine::verify(&flavor, &ctx.presented_leaf_first(), &roots, &host, ctx.at)
+                .map_err(|o| {
+                    ctx.refusal(
+                        format!(
+                            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {}",
+                            o.text
+                        ),
+                        causes_of(&o.text),
+                    )
+                });
+        return ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note);
+    }
     let outcome = openssl::verify(ctx, &pool, Library::OpenSsl).map_err(|refusal| {
         refusal.reworded(|reason| {
             format!("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {reason}")
         })
     });
     ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note)
+}
+
+/// The pool's certificates for the OpenSSL and BoringSSL engines, which need whole
+/// certificates; None when a store holds anchors only (the compiled-in Mozilla list that
+/// stands for grpcio's bundled roots and certifi), where the older chain model answers.
+fn engine_roots<'a>(pool: &[&'a TrustStore]) -> Option<Vec<&'a [u8]>> {
+    if pool.is_empty() || pool.iter().any(|s| s.anchor_certs.len() != s.anchors.len()) {
+        return None;
+    }
+    Some(
+        pool.iter()
+            .flat_map(|s| s.anchor_certs.iter().map(|der| der.as_ref()))
+            .collect(),
+    )
+}
+
+/// The findings behind an OpenSSL or BoringSSL refusal, by its reason.
+fn causes_of(text: &str) -> &'static [FindingId] {
+    if text.contains("expired") || text.contains("not yet valid") {
+        &[FindingId::Expired, FindingId::NotYetValid]
+    } else if text.contains("Hostname") || text.contains("IP address mismatch") {
+        &[FindingId::HostnameMismatch, FindingId::CnOnly]
+    } else if text.contains("KEY_USAGE_BIT_INCORRECT") {
+        &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa]
+    } else if text.contains("purpose") {
+        &[
+            FindingId::MissingServerAuthEku,
+            FindingId::IncompatibleKeyUsage,
+        ]
+    } else if text.contains("invalid CA certificate") {
+        &[FindingId::IssuerNotCa]
+    } else if text.contains("unhandled critical extension") {
+        &[FindingId::UnknownCriticalExtension]
+    } else if text.contains("key too weak") {
+        &[FindingId::WeakRsaKey]
+    } else if text.contains("digest algorithm too weak") {
+        &[FindingId::WeakSignatureSha1]
+    } else {
+        TRUST_CAUSES
+    }
 }

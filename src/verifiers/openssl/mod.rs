@@ -116,7 +116,8 @@ const BORINGSSL_INVALID_CALL: u32 = 65;
 /// `presented`: the Certificate message, leaf first. `roots`: the trust store (the CA
 /// file's certificates; ones that do not parse are left out, duplicates count once).
 /// `host`: the server_hostname (Python, IDNA-encoded as Python sends it) or the gRPC
-/// target host (`grpc.ssl_target_name_override` when set). `now`: Unix seconds.
+/// target host (`grpc.ssl_target_name_override` when set); empty for no host check at all
+/// (a file judged without a host name). `now`: Unix seconds.
 pub fn verify(
     flavor: &Flavor,
     presented: &[&[u8]],
@@ -182,7 +183,7 @@ fn verify_openssl(
     now: i64,
 ) -> Result<(), Outcome> {
     // _ssl.c _ssl_configure_hostname, before any connection.
-    if host.is_empty() || host.starts_with('.') {
+    if host.starts_with('.') {
         let text = "server_hostname cannot be an empty string or start with a leading dot.";
         return Err(Outcome {
             kind: Kind::BadHostname,
@@ -196,7 +197,7 @@ fn verify_openssl(
     let params = ossl::Params {
         strict: strict_partial,
         partial_chain: strict_partial,
-        target: Some(&target),
+        target: (!host.is_empty()).then_some(&target),
         host_flags: host::HostFlags {
             no_partial_wildcards: true,
             never_check_subject: !check_common_name,
@@ -255,7 +256,7 @@ fn verify_boringssl(
             failure.queue.unwrap_or(CERTIFICATE_VERIFY_FAILED),
         )
     })?;
-    if !host::grpc_hostname_verifier(leaf, host) {
+    if !host.is_empty() && !host::grpc_hostname_verifier(leaf, host) {
         let reason = "Hostname Verification Check failed.";
         return Err(Outcome {
             kind: Kind::Hostname,
