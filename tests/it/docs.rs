@@ -87,8 +87,16 @@ fn ring_is_not_in_the_dependency_tree() {
 fn doc_links_resolve() {
     let link = regex::Regex::new(r"\]\(([^)#:]+)(#[^)]*)?\)").unwrap();
     let mut docs = vec![std::path::PathBuf::from("README.md")];
-    for entry in std::fs::read_dir("docs").unwrap() {
-        docs.push(entry.unwrap().path());
+    let mut dirs = vec![std::path::PathBuf::from("docs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                docs.push(path);
+            }
+        }
     }
     for doc in docs {
         let text = std::fs::read_to_string(&doc).unwrap();
