@@ -186,7 +186,7 @@ pub struct NetArgs {
 
 #[derive(Debug, Args)]
 pub struct TrustArgs {
-    /// Also trust the CA certificates in this PEM/DER file (flytectl's caCertFilePath). Repeatable.
+    /// Also trust the CA certificates in this PEM/DER file: a private CA, assumed installed wherever each client looks (caCertFilePath, keychain, OS store, browser). Repeatable.
     #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
     /// Use these roots as the public (Mozilla) list instead of the compiled-in one.
