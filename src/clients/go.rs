@@ -10,44 +10,18 @@ use crate::verifiers::go::RootPool;
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
 use super::hostname::san_matches;
-use super::walk::TRUST_CAUSES;
+use super::walk::{store_candidates, TRUST_CAUSES};
 
 /// Go's verification as crypto/tls runs it, with `pool` as `RootCAs`: Ok, or the error
 /// text `tls.Dial` returns (see [`crate::verifiers::go`]), with the findings behind it.
 pub(super) fn verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Result<(), Refusal> {
     let presented = ctx.presented_leaf_first();
-    let roots = RootPool::from_ders(candidate_roots(ctx, pool));
+    let roots = RootPool::from_ders(store_candidates(ctx, pool, false));
     let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
     crate::verifiers::go::verify(&presented, &roots, &host, ctx.at).map_err(|text| {
         let causes = causes_of(&text);
         ctx.refusal(text, causes)
     })
-}
-
-/// The pool's certificates Go could use here: those named as the issuer of a presented
-/// certificate, or equal to one. Parsing the whole OS store per check would cost more
-/// than the handshake; the others can never be candidates.
-fn candidate_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Vec<&'a [u8]> {
-    let issuers: Vec<&[u8]> = ctx
-        .certs
-        .iter()
-        .filter_map(|c| crate::trust::sequence_content(&c.info.facts.issuer_der))
-        .collect();
-    let mut roots = Vec::new();
-    for store in pool {
-        // Anchors and their certificates are kept in step when a store has certificates.
-        if store.anchor_certs.len() != store.anchors.len() {
-            continue;
-        }
-        for (anchor, der) in store.anchors.iter().zip(&store.anchor_certs) {
-            let named = issuers.contains(&anchor.subject.as_ref());
-            let presented = ctx.presented.iter().any(|p| p.as_ref() == der.as_ref());
-            if named || presented {
-                roots.push(der.as_ref());
-            }
-        }
-    }
-    roots
 }
 
 /// The findings that explain a Go error, by the kind of error.

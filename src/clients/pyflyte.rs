@@ -10,7 +10,7 @@ use super::alpn::{self, Stack};
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::hostname::san_matches;
 use super::openssl::{self, Library};
-use super::walk::TRUST_CAUSES;
+use super::walk::{store_candidates, TRUST_CAUSES};
 use crate::verifiers::openssl::{self as openssl_engine, Flavor, Kind, Outcome};
 
 /// pyflyte's gRPC channel: grpcio's handshake, then grpc's peer-name check. Trusts
@@ -55,7 +55,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
         return ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note);
     }
     if !settings.insecure_skip_verify {
-        if let Some(roots) = engine_roots(&pool) {
+        if let Some(roots) = engine_roots(ctx, &pool) {
             // grpc sets PARTIAL_CHAIN on user-supplied roots (caCertFilePath) only.
             let flavor = Flavor::BoringSsl {
                 partial_chain: ctx.ca_cert_file().is_some(),
@@ -150,7 +150,7 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("requests verifies with certifi's bundle (≈ Mozilla's list)".into()),
         ),
     };
-    if let Some(roots) = engine_roots(&pool) {
+    if let Some(roots) = engine_roots(ctx, &pool) {
         // requests on Python ≤ 3.12 (urllib3 2 turns the CN fallback off).
         let flavor = Flavor::OpenSsl {
             strict_partial: false,
@@ -181,15 +181,11 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
 /// The pool's certificates for the OpenSSL and BoringSSL engines, which need whole
 /// certificates; None when a store holds anchors only (the compiled-in Mozilla list that
 /// stands for grpcio's bundled roots and certifi), where the older chain model answers.
-fn engine_roots<'a>(pool: &[&'a TrustStore]) -> Option<Vec<&'a [u8]>> {
+fn engine_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Option<Vec<&'a [u8]>> {
     if pool.is_empty() || pool.iter().any(|s| s.anchor_certs.len() != s.anchors.len()) {
         return None;
     }
-    Some(
-        pool.iter()
-            .flat_map(|s| s.anchor_certs.iter().map(|der| der.as_ref()))
-            .collect(),
-    )
+    Some(store_candidates(ctx, pool, true))
 }
 
 /// The findings behind an OpenSSL or BoringSSL refusal, by its reason.

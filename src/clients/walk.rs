@@ -90,3 +90,63 @@ pub(super) const TRUST_CAUSES: &[FindingId] = &[
     FindingId::UntrustedChain,
     FindingId::IngressDefaultCertificate,
 ];
+
+/// The certificates of `pool` a verifier could put on a path for this chain: those named
+/// as the issuer of a presented certificate or equal to one, and with `transitive`, the
+/// issuers of those in turn (OpenSSL and BoringSSL extend a path through the store; Go
+/// takes roots only). Parsing a whole OS store per check would cost more than the
+/// handshake; the others can never be used. Stores whose anchors lack certificates
+/// contribute nothing.
+pub(super) fn store_candidates<'a>(
+    ctx: &ClientContext<'_>,
+    pool: &[&'a TrustStore],
+    transitive: bool,
+) -> Vec<&'a [u8]> {
+    let mut wanted: Vec<Vec<u8>> = ctx
+        .certs
+        .iter()
+        .filter_map(|c| crate::trust::sequence_content(&c.info.facts.issuer_der))
+        .map(<[u8]>::to_vec)
+        .collect();
+    let mut chosen: Vec<&'a [u8]> = Vec::new();
+    let mut frontier = 0;
+    loop {
+        let chosen_before = chosen.len();
+        for store in pool {
+            if store.anchor_certs.len() != store.anchors.len() {
+                continue;
+            }
+            for (anchor, der) in store.anchors.iter().zip(&store.anchor_certs) {
+                let der = der.as_ref();
+                if chosen.contains(&der) {
+                    continue;
+                }
+                let named = wanted[frontier..]
+                    .iter()
+                    .any(|w| w.as_slice() == anchor.subject.as_ref());
+                let presented = frontier == 0 && ctx.presented.iter().any(|p| p.as_ref() == der);
+                if named || presented {
+                    chosen.push(der);
+                }
+            }
+        }
+        if !transitive || chosen.len() == chosen_before {
+            return chosen;
+        }
+        // The new certificates' issuers are the next names to look for.
+        frontier = wanted.len();
+        for der in &chosen[chosen_before..] {
+            let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
+                continue;
+            };
+            if let Some(issuer) = crate::trust::sequence_content(cert.issuer().as_raw()) {
+                if !wanted.iter().any(|w| w.as_slice() == issuer) {
+                    wanted.push(issuer.to_vec());
+                }
+            }
+        }
+        if wanted.len() == frontier {
+            return chosen;
+        }
+    }
+}

@@ -231,7 +231,82 @@ pub fn verify(
     };
     // RSA keys are given as the PKCS#1 RSAPublicKey, EC keys as the point, Ed25519 raw:
     // in each case the BIT STRING of the SubjectPublicKeyInfo.
-    UnparsedPublicKey::new(verifier, issuer_spki.subject_public_key.data.as_ref())
+    let key = issuer_spki.subject_public_key.data.as_ref();
+    let memo_key = remembered_key(algorithm, key, tbs, signature_bytes);
+    if remembered(&memo_key) {
+        return Ok(());
+    }
+    UnparsedPublicKey::new(verifier, key)
         .verify(tbs, signature_bytes)
-        .map_err(|_| Failure::Invalid)
+        .map_err(|_| Failure::Invalid)?;
+    remember(memo_key);
+    Ok(())
+}
+
+/// Several engines check the same signatures for every client of every report (and a
+/// fleet's endpoints share issuers): successes are remembered for the process, keyed by
+/// a SHA-256 over the algorithm, key, message and signature, so a different input never
+/// matches. Bounded: cleared when full.
+const REMEMBERED_CAPACITY: usize = 16_384;
+
+static REMEMBERED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn remembered_key(
+    algorithm: SignatureAlgorithm,
+    key: &[u8],
+    tbs: &[u8],
+    signature: &[u8],
+) -> [u8; 32] {
+    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    context.update(format!("{algorithm:?}").as_bytes());
+    for part in [key, tbs, signature] {
+        context.update(&(part.len() as u64).to_be_bytes());
+        context.update(part);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(context.finish().as_ref());
+    out
+}
+
+fn remembered(key: &[u8; 32]) -> bool {
+    REMEMBERED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(key)
+}
+
+fn remember(key: [u8; 32]) {
+    let mut set = REMEMBERED.lock().unwrap_or_else(|p| p.into_inner());
+    if set.len() >= REMEMBERED_CAPACITY {
+        set.clear();
+    }
+    set.insert(key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::{self, Spec};
+
+    #[test]
+    fn a_remembered_success_never_accepts_a_tampered_signature() {
+        let root = lab::self_signed(&Spec::ca("Memo Root")).unwrap();
+        let leaf = lab::issue(&Spec::leaf("m.example.com"), &root).unwrap();
+        let (_, root_cert) = X509Certificate::from_der(&root.der).unwrap();
+        let (_, leaf_cert) = X509Certificate::from_der(&leaf.der).unwrap();
+        let algorithm = SignatureAlgorithm::of(&leaf_cert).unwrap();
+        let tbs = leaf_cert.tbs_certificate.as_ref();
+        let signature = leaf_cert.signature_value.data.as_ref();
+        let key = root_cert.public_key();
+        assert_eq!(verify(algorithm, tbs, signature, key), Ok(()));
+        assert_eq!(verify(algorithm, tbs, signature, key), Ok(()));
+        let mut tampered = tbs.to_vec();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert_eq!(
+            verify(algorithm, &tampered, signature, key),
+            Err(Failure::Invalid)
+        );
+    }
 }
