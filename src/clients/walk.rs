@@ -136,12 +136,9 @@ pub(super) fn store_candidates<'a>(
         // The new certificates' issuers are the next names to look for.
         frontier = wanted.len();
         for der in &chosen[chosen_before..] {
-            let Ok((_, cert)) = x509_parser::parse_x509_certificate(der) else {
-                continue;
-            };
-            if let Some(issuer) = crate::trust::sequence_content(cert.issuer().as_raw()) {
-                if !wanted.iter().any(|w| w.as_slice() == issuer) {
-                    wanted.push(issuer.to_vec());
+            if let Some(issuer) = issuer_name_content(der) {
+                if !wanted.contains(&issuer) {
+                    wanted.push(issuer);
                 }
             }
         }
@@ -149,4 +146,14 @@ pub(super) fn store_candidates<'a>(
             return chosen;
         }
     }
+}
+
+/// A certificate's issuer name (the content of the Name SEQUENCE), remembered per DER.
+fn issuer_name_content(der: &[u8]) -> Option<Vec<u8>> {
+    static ISSUERS: crate::verifiers::ParseCache<Option<Vec<u8>>> =
+        crate::verifiers::ParseCache::new();
+    ISSUERS.get(der, |der| {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        crate::trust::sequence_content(cert.issuer().as_raw()).map(<[u8]>::to_vec)
+    })
 }

@@ -101,8 +101,15 @@ impl GoCert {
     }
 }
 
+static PARSED: crate::verifiers::ParseCache<Result<GoCert, String>> =
+    crate::verifiers::ParseCache::new();
+
 /// Parses `der` as Go's `ParseCertificate` would: the certificate, or Go's error text.
 pub fn parse(der: &[u8]) -> Result<GoCert, String> {
+    PARSED.get(der, parse_uncached)
+}
+
+fn parse_uncached(der: &[u8]) -> Result<GoCert, String> {
     let (rest, cert) =
         X509Certificate::from_der(der).map_err(|_| "x509: malformed certificate".to_string())?;
     if !rest.is_empty() {

@@ -338,6 +338,12 @@ pub struct Cert {
 impl Cert {
     /// Parses `der`; `None` when it is not a certificate the libraries would load.
     pub fn parse(der: &[u8]) -> Option<Cert> {
+        static PARSED: crate::verifiers::ParseCache<Option<Cert>> =
+            crate::verifiers::ParseCache::new();
+        PARSED.get(der, Self::parse_uncached)
+    }
+
+    fn parse_uncached(der: &[u8]) -> Option<Cert> {
         let (rest, cert) = X509CertificateParser::new()
             .with_deep_parse_extensions(false)
             .parse(der)
