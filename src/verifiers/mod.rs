@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// Parsed certificates remembered for the process: every engine re-reads the same sent
-/// certificates for each client, and a fleet's endpoints share issuers and roots, while
-/// parsing costs many times a SHA-256 of the DER it is keyed by. Bounded: cleared when
-/// full.
+/// certificates for each client, and a fleet's endpoints share issuers and roots. Keyed
+/// by the DER itself (exact, and cheaper to hash than parsing or a SHA-256). Bounded:
+/// cleared when full.
 pub(crate) struct ParseCache<T> {
-    entries: Mutex<Option<HashMap<[u8; 32], T>>>,
+    entries: Mutex<Option<HashMap<Box<[u8]>, T>>>,
 }
 
 const PARSE_CACHE_CAPACITY: usize = 4_096;
@@ -29,14 +29,12 @@ impl<T: Clone> ParseCache<T> {
 
     /// `parse(der)`, or a copy of what it returned for the same bytes before.
     pub(crate) fn get(&self, der: &[u8], parse: impl FnOnce(&[u8]) -> T) -> T {
-        let mut key = [0u8; 32];
-        key.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref());
         if let Some(hit) = self
             .entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-            .and_then(|map| map.get(&key))
+            .and_then(|map| map.get(der))
         {
             return hit.clone();
         }
@@ -46,7 +44,7 @@ impl<T: Clone> ParseCache<T> {
         if map.len() >= PARSE_CACHE_CAPACITY {
             map.clear();
         }
-        map.insert(key, parsed.clone());
+        map.insert(der.into(), parsed.clone());
         parsed
     }
 }

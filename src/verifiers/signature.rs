@@ -245,39 +245,40 @@ pub fn verify(
 
 /// Several engines check the same signatures for every client of every report (and a
 /// fleet's endpoints share issuers): successes are remembered for the process, keyed by
-/// a SHA-256 over the algorithm, key, message and signature, so a different input never
-/// matches. Bounded: cleared when full.
-const REMEMBERED_CAPACITY: usize = 16_384;
+/// the algorithm, key, message and signature themselves, so only the very same input is
+/// ever taken as verified. Bounded (a few MiB): cleared when full.
+const REMEMBERED_CAPACITY: usize = 2_048;
 
-static REMEMBERED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<[u8; 32]>>> =
-    std::sync::LazyLock::new(Default::default);
+type RememberedSet = std::collections::HashSet<Box<[u8]>>;
+
+static REMEMBERED: std::sync::Mutex<Option<RememberedSet>> = std::sync::Mutex::new(None);
 
 fn remembered_key(
     algorithm: SignatureAlgorithm,
     key: &[u8],
     tbs: &[u8],
     signature: &[u8],
-) -> [u8; 32] {
-    let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-    context.update(format!("{algorithm:?}").as_bytes());
+) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(16 + key.len() + tbs.len() + signature.len() + 24);
+    out.extend_from_slice(format!("{algorithm:?}").as_bytes());
     for part in [key, tbs, signature] {
-        context.update(&(part.len() as u64).to_be_bytes());
-        context.update(part);
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part);
     }
-    let mut out = [0u8; 32];
-    out.copy_from_slice(context.finish().as_ref());
-    out
+    out.into_boxed_slice()
 }
 
-fn remembered(key: &[u8; 32]) -> bool {
+fn remembered(key: &[u8]) -> bool {
     REMEMBERED
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .contains(key)
+        .as_ref()
+        .is_some_and(|set| set.contains(key))
 }
 
-fn remember(key: [u8; 32]) {
+fn remember(key: Box<[u8]>) {
     let mut set = REMEMBERED.lock().unwrap_or_else(|p| p.into_inner());
+    let set = set.get_or_insert_with(Default::default);
     if set.len() >= REMEMBERED_CAPACITY {
         set.clear();
     }
