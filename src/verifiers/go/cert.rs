@@ -101,12 +101,13 @@ impl GoCert {
     }
 }
 
-static PARSED: crate::verifiers::ParseCache<Result<GoCert, String>> =
+static PARSED: crate::verifiers::ParseCache<Result<std::sync::Arc<GoCert>, String>> =
     crate::verifiers::ParseCache::new();
 
 /// Parses `der` as Go's `ParseCertificate` would: the certificate, or Go's error text.
-pub fn parse(der: &[u8]) -> Result<GoCert, String> {
-    PARSED.get(der, parse_uncached)
+/// Shared: remembered for the process (see `ParseCache`).
+pub fn parse(der: &[u8]) -> Result<std::sync::Arc<GoCert>, String> {
+    PARSED.get(der, |der| parse_uncached(der).map(std::sync::Arc::new))
 }
 
 fn parse_uncached(der: &[u8]) -> Result<GoCert, String> {

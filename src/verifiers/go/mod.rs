@@ -9,6 +9,8 @@
 pub mod cert;
 mod names;
 
+use std::sync::Arc;
+
 use cert::GoCert;
 use x509_parser::prelude::FromDer;
 
@@ -29,7 +31,7 @@ enum CertType {
 /// A root pool: certificates parsed as Go's `AppendCertsFromPEM` keeps them (those Go
 /// cannot parse are skipped, silently, as Go does).
 pub struct RootPool {
-    roots: Vec<GoCert>,
+    roots: Vec<Arc<GoCert>>,
 }
 
 impl RootPool {
@@ -74,7 +76,7 @@ pub fn verify(
     };
     // Intermediates pool: the sent certificates after the leaf, duplicates dropped.
     let mut intermediates: Vec<&GoCert> = Vec::new();
-    for cert in sent {
+    for cert in sent.iter().map(|c| &**c) {
         if !intermediates.iter().any(|c| c.der == cert.der) {
             intermediates.push(cert);
         }
@@ -147,7 +149,7 @@ impl<'a> Search<'a> {
         let mut chains = Vec::new();
         let mut hint: Option<(String, &GoCert)> = None;
         let mut error: Option<String> = None;
-        let roots: Vec<&'a GoCert> = potential_parents(cert, self.roots.roots.iter());
+        let roots: Vec<&'a GoCert> = potential_parents(cert, self.roots.roots.iter().map(|c| &**c));
         let intermediates: Vec<&'a GoCert> =
             potential_parents(cert, self.intermediates.iter().copied());
         let candidates = roots.into_iter().map(|c| (CertType::Root, c)).chain(

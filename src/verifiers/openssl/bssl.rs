@@ -9,6 +9,7 @@ use super::key::Algo;
 use super::name::{self, OID_COMMON_NAME};
 use super::ncons::{self, Lib};
 use crate::verifiers::signature::{self, Failure as SignatureFailure};
+use std::sync::Arc;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -30,8 +31,8 @@ fn check_issued(issuer: &Cert, subject: &Cert) -> bool {
 }
 
 /// `X509_STORE_CTX_get1_issuer`: the first store certificate that passes `check_issued`.
-fn trusted_issuer<'a>(store: &'a [Cert], x: &Cert) -> Option<&'a Cert> {
-    store.iter().find(|c| check_issued(c, x))
+fn trusted_issuer<'a>(store: &'a [Arc<Cert>], x: &Cert) -> Option<&'a Cert> {
+    store.iter().map(|c| &**c).find(|c| check_issued(c, x))
 }
 
 /// `check_ca`: keyUsage must allow keyCertSign; then a v1 self-signed certificate or
@@ -55,14 +56,14 @@ fn purpose_ok(x: &Cert, ca: bool) -> bool {
 /// store made from user-supplied root certificates).
 pub fn verify(
     partial_chain: bool,
-    presented: &[Cert],
-    store: &[Cert],
+    presented: &[Arc<Cert>],
+    store: &[Arc<Cert>],
     now: i64,
 ) -> Result<(), Failure> {
-    let leaf = &presented[0];
+    let leaf: &Cert = &presented[0];
     let mut chain: Vec<&Cert> = vec![leaf];
     let mut last_untrusted = 1;
-    let mut untrusted: Vec<&Cert> = presented.iter().collect();
+    let mut untrusted: Vec<&Cert> = presented.iter().map(|c| &**c).collect();
     let mut x = leaf;
     // An invalid certificate at the top fails `cert_self_signed` before anything else.
     let invalid = || Failure {

@@ -336,11 +336,14 @@ pub struct Cert {
 }
 
 impl Cert {
-    /// Parses `der`; `None` when it is not a certificate the libraries would load.
-    pub fn parse(der: &[u8]) -> Option<Cert> {
-        static PARSED: crate::verifiers::ParseCache<Option<Cert>> =
+    /// Parses `der`; `None` when it is not a certificate the libraries would load. Shared:
+    /// remembered for the process (see `ParseCache`).
+    pub fn parse_shared(der: &[u8]) -> Option<std::sync::Arc<Cert>> {
+        static PARSED: crate::verifiers::ParseCache<Option<std::sync::Arc<Cert>>> =
             crate::verifiers::ParseCache::new();
-        PARSED.get(der, Self::parse_uncached)
+        PARSED.get(der, |der| {
+            Self::parse_uncached(der).map(std::sync::Arc::new)
+        })
     }
 
     fn parse_uncached(der: &[u8]) -> Option<Cert> {

@@ -32,6 +32,7 @@ mod text;
 mod tests;
 
 use cert::Cert;
+use std::sync::Arc;
 
 /// Which client, configured how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,8 +127,8 @@ pub fn verify(
     now: i64,
 ) -> Result<(), Outcome> {
     let presented = parse_presented(presented)?;
-    let mut store: Vec<Cert> = Vec::new();
-    for root in roots.iter().filter_map(|der| Cert::parse(der)) {
+    let mut store: Vec<Arc<Cert>> = Vec::new();
+    for root in roots.iter().filter_map(|der| Cert::parse_shared(der)) {
         if !store.iter().any(|c| c.same(&root)) {
             store.push(root);
         }
@@ -150,7 +151,7 @@ pub fn verify(
     }
 }
 
-fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Cert>, Outcome> {
+fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Arc<Cert>>, Outcome> {
     if presented.is_empty() {
         return Err(unparsable(0, "the server sent no certificate"));
     }
@@ -158,7 +159,7 @@ fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Cert>, Outcome> {
         .iter()
         .enumerate()
         .map(|(i, der)| {
-            Cert::parse(der)
+            Cert::parse_shared(der)
                 .ok_or_else(|| unparsable(i, "a certificate the server sent does not parse"))
         })
         .collect()
@@ -177,8 +178,8 @@ fn unparsable(depth: usize, why: &str) -> Outcome {
 fn verify_openssl(
     strict_partial: bool,
     check_common_name: bool,
-    presented: &[Cert],
-    store: &[Cert],
+    presented: &[Arc<Cert>],
+    store: &[Arc<Cert>],
     host: &str,
     now: i64,
 ) -> Result<(), Outcome> {
@@ -222,8 +223,8 @@ fn verify_openssl(
 
 fn verify_boringssl(
     partial_chain: bool,
-    presented: &[Cert],
-    store: &[Cert],
+    presented: &[Arc<Cert>],
+    store: &[Arc<Cert>],
     host: &str,
     now: i64,
 ) -> Result<(), Outcome> {

@@ -9,6 +9,7 @@ use super::host::{self, HostFlags, Target};
 use super::name::GeneralName;
 use super::ncons::{self, Lib};
 use crate::verifiers::signature::{self, Failure as SignatureFailure};
+use std::sync::Arc;
 use x509_parser::prelude::FromDer;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
@@ -28,7 +29,7 @@ pub struct Params<'a> {
 
 struct Ctx<'a> {
     p: &'a Params<'a>,
-    store: &'a [Cert],
+    store: &'a [Arc<Cert>],
     now: i64,
     chain: Vec<&'a Cert>,
     num_untrusted: usize,
@@ -36,7 +37,12 @@ struct Ctx<'a> {
 
 /// `X509_verify_cert` with `presented` (leaf first, the whole Certificate message as the
 /// untrusted set) and `store` (the CA file, duplicates already dropped).
-pub fn verify(p: &Params<'_>, presented: &[Cert], store: &[Cert], now: i64) -> Result<(), Failure> {
+pub fn verify(
+    p: &Params<'_>,
+    presented: &[Arc<Cert>],
+    store: &[Arc<Cert>],
+    now: i64,
+) -> Result<(), Failure> {
     let leaf = &presented[0];
     // The peer's own key first: "If the peer's public key is too weak, we can stop early."
     if !key_level_ok(leaf) {
@@ -133,8 +139,11 @@ impl<'a> Ctx<'a> {
     /// `X509_STORE_CTX_get1_issuer`: the store's certificates named as `x`'s issuer that
     /// pass `check_issued`, the first valid now, else the one expiring last.
     fn trusted_issuer(&self, x: &Cert) -> Option<&'a Cert> {
-        let store: &'a [Cert] = self.store;
-        pick(store.iter().filter(|c| likely_issued(c, x)), self.now)
+        let store: &'a [Arc<Cert>] = self.store;
+        pick(
+            store.iter().map(|c| &**c).filter(|c| likely_issued(c, x)),
+            self.now,
+        )
     }
 
     /// `find_issuer` over the untrusted certificates: not already in the chain (unless `x`
@@ -167,7 +176,7 @@ impl<'a> Ctx<'a> {
         }
         if self.p.partial_chain {
             let leaf = self.chain[0];
-            let store: &'a [Cert] = self.store;
+            let store: &'a [Arc<Cert>] = self.store;
             if let Some(copy) = store
                 .iter()
                 .find(|c| c.subject.canon == leaf.subject.canon && c.same(leaf))
@@ -181,8 +190,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// `build_chain` with TRUSTED_FIRST (so no alternate chains) and no DANE.
-    fn build_chain(&mut self, presented: &'a [Cert]) -> Result<(), Failure> {
-        let mut untrusted: Vec<&'a Cert> = presented.iter().collect();
+    fn build_chain(&mut self, presented: &'a [Arc<Cert>]) -> Result<(), Failure> {
+        let mut untrusted: Vec<&'a Cert> = presented.iter().map(|c| &**c).collect();
         let mut search_untrusted = true;
         let mut search_trusted = true;
         let mut trust = false;
