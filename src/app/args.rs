@@ -23,6 +23,7 @@ unreadable file, bad arguments)\n\n\
 Environment:\n  \
 SSL_CERT_FILE, SSL_CERT_DIR       the OS (\"system\") store, read as OpenSSL and Go do\n  \
 GRPC_DEFAULT_SSL_ROOTS_FILE_PATH  the roots pyflyte's grpcio trusts\n  \
+FLYTE_PLATFORM_CA_CERT_FILE_PATH, FLYTE_PLATFORM_INSECURE_SKIP_VERIFY\n                                    pyflyte's own overrides of caCertFilePath, insecureSkipVerify\n  \
 HTTPS_PROXY, NO_PROXY             HTTP CONNECT proxy for the probes\n  \
 FLYTECTL_CONFIG                   where --flytectl-config looks first\n  \
 NO_COLOR                          no colour (as --color never)"

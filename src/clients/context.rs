@@ -135,6 +135,10 @@ pub struct ClientOptions {
     pub ca_cert_store: Option<TrustStore>,
     /// grpcio's roots from GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, when set and readable.
     pub grpc_roots: std::sync::Arc<crate::trust::background::Background<Option<TrustStore>>>,
+    /// flytekit's own overrides of the config (pyflyte only; flytectl does not read them):
+    /// FLYTE_PLATFORM_CA_CERT_FILE_PATH and FLYTE_PLATFORM_INSECURE_SKIP_VERIFY.
+    pub pyflyte_ca_cert_store: Option<TrustStore>,
+    pub pyflyte_insecure_skip_verify: Option<bool>,
 }
 
 impl ClientOptions {
@@ -149,8 +153,17 @@ impl ClientOptions {
                     trust::store_from_file(StoreKind::GrpcRoots, std::path::Path::new(&p)).ok()
                 })
             }));
+        let pyflyte_ca_cert_store = std::env::var_os("FLYTE_PLATFORM_CA_CERT_FILE_PATH")
+            .filter(|p| !p.is_empty())
+            .and_then(|p| trust::store_from_file(StoreKind::CaFile, std::path::Path::new(&p)).ok());
+        // flytekit reads booleans from the environment as "true"/"1" (case-insensitive).
+        let pyflyte_insecure_skip_verify = std::env::var("FLYTE_PLATFORM_INSECURE_SKIP_VERIFY")
+            .ok()
+            .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1"));
         ClientOptions {
             grpc_roots,
+            pyflyte_ca_cert_store,
+            pyflyte_insecure_skip_verify,
             ..ClientOptions::default()
         }
     }
@@ -204,6 +217,21 @@ impl ClientContext<'_> {
             .ca_cert_store
             .as_ref()
             .or_else(|| self.store(StoreKind::CaFile))
+    }
+
+    /// pyflyte's CA file: FLYTE_PLATFORM_CA_CERT_FILE_PATH, else the shared one.
+    pub(super) fn pyflyte_ca_cert_file(&self) -> Option<&TrustStore> {
+        self.options
+            .pyflyte_ca_cert_store
+            .as_ref()
+            .or_else(|| self.ca_cert_file())
+    }
+
+    /// pyflyte's insecureSkipVerify: FLYTE_PLATFORM_INSECURE_SKIP_VERIFY, else the config's.
+    pub(super) fn pyflyte_insecure_skip_verify(&self) -> bool {
+        self.options
+            .pyflyte_insecure_skip_verify
+            .unwrap_or(self.options.flytectl.insecure_skip_verify)
     }
 
     /// The presented certificates as a server sends them: the leaf first, then the

@@ -17,8 +17,9 @@ use crate::verifiers::openssl::{self as openssl_engine, Flavor, Kind, Outcome};
 /// caCertFilePath, else GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else its bundled roots;
 /// insecureSkipVerify trusts whatever certificate the server sends.
 pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
-    let settings = &ctx.options.flytectl;
-    let (pool, note): (Vec<&TrustStore>, Option<String>) = if let Some(store) = ctx.ca_cert_file() {
+    let (pool, note): (Vec<&TrustStore>, Option<String>) = if let Some(store) =
+        ctx.pyflyte_ca_cert_file()
+    {
         (
             vec![store],
             Some(format!(
@@ -54,11 +55,11 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
         ));
         return ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note);
     }
-    if !settings.insecure_skip_verify {
+    if !ctx.pyflyte_insecure_skip_verify() {
         if let Some(roots) = engine_roots(ctx, &pool) {
             // grpc sets PARTIAL_CHAIN on user-supplied roots (caCertFilePath) only.
             let flavor = Flavor::BoringSsl {
-                partial_chain: ctx.ca_cert_file().is_some(),
+                partial_chain: ctx.pyflyte_ca_cert_file().is_some(),
             };
             let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
             let result =
@@ -87,7 +88,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT: Invalid certificate verification context",
             &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
         ))
-    } else if settings.insecure_skip_verify {
+    } else if ctx.pyflyte_insecure_skip_verify() {
         // flytekit fetches the server's certificate and trusts exactly that.
         Ok(())
     } else {
@@ -128,8 +129,7 @@ fn grpc_peer_name_matches(leaf: &Cert, host: &Host) -> bool {
 /// pyflyte's OAuth requests: requests with caCertFilePath or certifi's bundle, unless
 /// insecureSkipVerify.
 pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
-    let settings = &ctx.options.flytectl;
-    if settings.insecure_skip_verify {
+    if ctx.pyflyte_insecure_skip_verify() {
         return ClientVerdict::new(
             ClientName::Pyflyte,
             Channel::OauthHttp,
@@ -137,7 +137,7 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("insecureSkipVerify makes flytekit's OAuth requests use verify=False".into()),
         );
     }
-    let (pool, note): (Vec<&TrustStore>, Option<String>) = match ctx.ca_cert_file() {
+    let (pool, note): (Vec<&TrustStore>, Option<String>) = match ctx.pyflyte_ca_cert_file() {
         Some(store) => (
             vec![store],
             Some(format!(

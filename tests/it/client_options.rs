@@ -247,3 +247,36 @@ fn explain_prints_the_long_explanation() {
     assert_eq!(run.code, 3);
     assert!(run.stderr.contains("known ids"));
 }
+
+/// flytekit's own environment overrides reach pyflyte only: FLYTE_PLATFORM_CA_CERT_FILE_PATH
+/// is its caCertFilePath (flytectl does not read it), FLYTE_PLATFORM_INSECURE_SKIP_VERIFY
+/// its insecureSkipVerify.
+#[test]
+fn flytekit_environment_overrides_reach_pyflyte_only() {
+    let lab = Lab::new();
+    let pki = Pki::new();
+    let server = lab.serve_pki(&pki);
+    let root = pki.root_file(&lab);
+    let target = format!("{HOST}:{}", server.addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", server.addr.port());
+    let args = ["check", &target, "--resolve", &resolve, "--format", "json"];
+    let with_ca = Run::of(
+        lab.certready()
+            .args(args)
+            .env("FLYTE_PLATFORM_CA_CERT_FILE_PATH", &root),
+    )
+    .report();
+    assert!(with_ca.client("pyflyte", "grpc").accepts);
+    assert!(with_ca.client("pyflyte", "oauth-http").accepts);
+    assert!(!with_ca.client("flytectl-linux", "grpc").accepts);
+
+    let skip = Run::of(
+        lab.certready()
+            .args(args)
+            .env("FLYTE_PLATFORM_INSECURE_SKIP_VERIFY", "True"),
+    )
+    .report();
+    assert!(skip.client("pyflyte", "grpc").accepts);
+    assert!(skip.client("pyflyte", "oauth-http").accepts);
+    assert!(!skip.client("flytectl-linux", "grpc").accepts);
+}

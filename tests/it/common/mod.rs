@@ -79,6 +79,8 @@ impl Lab {
         cmd.env("SSL_CERT_FILE", &self.system_store)
             .env_remove("SSL_CERT_DIR")
             .env_remove("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH")
+            .env_remove("FLYTE_PLATFORM_CA_CERT_FILE_PATH")
+            .env_remove("FLYTE_PLATFORM_INSECURE_SKIP_VERIFY")
             .env("NO_COLOR", "1")
             .timeout(Duration::from_secs(60));
         cmd
