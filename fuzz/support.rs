@@ -51,6 +51,7 @@ pub fn analyse_chain(data: &[u8]) {
                 stores: &settings().stores.wait().stores,
                 key: None,
                 alpn: None,
+                dialled_host: None,
             },
             settings(),
         );
@@ -71,6 +72,7 @@ pub fn parse_bundle(data: &[u8]) {
                 stores: &settings().stores.wait().stores,
                 key: None,
                 alpn: None,
+                dialled_host: None,
             },
             settings(),
         );

@@ -44,6 +44,27 @@ impl Target {
     pub fn authority(&self) -> String {
         self.host.with_port(self.port)
     }
+
+    /// The host name as the user typed it (case and a trailing dot kept): clients echo
+    /// the name they were given, e.g. Go's `x509: certificate is valid for a, not B.`.
+    pub fn dialled_host(&self) -> String {
+        if let Host::Name(name) = &self.host {
+            let trimmed = self.input.trim();
+            let lower = trimmed.to_ascii_lowercase();
+            let rest = ["dns:///", "https://", "grpc://", "grpcs://"]
+                .iter()
+                .find(|scheme| lower.starts_with(*scheme))
+                .map_or(trimmed, |scheme| &trimmed[scheme.len()..]);
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let typed = authority
+                .rsplit_once(':')
+                .map_or(authority, |(host, _)| host);
+            if typed.trim_end_matches('.').eq_ignore_ascii_case(name) {
+                return typed.to_string();
+            }
+        }
+        self.host.to_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,6 +231,25 @@ pub fn parse_connect_to(text: &str) -> Result<(Host, u16), TargetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dialled_host_keeps_case_and_a_trailing_dot() {
+        let dialled = |t: &str| parse_target(t).unwrap().dialled_host();
+        assert_eq!(dialled("FLYTE.Example.COM"), "FLYTE.Example.COM");
+        assert_eq!(
+            dialled("dns:///flyte.example.com.:443"),
+            "flyte.example.com."
+        );
+        assert_eq!(
+            dialled("https://Flyte.example.com/console"),
+            "Flyte.example.com"
+        );
+        assert_eq!(dialled("[::1]:8443"), "::1");
+        assert_eq!(
+            parse_target("FLYTE.example.com").unwrap().host.to_string(),
+            "flyte.example.com"
+        );
+    }
 
     fn parsed(input: &str) -> (String, u16) {
         let t = parse_target(input).unwrap();

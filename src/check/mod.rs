@@ -61,6 +61,9 @@ pub struct AnalysisInput<'a> {
     /// The ALPN protocol the server selected when offered h2 and http/1.1: None when not
     /// probed (a file), Some(None) when it selected none.
     pub alpn: Option<Option<String>>,
+    /// The host name as typed, when it differs in form from `hostname` (case, a trailing
+    /// dot): the clients' messages echo it.
+    pub dialled_host: Option<String>,
 }
 
 pub struct Analysis {
@@ -171,6 +174,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         at,
         options: &settings.clients,
         alpn: input.alpn.clone(),
+        dialled_host: input.dialled_host.clone(),
     });
     if let Some(finding) = refusal_finding(&findings, &client_verdicts) {
         findings.insert(0, finding);
@@ -327,6 +331,7 @@ async fn check_inner(target: &Target, settings: &Settings, token_url: Option<Str
             stores: &stores.stores,
             key: None,
             alpn: report.tls.as_ref().map(|tls| tls.alpn.clone()),
+            dialled_host: Some(target.dialled_host()),
         },
         settings,
     );
@@ -406,6 +411,7 @@ pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -
             stores: &stores,
             key,
             alpn: None,
+            dialled_host: None,
         },
         settings,
     );

@@ -189,6 +189,8 @@ pub struct ClientContext<'a> {
     /// The ALPN protocol the server selected when offered h2 and http/1.1: None when not
     /// probed (a file), Some(None) when it selected none.
     pub alpn: Option<Option<String>>,
+    /// The host name as typed (see `AnalysisInput::dialled_host`).
+    pub dialled_host: Option<String>,
 }
 
 impl ClientContext<'_> {
@@ -217,6 +219,15 @@ impl ClientContext<'_> {
             .ca_cert_store
             .as_ref()
             .or_else(|| self.store(StoreKind::CaFile))
+    }
+
+    /// The server name a client is given: the host as typed, else the host; empty when the
+    /// chain is judged without one.
+    pub(super) fn server_name(&self) -> String {
+        self.dialled_host
+            .clone()
+            .or_else(|| self.hostname.map(Host::to_string))
+            .unwrap_or_default()
     }
 
     /// pyflyte's CA file: FLYTE_PLATFORM_CA_CERT_FILE_PATH, else the shared one.

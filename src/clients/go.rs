@@ -17,7 +17,7 @@ use super::walk::{store_candidates, TRUST_CAUSES};
 pub(super) fn verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Result<(), Refusal> {
     let presented = ctx.presented_leaf_first();
     let roots = RootPool::from_ders(store_candidates(ctx, pool, false));
-    let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
+    let host = ctx.server_name();
     crate::verifiers::go::verify(&presented, &roots, &host, ctx.at).map_err(|text| {
         let causes = causes_of(&text);
         ctx.refusal(text, causes)

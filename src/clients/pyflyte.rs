@@ -61,7 +61,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             let flavor = Flavor::BoringSsl {
                 partial_chain: ctx.pyflyte_ca_cert_file().is_some(),
             };
-            let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
+            let host = ctx.server_name();
             let result =
                 openssl_engine::verify(&flavor, &ctx.presented_leaf_first(), &roots, &host, ctx.at);
             let refusal = |outcome: &Outcome| {
@@ -156,7 +156,9 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             strict_partial: false,
             check_common_name: false,
         };
-        let host = ctx.hostname.map(Host::to_string).unwrap_or_default();
+        // urllib3 drops one trailing dot before handing the name to Python's ssl.
+        let typed = ctx.server_name();
+        let host = typed.strip_suffix('.').unwrap_or(&typed).to_string();
         let outcome =
             openssl_engine::verify(&flavor, &ctx.presented_leaf_first(), &roots, &host, ctx.at)
                 .map_err(|o| {

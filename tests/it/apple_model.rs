@@ -294,6 +294,7 @@ fn analysis(
             stores: &settings.stores.wait().stores,
             key: None,
             alpn: None,
+            dialled_host: None,
         },
         &settings,
     )

@@ -115,6 +115,7 @@ proptest! {
                 stores: &fixture.settings.stores.wait().stores,
                 key: None,
                 alpn: None,
+                dialled_host: None,
             },
             &fixture.settings,
         );

@@ -594,6 +594,7 @@ fn predict(
             stores,
             key: None,
             alpn: None,
+            dialled_host: Some(target.dialled_host()),
         },
         &settings,
     );
