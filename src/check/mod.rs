@@ -175,6 +175,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         options: &settings.clients,
         alpn: input.alpn.clone(),
         dialled_host: input.dialled_host.clone(),
+        go_outcomes: Default::default(),
     });
     if let Some(finding) = refusal_finding(&findings, &client_verdicts) {
         findings.insert(0, finding);

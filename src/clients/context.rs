@@ -191,7 +191,13 @@ pub struct ClientContext<'a> {
     pub alpn: Option<Option<String>>,
     /// The host name as typed (see `AnalysisInput::dialled_host`).
     pub dialled_host: Option<String>,
+    /// Go's answers so far, by the roots they were given (see `go::verify`).
+    pub go_outcomes: GoOutcomes,
 }
+
+/// Go's answers within one analysis, by the roots they were given (see `go::verify`).
+#[derive(Default)]
+pub struct GoOutcomes(pub(super) std::cell::RefCell<Vec<(Vec<Vec<u8>>, Result<(), Refusal>)>>);
 
 impl ClientContext<'_> {
     pub(super) fn leaf(&self) -> &Cert {
