@@ -197,7 +197,10 @@ pub struct ClientContext<'a> {
 
 /// Go's answers within one analysis, by the roots they were given (see `go::verify`).
 #[derive(Default)]
-pub struct GoOutcomes(pub(super) std::cell::RefCell<Vec<(Vec<Vec<u8>>, Result<(), Refusal>)>>);
+pub struct GoOutcomes(pub(super) std::cell::RefCell<Vec<GoOutcome>>);
+
+/// The roots Go was given (their DER) and what it answered.
+pub(super) type GoOutcome = (Vec<Vec<u8>>, Result<(), Refusal>);
 
 impl ClientContext<'_> {
     pub(super) fn leaf(&self) -> &Cert {
