@@ -242,20 +242,7 @@ fn clone_issued(issued: &Issued) -> Issued {
 /// grpcio from PyPI (`.ci/run` installs it); required under CI.
 fn grpcio_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        let ok = Command::new("python3")
-            .args(["-c", "import grpc"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must install grpcio (see .ci/run): the grpcio proof cannot be skipped there"
-            );
-            eprintln!("SKIPPED the grpcio half: python3 cannot import grpc (pip install grpcio)");
-        }
-        ok
-    })
+    *AVAILABLE.get_or_init(|| python_module_available("grpc", "pip install grpcio"))
 }
 
 fn go_client() -> Option<&'static Path> {

@@ -387,20 +387,7 @@ fn scenarios() -> Vec<Scenario> {
 
 fn python_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        let ok = Command::new("python3")
-            .args(["-c", "import ssl"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must have python3: the Python proof cannot be skipped there"
-            );
-            eprintln!("SKIPPED the Python half: no python3 with ssl");
-        }
-        ok
-    })
+    *AVAILABLE.get_or_init(|| python_module_available("ssl", "a python3 with the ssl module"))
 }
 
 /// A Python 3.13 (X509_STRICT and PARTIAL_CHAIN by default), if one is installed.
@@ -427,20 +414,7 @@ fn python_313() -> Option<Command> {
 
 fn grpcio_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        let ok = Command::new("python3")
-            .args(["-c", "import grpc"])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must install grpcio (see .ci/run): the grpcio proof cannot be skipped there"
-            );
-            eprintln!("SKIPPED the grpcio half: python3 cannot import grpc (pip install grpcio)");
-        }
-        ok
-    })
+    *AVAILABLE.get_or_init(|| python_module_available("grpc", "pip install grpcio"))
 }
 
 fn stdout_of(command: &mut Command, what: &str) -> String {

@@ -385,3 +385,20 @@ pub fn connect_proxy(
     });
     (addr, seen)
 }
+
+/// Whether `python3` can import `module`. CI installs every client the proofs need, so
+/// there a missing one fails the test instead of skipping it (`install` says how).
+pub fn python_module_available(module: &str, install: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide python3 with {module} ({install}): the proof cannot be skipped there"
+        );
+        eprintln!("SKIPPED: python3 cannot import {module} ({install})");
+    }
+    ok
+}
