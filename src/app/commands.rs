@@ -15,10 +15,7 @@ use crate::report::{self, Report};
 use crate::target::{self, Target};
 
 pub fn check(args: CheckArgs) -> Result<i32, Error> {
-    let mut targets = args.targets.clone();
-    if let Some(file) = &args.targets_file {
-        targets.extend(read_targets_file(file)?);
-    }
+    let targets = named_and_listed(&args.targets, args.targets_file.as_deref())?;
     if targets.is_empty() {
         return Err(Error::Usage(
             "no targets: name some, or give --targets FILE".into(),
@@ -120,10 +117,7 @@ pub fn flyte(args: FlyteArgs) -> Result<i32, Error> {
 }
 
 pub fn serve(args: ServeArgs) -> Result<i32, Error> {
-    let mut targets = args.targets.clone();
-    if let Some(file) = &args.targets_file {
-        targets.extend(read_targets_file(file)?);
-    }
+    let targets = named_and_listed(&args.targets, args.targets_file.as_deref())?;
     let settings = Arc::new(Settings::from_args(SettingsArgs {
         net: Some(&args.net),
         trust: &args.trust,
@@ -181,6 +175,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
+}
+
+/// The targets named on the command line, then those of `--targets FILE`.
+fn named_and_listed(named: &[Target], file: Option<&Path>) -> Result<Vec<Target>, Error> {
+    let mut targets = named.to_vec();
+    if let Some(file) = file {
+        targets.extend(read_targets_file(file)?);
+    }
+    Ok(targets)
 }
 
 /// Targets from `--targets FILE` ("-": stdin): one per line, blank lines and # comments
