@@ -260,7 +260,9 @@ fn remembered_key(
     signature: &[u8],
 ) -> Box<[u8]> {
     let mut out = Vec::with_capacity(16 + key.len() + tbs.len() + signature.len() + 24);
-    out.extend_from_slice(format!("{algorithm:?}").as_bytes());
+    // The algorithm as two bytes: key type and hash (0 for none).
+    out.push(algorithm.key as u8);
+    out.push(algorithm.hash.map_or(0, |hash| hash as u8 + 1));
     for part in [key, tbs, signature] {
         out.extend_from_slice(&(part.len() as u64).to_be_bytes());
         out.extend_from_slice(part);
