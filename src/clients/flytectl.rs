@@ -36,6 +36,10 @@ pub(super) fn grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict
                 "gRPC verifies with Go against caCertFilePath only ({}), without the OS store{without_apple}",
                 store.source
             );
+            if let Some(refusal) = go::unreadable_ca_file(ctx, store) {
+                // flyteidl builds no channel at all: nothing is dialled, ALPN plays no part.
+                return ClientVerdict::new(client, Channel::Grpc, Err(refusal), Some(note));
+            }
             (go::verify(ctx, &[store]), Some(note))
         }
         (None, ClientName::FlytectlMacos) => (go::tls_wrapped(apple::verify(ctx)), None),

@@ -34,6 +34,22 @@ pub(super) fn verify(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Result<()
     outcome
 }
 
+/// flyteidl's `readCACerts` when Go parses no certificate of caCertFilePath: the admin
+/// client is never built, so the error is not a handshake's. Its `due to %v` formats the
+/// (nil) read error, hence the literal `<nil>`.
+pub(super) fn unreadable_ca_file(ctx: &ClientContext<'_>, file: &TrustStore) -> Option<Refusal> {
+    let ders = file.anchor_certs.iter().map(|der| der.as_ref());
+    RootPool::from_ders(ders).is_empty().then(|| {
+        ctx.refusal(
+            format!(
+                "failed to parse root certificate file {} due to <nil>",
+                file.source
+            ),
+            &[FindingId::MalformedCertificate],
+        )
+    })
+}
+
 /// The findings that explain a Go error, by the kind of error.
 fn causes_of(text: &str) -> &'static [FindingId] {
     if text.contains("certificate has expired or is not yet valid") {

@@ -41,9 +41,12 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("grpcio trusts its bundled roots (≈ Mozilla's list), not the OS store, unless GRPC_DEFAULT_SSL_ROOTS_FILE_PATH or caCertFilePath is set".into()),
         )
     };
-    // grpcio's BoringSSL offers no signature scheme for Ed25519 or P-521 keys: the server
-    // cannot sign its handshake and aborts it, before any certificate check.
-    let leaf_key = ctx.leaf().info.key.as_str();
+    // grpcio's BoringSSL offers no signature scheme for Ed25519 or P-521 keys: a server
+    // with such a key cannot sign its handshake and aborts it, before any certificate
+    // check. That is the key of the server's own certificate, which a server sending its
+    // leaf after a CA does not put first (BoringSSL then refuses the first certificate's
+    // key usage instead, in the engine).
+    let leaf_key = server_certificate(ctx).info.key.as_str();
     if matches!(leaf_key, "Ed25519" | "ECDSA P-521") {
         let refusal = ctx.refusal(
             "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE: Invalid certificate verification context",
@@ -183,6 +186,19 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
 /// The pool's certificates for the OpenSSL and BoringSSL engines, which need whole
 /// certificates; None when a store holds anchors only (the compiled-in Mozilla list that
 /// stands for grpcio's bundled roots and certifi), where the older chain model answers.
+/// The certificate whose key signs the server's handshake: the first sent, unless that
+/// is a CA and an end-entity certificate was sent after it (a leaf sent last).
+fn server_certificate<'c>(ctx: &'c ClientContext<'_>) -> &'c Cert {
+    let first = ctx.leaf();
+    if !first.info.is_ca {
+        return first;
+    }
+    ctx.certs
+        .iter()
+        .find(|c| !c.info.is_ca && ctx.presented.contains(&c.der))
+        .unwrap_or(first)
+}
+
 fn engine_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Option<Vec<&'a [u8]>> {
     if pool.is_empty() || pool.iter().any(|s| s.anchor_certs.len() != s.anchors.len()) {
         return None;

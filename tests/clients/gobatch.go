@@ -40,8 +40,9 @@ func verify(r request) string {
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		// What flytectl gets from grpc's credentials.NewClientTLSFromFile.
-		return "credentials: failed to append certificates"
+		// flytectl reads caCertFilePath with flyteidl's readCACerts (clients/go/admin),
+		// whose "due to %v" formats the nil read error.
+		return fmt.Sprintf("failed to parse root certificate file %v due to %v", r.CAFile, error(nil))
 	}
 	config := &tls.Config{ServerName: r.ServerName, RootCAs: pool, NextProtos: []string{"h2"}}
 	for attempt := 0; ; attempt++ {

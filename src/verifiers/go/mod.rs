@@ -44,6 +44,11 @@ impl RootPool {
         }
     }
 
+    /// No certificate Go could parse: `AppendCertsFromPEM` returned false.
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
     fn contains(&self, cert: &GoCert) -> bool {
         self.roots.iter().any(|root| root.der == cert.der)
     }
