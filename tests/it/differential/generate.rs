@@ -492,6 +492,87 @@ pub fn generate(seed: u64, count: usize, keys: &Keys) -> Vec<Case> {
     (0..count).map(|i| case(seed, i, &dims, keys)).collect()
 }
 
+/// A case as a file, to keep as a regression case: `# id:`, `# description:` and
+/// `# host:` lines, then `# served`, `# key` and `# ca` sections of PEM (the CA file
+/// verbatim, as the clients read it).
+pub fn to_case_file(case: &Case) -> String {
+    let mut out = format!(
+        "# id: {}\n# description: {}\n# host: {}\n# served\n",
+        case.id, case.description, case.host
+    );
+    for der in &case.served {
+        out.push_str(&pem_block("CERTIFICATE", der));
+    }
+    out.push_str("# key\n");
+    out.push_str(&pem_block("PRIVATE KEY", &case.key));
+    out.push_str("# ca\n");
+    out.push_str(&case.ca_pem);
+    out
+}
+
+/// A case written by [`to_case_file`]; its id is `name`.
+pub fn from_case_file(name: &str, text: &str) -> Result<Case, String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut fields = BTreeMap::new();
+    let mut sections: BTreeMap<&str, String> = BTreeMap::new();
+    let mut section = None;
+    for line in text.split_inclusive('\n') {
+        if let Some(field) = line.strip_prefix("# ") {
+            let field = field.trim_end();
+            match field.split_once(": ") {
+                Some((key, value)) if section.is_none() => {
+                    fields.insert(key.to_string(), value.to_string());
+                }
+                _ => section = Some(field.to_string()),
+            }
+            continue;
+        }
+        let Some(name) = section.as_deref() else {
+            return Err(format!("{line:?} before the first section"));
+        };
+        let key = match name {
+            "served" => "served",
+            "key" => "key",
+            "ca" => "ca",
+            other => return Err(format!("unknown section {other:?}")),
+        };
+        sections.entry(key).or_default().push_str(line);
+    }
+    let field = |key: &str| {
+        fields
+            .get(key)
+            .cloned()
+            .ok_or(format!("no `# {key}:` line"))
+    };
+    let served =
+        CertificateDer::pem_slice_iter(sections.get("served").map_or(&b""[..], |s| s.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("served: {e}"))?;
+    let key =
+        PrivatePkcs8KeyDer::from_pem_slice(sections.get("key").map_or(&b""[..], |s| s.as_bytes()))
+            .map_err(|e| format!("key: {e}"))?;
+    Ok(Case {
+        id: name.to_string(),
+        description: field("description")?,
+        served,
+        key: key.secret_pkcs8_der().to_vec(),
+        host: field("host")?,
+        ca_pem: sections.remove("ca").unwrap_or_default(),
+    })
+}
+
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     let mut rng = Rng::for_case(seed, index);
     let (c, mut changed) = choose(&mut rng, dims);
@@ -698,6 +779,20 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
         key: leaf.key.serialize_der(),
         host,
         ca_pem,
+    }
+}
+
+#[test]
+fn a_case_file_reads_back_as_the_same_case() {
+    let keys = Keys::generate();
+    for case in generate(11, 40, &keys) {
+        let again = from_case_file(&case.id, &to_case_file(&case)).unwrap();
+        assert_eq!(again.id, case.id);
+        assert_eq!(again.description, case.description);
+        assert_eq!(again.host, case.host);
+        assert_eq!(again.served, case.served);
+        assert_eq!(again.key, case.key);
+        assert_eq!(again.ca_pem, case.ca_pem);
     }
 }
 

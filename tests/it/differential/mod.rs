@@ -22,11 +22,10 @@
 //! Accepting is "OK" on both sides. Debian's Go (1.19) runs too, for information only:
 //! where it says something else than the current Go is listed, never failed on.
 //!
-//! The ratchet: the default run (DEFAULT_SEED, DEFAULT_COUNT) fails on any disagreement
-//! missing from known-disagreements.txt and on any listed one that now agrees, so the
-//! file only shrinks as the models become faithful; `CERTREADY_DIFF_BLESS=1` rewrites
-//! it. With CERTREADY_DIFF_SEED or CERTREADY_DIFF_COUNT set to other values, any
-//! disagreement fails (exploration). The full table goes to
+//! Any disagreement fails the test, with a table of them. Every disagreement found while
+//! exploring (other seeds and counts: CERTREADY_DIFF_SEED, CERTREADY_DIFF_COUNT) becomes
+//! a fixed regression case once the model is mended: a `SEED INDEX` line in
+//! regressions.txt, generated again and compared in every run. The full table goes to
 //! target/tmp/differential-report.txt.
 //!
 //! Missing clients are skipped with a message, except under CI=true.
@@ -37,7 +36,7 @@
 pub mod clients;
 mod generate;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -63,7 +62,8 @@ const GRPCIO: &str = "pyflyte/grpc";
 const OPENSSL: &str = "pyflyte/oauth-http";
 const CHANNELS: [&str; 3] = [GO, GRPCIO, OPENSSL];
 
-const KNOWN: &str = "tests/it/differential/known-disagreements.txt";
+/// Cases that once showed a disagreement, one file each (see [`generate::to_case_file`]).
+const REGRESSIONS: &str = "tests/it/differential/regressions";
 
 /// The longest any one batch client may take (all cases together).
 const CLIENT_LIMIT: Duration = Duration::from_secs(600);
@@ -111,12 +111,8 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
     let started = Instant::now();
     let seed = env_number("CERTREADY_DIFF_SEED").unwrap_or(DEFAULT_SEED);
     let count = env_number("CERTREADY_DIFF_COUNT").map_or(DEFAULT_COUNT, |c| c as usize);
-    let exploring = seed != DEFAULT_SEED || count != DEFAULT_COUNT;
-    let bless = std::env::var("CERTREADY_DIFF_BLESS").is_ok_and(|v| v == "1");
-    assert!(
-        !(bless && exploring),
-        "CERTREADY_DIFF_BLESS=1 rewrites the list of the default run only; unset CERTREADY_DIFF_SEED/COUNT"
-    );
+    let regressions = read_regressions(&Path::new(env!("CARGO_MANIFEST_DIR")).join(REGRESSIONS));
+    let regression_count = regressions.len();
     let mut timings: Vec<(&str, Duration)> = Vec::new();
     let mut lap = Instant::now();
     let mut time = |what: &'static str| {
@@ -125,7 +121,9 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
     };
 
     let keys = generate::Keys::generate();
-    let cases = generate::generate(seed, count, &keys);
+    let mut cases = generate::generate(seed, count, &keys);
+    cases.extend(regressions);
+    let count = cases.len();
     time("generate");
 
     let lab = Lab::new();
@@ -280,11 +278,6 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
     // Compare.
     let mut disagreements = Vec::new();
     let mut compared: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let ran = |channel: &str| match channel {
-        GO => real.contains_key("go-current"),
-        GRPCIO => real.contains_key("grpcio"),
-        _ => real.contains_key("openssl"),
-    };
     for (case, prediction) in cases.iter().zip(&predictions) {
         for channel in CHANNELS {
             let results = match channel {
@@ -375,87 +368,50 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
         );
     }
 
-    let current: BTreeSet<String> = disagreements.iter().map(key).collect();
-    if exploring {
-        assert!(
-            disagreements.is_empty(),
-            "{} disagreements (exploration: seed {seed}, {count} cases):\n{}",
-            disagreements.len(),
-            table(disagreements.iter().take(60))
-        );
-        return;
-    }
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(KNOWN);
-    if bless {
-        let missing: Vec<_> = CHANNELS.iter().filter(|c| !ran(c)).collect();
-        assert!(
-            missing.is_empty(),
-            "cannot bless without every client: {missing:?} did not run"
-        );
-        std::fs::write(&path, known_file(&disagreements)).unwrap();
-        eprintln!(
-            "blessed {} disagreements into {}",
-            disagreements.len(),
-            path.display()
-        );
-        return;
-    }
-    let known = read_known(&path);
-    let new: Vec<&Disagreement> = disagreements
-        .iter()
-        .filter(|d| !known.contains(&key(d)))
+    // Disagreeing cases (and any named in CERTREADY_DIFF_SAVE) as files, to read or to
+    // keep as regression cases.
+    let saved = Path::new(env!("CARGO_TARGET_TMPDIR")).join("differential-cases");
+    let wanted: Vec<String> = std::env::var("CERTREADY_DIFF_SAVE")
+        .unwrap_or_default()
+        .split(',')
+        .map(|id| id.trim().to_string())
         .collect();
-    let fixed: Vec<&String> = known
-        .iter()
-        .filter(|k| !current.contains(*k))
-        .filter(|k| k.split_once(' ').is_some_and(|(_, channel)| ran(channel)))
-        .collect();
-    let mut failure = String::new();
-    if !new.is_empty() {
-        let _ = writeln!(
-            failure,
-            "{} new disagreements with the real clients (not in {KNOWN}):\n{}",
-            new.len(),
-            table(new.iter().copied())
-        );
+    let _ = std::fs::remove_dir_all(&saved);
+    for case in &cases {
+        if wanted.contains(&case.id) || disagreements.iter().any(|d| d.id == case.id) {
+            std::fs::create_dir_all(&saved).unwrap();
+            let file = saved.join(format!("{}.case", case.id));
+            std::fs::write(&file, generate::to_case_file(case)).unwrap();
+        }
     }
-    if !fixed.is_empty() {
-        let _ = writeln!(
-            failure,
-            "{} listed disagreements now agree; remove them from {KNOWN} (or run with CERTREADY_DIFF_BLESS=1):\n  {}",
-            fixed.len(),
-            fixed.iter().map(|k| k.as_str()).collect::<Vec<_>>().join("\n  ")
-        );
-    }
-    assert!(failure.is_empty(), "{failure}");
-}
-
-/// `CASE CLIENT/CHANNEL`, a line of the ratchet file.
-fn key(d: &Disagreement) -> String {
-    format!("{} {}", d.id, d.channel)
-}
-
-fn known_file(disagreements: &[Disagreement]) -> String {
-    let mut out = format!(
-        "# Disagreements between certready's predictions and the real clients, for the\n\
-         # differential test's default run (seed {DEFAULT_SEED}, {DEFAULT_COUNT} cases; see mod.rs).\n\
-         # One `CASE CLIENT/CHANNEL` per line; after '#', the case, for reading.\n\
-         # The test fails on a disagreement missing here and on a line here that now agrees:\n\
-         # this list only shrinks. Rewrite it with CERTREADY_DIFF_BLESS=1 after fixing a model\n\
-         # (or after changing the generator, which changes every case).\n"
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements with the real clients (seed {seed}, {} cases and {regression_count} regression cases):\n{}\n\
+         Mend the model, then keep each case as a regression: copy it from {} into {REGRESSIONS}/ \
+         under a name that says what it proves.",
+        disagreements.len(),
+        count - regression_count,
+        table(disagreements.iter().take(60)),
+        saved.display()
     );
-    for d in disagreements {
-        let _ = writeln!(out, "{}  # {}", key(d), d.description);
-    }
-    out
 }
 
-fn read_known(path: &Path) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .map(|l| l.split('#').next().unwrap().trim())
-        .filter(|l| !l.is_empty())
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+/// The regression cases: every `*.case` file in `dir`, named by its file name.
+fn read_regressions(dir: &Path) -> Vec<Case> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "case"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|path| {
+            let name = path.file_stem().unwrap().to_string_lossy();
+            let text = std::fs::read_to_string(path).unwrap();
+            generate::from_case_file(&name, &text)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        })
         .collect()
 }
 
