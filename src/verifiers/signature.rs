@@ -206,7 +206,8 @@ pub fn verify(
             (Hash::Sha512, false) => &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
             _ => return Err(Failure::Unsupported),
         },
-        (KeyType::RsaPss, Some(hash), PublicKey::Rsa { .. }) => match hash {
+        // aws-lc-rs verifies RSA-PSS from 2048 bits only: smaller keys go unchecked.
+        (KeyType::RsaPss, Some(hash), PublicKey::Rsa { bits }) if *bits >= 2048 => match hash {
             Hash::Sha256 => &signature::RSA_PSS_2048_8192_SHA256,
             Hash::Sha384 => &signature::RSA_PSS_2048_8192_SHA384,
             Hash::Sha512 => &signature::RSA_PSS_2048_8192_SHA512,

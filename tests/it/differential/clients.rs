@@ -41,15 +41,14 @@ pub struct GoToolchain {
 }
 
 impl GoToolchain {
-    /// `go` with this toolchain's GOROOT, building single files with the stdlib only.
+    /// `go` with this toolchain's GOROOT and nothing from the network.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(&self.go);
         if let Some(root) = &self.goroot {
             cmd.env("GOROOT", root);
         }
-        // A single-file build with the stdlib only: no module, no toolchain download.
-        cmd.env("GO111MODULE", "off")
-            .env("GOTOOLCHAIN", "local")
+        cmd.env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off")
             .env("GOFLAGS", "")
             .env_remove("GOPATH");
         cmd
@@ -73,22 +72,50 @@ impl GoToolchain {
     /// Builds tests/clients/gobatch.go into `dir` (with a build cache there, so a rerun
     /// is quick); returns the binary.
     pub fn build(&self, dir: &Path) -> Result<PathBuf, String> {
-        let dir = dir.join(&self.version);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let binary = dir.join("gobatch");
+        self.build_main(
+            Path::new("tests/clients/gobatch.go"),
+            &dir.join(&self.version),
+        )
+    }
+
+    /// Builds one stdlib-only Go file as the main package of a module whose `go` line is
+    /// this toolchain's version, as flytectl is built (its go.mod follows its Go: grpc-go
+    /// 1.7x requires ≥ 1.23). The `go` line sets the GODEBUG defaults — a file built
+    /// outside a module gets Go 1.20's, which accept negative serial numbers, for one.
+    pub fn build_main(&self, source: &Path, dir: &Path) -> Result<PathBuf, String> {
+        let module = dir.join("module");
+        std::fs::create_dir_all(&module).map_err(|e| e.to_string())?;
+        let language = self
+            .version
+            .trim_start_matches("go")
+            .split('.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(".");
+        std::fs::write(
+            module.join("go.mod"),
+            format!("module certready.test/client\n\ngo {language}\n"),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::copy(source, module.join("main.go")).map_err(|e| e.to_string())?;
+        let name = source.file_stem().unwrap_or_default();
+        let binary = dir.join(name);
         let output = self
             .command()
+            .current_dir(&module)
             .args(["build", "-o"])
             .arg(&binary)
-            .arg("tests/clients/gobatch.go")
+            .arg(".")
+            .env("GO111MODULE", "on")
             .env("GOCACHE", dir.join("cache"))
-            .env("GOPATH", dir.join("gopath"))
+            .env("GOMODCACHE", dir.join("modcache"))
             .output()
             .map_err(|e| e.to_string())?;
         if !output.status.success() {
             return Err(format!(
-                "{} build failed: {}",
+                "{} build of {} failed: {}",
                 self.version,
+                source.display(),
                 String::from_utf8_lossy(&output.stderr)
             ));
         }

@@ -35,6 +35,7 @@
 
 pub mod clients;
 mod generate;
+mod openssl_made;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -122,6 +123,9 @@ fn predictions_agree_with_real_clients_on_generated_chains() {
 
     let keys = generate::Keys::generate();
     let mut cases = generate::generate(seed, count, &keys);
+    // What rcgen cannot make (legacy signatures, RSA sizes, DSA, odd serials), by openssl.
+    let openssl_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("differential-openssl");
+    cases.extend(openssl_made::generate(seed, count / 5, &openssl_dir));
     cases.extend(regressions);
     let count = cases.len();
     time("generate");
