@@ -73,7 +73,17 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
                 let text = outcome.text.strip_suffix(": OK").unwrap_or(&outcome.text);
                 ctx.refusal(text, causes_of(&outcome.text))
             };
+            // After the chain, BoringSSL checks the handshake signature against the first
+            // certificate's key: a leaf sent after its CA did not sign it.
+            let signed_by_first = std::ptr::eq(server_certificate(ctx), ctx.leaf());
             let outcome = match &result {
+                Ok(())
+                | Err(Outcome {
+                    kind: Kind::Hostname,
+                    ..
+                }) if !signed_by_first => {
+                    Err(ctx.refusal(handshake_signature_error(ctx.leaf()), &[]))
+                }
                 // grpc's ALPN check comes after the chain and before the host name.
                 Err(o) if o.kind == Kind::Hostname => {
                     alpn::apply(ctx, Stack::Grpcio, Ok(())).and_then(|()| Err(refusal(o)))
@@ -197,6 +207,20 @@ fn server_certificate<'c>(ctx: &'c ClientContext<'_>) -> &'c Cert {
         .iter()
         .find(|c| !c.info.is_ca && ctx.presented.contains(&c.der))
         .unwrap_or(first)
+}
+
+/// BoringSSL's error for a CertificateVerify that `first`'s key did not make: the
+/// signature check of that key type fails (seen from grpcio for ECDSA), or the scheme
+/// does not fit the key at all.
+fn handshake_signature_error(first: &Cert) -> String {
+    let queued = if first.info.key.starts_with("ECDSA") {
+        "error:1a000064:ECDSA routines:OPENSSL_internal:BAD_SIGNATURE"
+    } else if first.info.key.starts_with("RSA") {
+        "error:1000010b:SSL routines:OPENSSL_internal:BAD_SIGNATURE"
+    } else {
+        "error:100000fd:SSL routines:OPENSSL_internal:WRONG_SIGNATURE_TYPE"
+    };
+    format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: {queued}")
 }
 
 fn engine_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Option<Vec<&'a [u8]>> {

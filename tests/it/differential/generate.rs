@@ -162,6 +162,20 @@ fn dimensions() -> Vec<Dimension> {
             &["leaf-first", "reversed-rest", "shuffled", "leaf-last"],
         ),
         dim("send-root", &["no", "yes"]),
+        // A second root B cross-signs the top intermediate (same name and key): which
+        // copies are sent, in which order, which roots the CA file holds, what expired.
+        dim(
+            "cross",
+            &[
+                "none",
+                "b-sent",
+                "b-sent-first",
+                "b-instead+trust-b",
+                "b-sent+trust-b",
+                "b-sent-first+trust-ab+root-a-expired",
+                "b-sent+trust-ab+int-a-expired",
+            ],
+        ),
         dim("missing-int", &["no", "yes"]),
         dim("duplicate", &["none", "int", "leaf"]),
         dim("extra", &["none", "unrelated-root", "unrelated-leaf"]),
@@ -187,6 +201,7 @@ fn needs_intermediate(name: &str, value: &str) -> bool {
         || (name == "duplicate" && value == "int")
         || (name == "trust" && value == "intermediate")
         || (name == "aia" && value.starts_with("int:"))
+        || (name == "cross" && value != "none")
 }
 
 /// How many dimensions a case changes, by weight: mostly one or two.
@@ -215,12 +230,13 @@ pub struct Keys {
     pkcs8: BTreeMap<&'static str, Vec<Vec<u8>>>,
 }
 
-const SLOTS: usize = 6;
+const SLOTS: usize = 7;
 const SLOT_ROOT: usize = 0;
 const SLOT_INT: usize = 1; // and 2 for the second intermediate
 const SLOT_LEAF: usize = 3;
 const SLOT_UNRELATED: usize = 4;
 const SLOT_UNRELATED_LEAF: usize = 5;
+const SLOT_CROSS_ROOT: usize = 6;
 
 impl Keys {
     pub fn generate() -> Self {
@@ -582,8 +598,14 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     let (nc_place, nc_spec) = nc.split_once(':').unwrap_or(("none", ""));
 
     // Root.
+    let cross = c.get("cross").to_string();
     let mut root = ca_params("Differential Root CA", &mut rng);
-    set_validity(&mut root, c.get("root-validity"), 3650);
+    let root_validity = if cross.ends_with("root-a-expired") {
+        "expired"
+    } else {
+        c.get("root-validity")
+    };
+    set_validity(&mut root, root_validity, 3650);
     root.extended_key_usages = eku(c.get("root-eku"));
     match bc.as_str() {
         "root-pathlen0" => root.is_ca = IsCa::Ca(BasicConstraints::Constrained(0)),
@@ -602,6 +624,8 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     // Intermediates, from the root down; the `int-*` dimensions apply to the leaf's
     // issuer, pathlen 0 to the top one (so that a second intermediate exceeds it).
     let mut chain_cas: Vec<Made> = Vec::new();
+    let mut cross_signed: Option<Made> = None;
+    let mut cross_root: Option<Made> = None;
     for level in 0..depth {
         let bottom = level + 1 == depth;
         let name = if level == 0 {
@@ -642,6 +666,21 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
             }
             if c.is("aia", "int:malformed") {
                 params.custom_extensions.push(aia_malformed());
+            }
+        }
+        if level == 0 && cross != "none" {
+            // The same name and key under root B; a serial of its own.
+            let root_b = make(
+                ca_params("Differential Cross Root CA", &mut rng),
+                keys.key("p256", SLOT_CROSS_ROOT),
+                None,
+            );
+            let mut copy = params.clone();
+            copy.serial_number = Some(serial(&mut rng, 8));
+            cross_signed = Some(make(copy, keys.key(key, SLOT_INT), Some(&root_b)));
+            cross_root = Some(root_b);
+            if cross.ends_with("int-a-expired") {
+                set_validity(&mut params, "expired", 3650);
             }
         }
         let issuer = chain_cas.last().unwrap_or(&root);
@@ -717,6 +756,22 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     if !c.is("missing-int", "yes") {
         served.extend(chain_cas.iter().rev().map(|m| m.der.clone()));
     }
+    if let Some(int_b) = &cross_signed {
+        // The top intermediate is the last of the sent intermediates.
+        let top = served
+            .iter()
+            .position(|d| *d == chain_cas[0].der)
+            .unwrap_or(served.len());
+        if cross.starts_with("b-instead") {
+            if top < served.len() {
+                served[top] = int_b.der.clone();
+            }
+        } else if cross.starts_with("b-sent-first") {
+            served.insert(top.min(served.len()), int_b.der.clone());
+        } else {
+            served.insert((top + 1).min(served.len()), int_b.der.clone());
+        }
+    }
     if c.is("send-root", "yes") {
         served.push(root.der.clone());
     }
@@ -754,6 +809,10 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     }
 
     let ca_pem = match c.get("trust") {
+        "root" if cross.contains("trust-b") => cross_root.as_ref().unwrap().pem.clone(),
+        "root" if cross.contains("trust-ab") => {
+            format!("{}{}", root.pem, cross_root.as_ref().unwrap().pem)
+        }
         "root" => root.pem.clone(),
         "intermediate" => chain_cas.last().unwrap().pem.clone(),
         "unrelated" => unrelated.pem.clone(),

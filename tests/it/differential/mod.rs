@@ -1,6 +1,8 @@
-//! Differential test: many generated chains (generate.rs), each served on 127.0.0.1, are
-//! verified by the real clients (clients.rs) and predicted by certready in process;
-//! verdict and text must agree per client channel.
+//! Differential test: many generated chains — made with rcgen (generate.rs: names, name
+//! constraints, EKU, basicConstraints, validity, keys, AIA, order, cross-signed paths…)
+//! and with the openssl command (openssl_made.rs: legacy signatures, RSA sizes, DSA,
+//! serials) — each served on 127.0.0.1, are verified by the real clients (clients.rs) and
+//! predicted by certready in process; verdict and text must agree per client channel.
 //!
 //! Setup, as in client_proof.rs: flytectl's config names the case's CA file as
 //! `admin.caCertFilePath`, the OS store is empty, so every channel compared trusts that
