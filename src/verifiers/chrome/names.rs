@@ -73,8 +73,8 @@ fn split_first_label(name: &str) -> (&str, &str) {
     }
 }
 
-/// `IsCanonicalizedHostCompliant`: LDH labels (and `_`), not ending in `-`, the last label
-/// not starting with a digit... approximated as labels of letters, digits, `-` and `_`.
+/// `IsCanonicalizedHostCompliant`, approximated: non-empty labels of at most 63 letters,
+/// digits, `-` and `_`.
 fn is_compliant_host(host: &str) -> bool {
     let host = host.strip_suffix('.').unwrap_or(host);
     !host.is_empty()
