@@ -1,117 +1,110 @@
-//! Chrome's certificate verifier: the status flags it checks, mapped to the one
-//! NET::ERR_CERT_* error it shows, in Chrome's order.
+//! Chrome's verdict (see [`crate::verifiers::chrome`]): Chromium on Linux with the Chrome
+//! Root Store (certready's Mozilla list stands for it) and the user's NSS roots (the
+//! `--ca-file` anchors, assumed imported). The OS store is not among them: Chrome on Linux
+//! does not read it.
 
 use crate::findings::FindingId;
-use crate::rules::{DAY, MAX_398_SECONDS, PUBLIC_398_CUTOVER};
-use crate::trust::{StoreKind, TrustStore};
+use crate::trust::{self, StoreKind, TrustStore};
+use crate::verifiers::chrome::{self, CertStatus, Options, Roots};
 
-use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
-use super::hostname::san_matches;
-use super::walk::{walk, Walk, TRUST_CAUSES};
+use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
+use super::walk::{store_candidates, TRUST_CAUSES};
 
-/// Chrome's verdict on the HTTPS channel, trusting every store given; a missing
-/// intermediate counts as fetched when the last sent certificate names a caIssuers URL.
+/// Chrome's verdict on the HTTPS channel. A missing intermediate counts as fetched when
+/// the certificate whose issuer is missing names a caIssuers URL (certready does not fetch
+/// it): the rest of the chain is still judged.
 pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
-    let leaf = ctx.leaf();
-    let pool: Vec<&TrustStore> = ctx.stores.iter().collect();
+    let roots = roots(ctx);
+    let presented = ctx.presented_leaf_first();
+    let host = ctx.hostname.map(|h| h.to_string()).unwrap_or_default();
+    // No fetched certificates yet: AIA completion is assumed below instead.
+    let fetched: Vec<&[u8]> = Vec::new();
+    let run = |options| chrome::verify(&presented, &roots, &fetched, &host, ctx.at, options);
     let mut note = None;
-    let publicly_trusted = ctx
-        .trust
-        .iter()
-        .any(|v| v.store == StoreKind::Mozilla && v.trusted);
-    // Chrome status flags, checked in the order Chrome maps them to one net error.
-    let facts = &leaf.info.facts;
-    let invalid = (facts.eku_present && !facts.eku_server_auth && !facts.eku_any)
-        || ctx.has(FindingId::MalformedCertificate)
-        || ctx.has(FindingId::UnknownCriticalExtension);
-    let authority_invalid = match walk(ctx, &pool) {
-        Walk::LeafAnchor | Walk::Anchored => false,
-        Walk::Untrusted {
-            missing_issuer: true,
-            ..
-        } => {
-            let top = &ctx.certs[*ctx.structure.path.last().unwrap_or(&ctx.structure.leaf)];
-            match top.info.ca_issuers_urls.first() {
-                Some(url) => {
-                    note = Some(format!(
-                        "Chrome fetches the missing intermediate from {url}; assumed to work if that URL serves it and it chains to a trusted root. Go, grpcio and curl do not fetch it."
-                    ));
-                    false
-                }
-                None => true,
-            }
+    let mut outcome = run(Options::default());
+    if let Err(refusal) = &outcome {
+        if let Some(url) = aia_url_for_missing_issuer(ctx, refusal) {
+            note = Some(format!(
+                "Chrome fetches the missing intermediate from {url}; assumed to work if that URL serves it and it chains to a trusted root. Go, grpcio and curl do not fetch it."
+            ));
+            outcome = run(Options {
+                assume_aia_issuer: true,
+                ..Options::default()
+            });
         }
-        Walk::Untrusted { .. } => true,
-    };
-    let name_invalid = ctx.hostname.is_some_and(|host| !san_matches(leaf, host));
-    let ct_required = publicly_trusted
-        && leaf.info.facts.not_before >= CHROME_CT_CUTOVER
-        && leaf.info.sct_count
-            < if leaf.info.lifetime_seconds() <= 180 * DAY {
-                2
-            } else {
-                3
-            };
-    let weak_signature = ctx.has(FindingId::WeakSignatureSha1);
-    let weak_key = ctx.has(FindingId::WeakRsaKey);
-    let date_invalid = ctx.structure.path.iter().any(|&i| {
-        let f = &ctx.certs[i].info.facts;
-        ctx.at > f.not_after || ctx.at < f.not_before
+    }
+    let outcome: Result<(), Refusal> = outcome.map(|_| ()).map_err(|refusal| {
+        ctx.refusal(
+            format!("NET::{}", refusal.net_error),
+            causes_of(refusal.net_error),
+        )
     });
-    let too_long = publicly_trusted
-        && leaf.info.facts.not_before >= PUBLIC_398_CUTOVER
-        && leaf.info.lifetime_seconds() > MAX_398_SECONDS;
-    let outcome = [
-        (
-            invalid,
-            "NET::ERR_CERT_INVALID",
-            &[
-                FindingId::MissingServerAuthEku,
-                FindingId::MalformedCertificate,
-                FindingId::UnknownCriticalExtension,
-            ][..],
-        ),
-        (
-            authority_invalid,
-            "NET::ERR_CERT_AUTHORITY_INVALID",
-            TRUST_CAUSES,
-        ),
-        (
-            name_invalid,
-            "NET::ERR_CERT_COMMON_NAME_INVALID",
-            &[FindingId::HostnameMismatch, FindingId::CnOnly][..],
-        ),
-        (
-            ct_required,
-            "NET::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED",
-            &[][..],
-        ),
-        (
-            weak_signature,
-            "NET::ERR_CERT_WEAK_SIGNATURE_ALGORITHM",
-            &[FindingId::WeakSignatureSha1][..],
-        ),
-        (
-            weak_key,
-            "NET::ERR_CERT_WEAK_KEY",
-            &[FindingId::WeakRsaKey][..],
-        ),
-        (
-            date_invalid,
-            "NET::ERR_CERT_DATE_INVALID",
-            &[FindingId::Expired, FindingId::NotYetValid][..],
-        ),
-        (
-            too_long,
-            "NET::ERR_CERT_VALIDITY_TOO_LONG",
-            &[FindingId::ValidityExceeds398Days][..],
-        ),
-    ]
-    .into_iter()
-    .find(|(failed, _, _)| *failed)
-    .map_or(Ok(()), |(_, text, causes)| Err(ctx.refusal(text, causes)));
     ClientVerdict::new(ClientName::Browser, Channel::Https, outcome, note)
 }
 
-/// Chrome requires CT for publicly trusted certificates issued after 2018-04-30.
-const CHROME_CT_CUTOVER: i64 = 1_525_132_800;
+/// The roots Chrome would use for this chain: the CA file's certificates that could be on
+/// a path (as NSS user roots), and the Mozilla anchors named as an issuer of a sent
+/// certificate or equal to one (as the Chrome Root Store).
+fn roots(ctx: &ClientContext<'_>) -> Roots {
+    let local: Vec<&TrustStore> = ctx
+        .stores
+        .iter()
+        .filter(|s| s.kind == StoreKind::CaFile)
+        .collect();
+    let local = store_candidates(ctx, &local, false);
+    let wanted: Vec<&[u8]> = ctx
+        .certs
+        .iter()
+        .flat_map(|c| [&c.info.facts.issuer_der, &c.info.facts.subject_der])
+        .filter_map(|name| trust::sequence_content(name))
+        .collect();
+    let public: Vec<(Vec<u8>, Vec<u8>)> = ctx
+        .stores
+        .iter()
+        .filter(|s| s.kind == StoreKind::Mozilla)
+        .flat_map(|s| s.anchors.iter())
+        .filter(|a| wanted.contains(&a.subject.as_ref()))
+        .map(|a| (trust::anchor_subject_der(a), trust::anchor_spki_der(a)))
+        .collect();
+    Roots::new(
+        local,
+        public.iter().map(|(s, k)| (s.as_slice(), k.as_slice())),
+    )
+}
+
+/// The caIssuers URL Chrome would fetch when path building stopped at a certificate whose
+/// issuer it could not find.
+fn aia_url_for_missing_issuer(
+    ctx: &ClientContext<'_>,
+    refusal: &chrome::Refusal,
+) -> Option<String> {
+    if !refusal.status.has(CertStatus::AUTHORITY_INVALID) {
+        return None;
+    }
+    let der = refusal.issuer_not_found_for.as_deref()?;
+    let cert = ctx.certs.iter().find(|c| c.der.as_ref() == der)?;
+    cert.info
+        .ca_issuers_urls
+        .iter()
+        .find(|url| url.to_ascii_lowercase().starts_with("http://"))
+        .cloned()
+}
+
+/// The findings that explain a net error.
+fn causes_of(net_error: &str) -> &'static [FindingId] {
+    match net_error {
+        "ERR_CERT_INVALID" => &[
+            FindingId::MissingServerAuthEku,
+            FindingId::MalformedCertificate,
+            FindingId::UnknownCriticalExtension,
+            FindingId::IssuerNotCa,
+        ],
+        "ERR_CERT_AUTHORITY_INVALID" => TRUST_CAUSES,
+        "ERR_CERT_COMMON_NAME_INVALID" => &[FindingId::HostnameMismatch, FindingId::CnOnly],
+        "ERR_CERT_WEAK_SIGNATURE_ALGORITHM" => &[FindingId::WeakSignatureSha1],
+        "ERR_CERT_WEAK_KEY" => &[FindingId::WeakRsaKey],
+        "ERR_CERT_DATE_INVALID" => &[FindingId::Expired, FindingId::NotYetValid],
+        "ERR_CERT_VALIDITY_TOO_LONG" => &[FindingId::ValidityExceeds398Days],
+        _ => &[],
+    }
+}

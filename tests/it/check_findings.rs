@@ -44,8 +44,14 @@ fn system_store_from_ssl_cert_file_is_evaluated() {
     assert!(report
         .finding("client-refuses")
         .message
-        .starts_with("pyflyte (grpc), pyflyte (oauth-http) refuse the chain"));
+        .starts_with("pyflyte (grpc), pyflyte (oauth-http), browser (https) refuse the chain"));
     assert!(report.client("flytectl-linux", "grpc").accepts);
+    // Chrome on Linux trusts the Chrome Root Store and the user's NSS roots, never the OS
+    // store (/etc/ssl/certs).
+    assert_eq!(
+        report.client("browser", "https").error.as_deref(),
+        Some("NET::ERR_CERT_AUTHORITY_INVALID")
+    );
 }
 
 #[test]
@@ -211,7 +217,13 @@ fn self_signed_leaf_trusted_directly_is_only_a_warning() {
         report.finding("self-signed-leaf").severity,
         Severity::Warning
     );
-    assert_eq!(run.code, 1);
+    // Imported into NSS as a CA, the leaf is an anchor whose constraints Chrome enforces:
+    // its keyUsage lacks keyCertSign (trust_store_nss.cc, verify_certificate_chain.cc).
+    assert_eq!(
+        report.client("browser", "https").error.as_deref(),
+        Some("NET::ERR_CERT_INVALID")
+    );
+    assert_eq!(run.code, 2);
 }
 
 #[test]

@@ -20,10 +20,10 @@
 
 mod bssl;
 mod cert;
-mod der;
+pub(crate) mod der;
 mod host;
 mod key;
-mod name;
+pub(crate) mod name;
 mod ncons;
 mod ossl;
 mod text;
