@@ -186,6 +186,15 @@ pub struct NetArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Do not fetch a missing intermediate from the AIA caIssuers URL of the last certificate
+    /// sent. By default certready fetches it as browsers and macOS do (http:// only, within
+    /// --timeout, 64 KiB, 3 certificates) and says which clients that rescues.
+    #[arg(long)]
+    pub no_fetch: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct TrustArgs {
     /// Also trust the CA certificates in this PEM/DER file: a private CA, assumed installed wherever each client looks (caCertFilePath, keychain, OS store, browser). Repeatable.
     #[arg(long = "ca-file", value_name = "PEM")]
@@ -240,6 +249,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -264,6 +275,8 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
     pub clients: ClientArgs,
     #[command(flatten)]
     pub judge: JudgeArgs,
@@ -279,6 +292,8 @@ pub struct FlyteArgs {
     pub console_origin: Option<String>,
     #[command(flatten)]
     pub net: NetArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
@@ -310,6 +325,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -325,6 +342,8 @@ pub struct LintArgs {
     pub console_origin: Option<String>,
     #[command(flatten)]
     pub trust: TrustArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

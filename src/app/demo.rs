@@ -151,6 +151,7 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
             at: None,
             warn_days: 30,
             proxy: ProxySource::Direct,
+            fetch: None,
         })?);
         let target =
             target::parse_target(&target_text).map_err(|e| Error::Failed(e.to_string()))?;

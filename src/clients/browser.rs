@@ -5,12 +5,13 @@ use crate::findings::FindingId;
 use crate::rules::{DAY, MAX_398_SECONDS, PUBLIC_398_CUTOVER};
 use crate::trust::{StoreKind, TrustStore};
 
-use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
+use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Fetcher};
 use super::hostname::san_matches;
-use super::walk::{walk, Walk, TRUST_CAUSES};
+use super::walk::{walk, walk_fetching, Walk, TRUST_CAUSES};
 
 /// Chrome's verdict on the HTTPS channel, trusting every store given; a missing
-/// intermediate counts as fetched when the last sent certificate names a caIssuers URL.
+/// intermediate completes the chain when certready fetched it from the AIA URL as Chrome
+/// does (`ClientContext::aia_fetched`).
 pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
     let leaf = ctx.leaf();
     let pool: Vec<&TrustStore> = ctx.stores.iter().collect();
@@ -28,18 +29,25 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
         Walk::LeafAnchor | Walk::Anchored => false,
         Walk::Untrusted {
             missing_issuer: true,
-            ..
         } => {
             let top = &ctx.certs[*ctx.structure.path.last().unwrap_or(&ctx.structure.leaf)];
-            match top.info.ca_issuers_urls.first() {
-                Some(url) => {
-                    note = Some(format!(
-                        "Chrome fetches the missing intermediate from {url}; assumed to work if that URL serves it and it chains to a trusted root. Go, grpcio and curl do not fetch it."
-                    ));
-                    false
-                }
-                None => true,
-            }
+            let fetched = ctx.aia_for(Fetcher::Chrome);
+            let rescued = matches!(
+                walk_fetching(ctx, &pool, &fetched),
+                Walk::Anchored | Walk::LeafAnchor
+            );
+            note = match (rescued, fetched.first(), top.info.ca_issuers_urls.first()) {
+                (true, Some(first), _) => Some(format!(
+                    "Chrome fetches the missing intermediate \"{}\" from its AIA URL, as certready did ({}). Go, grpcio and curl do not fetch it.",
+                    first.info.subject,
+                    ctx.aia_fetched.first().map(|f| f.url.as_str()).unwrap_or_default()
+                )),
+                (false, _, Some(url)) => Some(format!(
+                    "Chrome tries to fetch the missing intermediate from {url}; what certready fetched there does not complete the chain (or fetching was off): see the incomplete-chain finding."
+                )),
+                _ => None,
+            };
+            !rescued
         }
         Walk::Untrusted { .. } => true,
     };
