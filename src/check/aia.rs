@@ -129,7 +129,7 @@ pub(super) fn explain_in_finding(
                 text.push_str("it rescues no client");
             } else {
                 text.push_str(&format!(
-                    "AIA rescues {} (they fetch it and accept)",
+                    "AIA rescues {}: they fetch it and accept",
                     grouped(&rescued)
                 ));
             }

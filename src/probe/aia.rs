@@ -242,7 +242,7 @@ async fn get(url: &str, options: &ProbeOptions, timeout: Duration) -> Result<Ans
         .get(parsed.clone())
         .send()
         .await
-        .map_err(|e| describe_error(&e))?;
+        .map_err(|e| describe_error(&e, timeout))?;
     let redirected_to = (response.url() != &parsed).then(|| response.url().to_string());
     let status = response.status();
     if status != reqwest::StatusCode::OK {
@@ -261,7 +261,11 @@ async fn get(url: &str, options: &ProbeOptions, timeout: Duration) -> Result<Ans
         return Err(too_large());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe_error(&e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| describe_error(&e, timeout))?
+    {
         if body.len() + chunk.len() > MAX_BODY_BYTES {
             return Err(too_large());
         }
@@ -346,8 +350,12 @@ fn client(
     builder.build().map_err(|e| e.to_string())
 }
 
+fn timed_out(limit: Duration) -> String {
+    format!("timed out after {}", humantime::format_duration(limit))
+}
+
 /// A reqwest error in words: a refused redirect as such, else its chain of causes.
-fn describe_error(error: &reqwest::Error) -> String {
+fn describe_error(error: &reqwest::Error, timeout: Duration) -> String {
     let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(e) = source {
         if let Some(refused) = e.downcast_ref::<RedirectRefused>() {
@@ -356,7 +364,7 @@ fn describe_error(error: &reqwest::Error) -> String {
         source = e.source();
     }
     if error.is_timeout() {
-        return "timed out".into();
+        return timed_out(timeout);
     }
     let mut text = if error.is_connect() {
         "cannot connect".to_string()
@@ -512,6 +520,14 @@ mod tests {
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, pem.as_ref())
         );
         assert_eq!(decode(text.as_bytes()).unwrap(), vec![pem]);
+    }
+
+    #[test]
+    fn reads_the_pkcs7_openssl_writes() {
+        let p7c = include_bytes!("../../testdata/aia-int.p7c");
+        let pem = include_bytes!("../../testdata/aia-int.pem");
+        let expected = CertificateDer::from_pem_slice(pem).unwrap();
+        assert_eq!(decode(p7c).unwrap(), vec![expected]);
     }
 
     #[test]
