@@ -24,7 +24,7 @@ Environment:\n  \
 SSL_CERT_FILE, SSL_CERT_DIR       the OS (\"system\") store, read as OpenSSL and Go do\n  \
 GRPC_DEFAULT_SSL_ROOTS_FILE_PATH  the roots pyflyte's grpcio trusts\n  \
 FLYTE_PLATFORM_CA_CERT_FILE_PATH, FLYTE_PLATFORM_INSECURE_SKIP_VERIFY\n                                    pyflyte's own overrides of caCertFilePath, insecureSkipVerify\n  \
-HTTPS_PROXY, NO_PROXY             HTTP CONNECT proxy for the probes\n  \
+HTTPS_PROXY, NO_PROXY             HTTP CONNECT proxy for the probes and AIA fetches\n  \
 FLYTECTL_CONFIG                   where --flytectl-config looks first\n  \
 NO_COLOR                          no colour (as --color never)"
     };
@@ -116,7 +116,7 @@ pub enum Command {
         after_long_help = concat!(check_examples!(), exit_codes_and_environment!())
     )]
     Check(CheckArgs),
-    /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (no network).
+    /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (offline but for AIA).
     #[command(
         after_help = inspect_examples!(),
         after_long_help = concat!(inspect_examples!(), exit_codes_and_environment!())
