@@ -192,20 +192,18 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
     };
     let client_verdicts = clients::evaluate(&client_context);
     // Which clients the fetched issuers rescue: their verdicts without them.
-    let without_aia = if aia_fetched.is_empty() {
-        client_verdicts.clone()
-    } else {
+    let without_aia = (!aia_fetched.is_empty()).then(|| {
         clients::evaluate(&ClientContext {
             aia_fetched: &[],
             ..client_context
         })
-    };
+    });
     aia::explain_in_finding(
         &mut findings,
         structure.path.last().map(|&i| &certs[i]),
         input.aia,
         settings,
-        &without_aia,
+        without_aia.as_deref().unwrap_or(&client_verdicts),
         &client_verdicts,
     );
     if let Some(finding) = refusal_finding(&findings, &client_verdicts) {

@@ -85,9 +85,16 @@ fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
 }
 
 /// The anchor kind reached through the issuers trustd fetches itself (no redirects).
+/// Only issuers valid now count: the per-certificate checks below see the sent path only,
+/// so an expired fetched issuer leaves the chain untrusted (the verdict is right; the
+/// text says "not trusted" where trustd would name the expiry).
 fn fetched_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
     let fetched = ctx.aia_for(Fetcher::Apple);
-    if fetched.is_empty() {
+    let valid = |cert: &&Cert| {
+        let f = &cert.info.facts;
+        ctx.at >= f.not_before && ctx.at <= f.not_after
+    };
+    if fetched.is_empty() || !fetched.iter().all(valid) {
         return None;
     }
     [

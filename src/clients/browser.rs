@@ -1,6 +1,7 @@
 //! Chrome's certificate verifier: the status flags it checks, mapped to the one
 //! NET::ERR_CERT_* error it shows, in Chrome's order.
 
+use crate::chain::Cert;
 use crate::findings::FindingId;
 use crate::rules::{DAY, MAX_398_SECONDS, PUBLIC_398_CUTOVER};
 use crate::trust::{StoreKind, TrustStore};
@@ -16,6 +17,8 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
     let leaf = ctx.leaf();
     let pool: Vec<&TrustStore> = ctx.stores.iter().collect();
     let mut note = None;
+    // The fetched issuers that complete the path, checked for dates like the sent ones.
+    let mut fetched_on_path: Vec<&Cert> = Vec::new();
     let publicly_trusted = ctx
         .trust
         .iter()
@@ -36,6 +39,9 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
                 walk_fetching(ctx, &pool, &fetched),
                 Walk::Anchored | Walk::LeafAnchor
             );
+            if rescued {
+                fetched_on_path = fetched.clone();
+            }
             note = match (rescued, fetched.first(), top.info.ca_issuers_urls.first()) {
                 (true, Some(first), _) => Some(format!(
                     "Chrome fetches the missing intermediate \"{}\" from its AIA URL, as certready did ({}). Go, grpcio and curl do not fetch it.",
@@ -62,10 +68,16 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
             };
     let weak_signature = ctx.has(FindingId::WeakSignatureSha1);
     let weak_key = ctx.has(FindingId::WeakRsaKey);
-    let date_invalid = ctx.structure.path.iter().any(|&i| {
-        let f = &ctx.certs[i].info.facts;
-        ctx.at > f.not_after || ctx.at < f.not_before
-    });
+    let date_invalid = ctx
+        .structure
+        .path
+        .iter()
+        .map(|&i| &ctx.certs[i])
+        .chain(fetched_on_path.iter().copied())
+        .any(|cert| {
+            let f = &cert.info.facts;
+            ctx.at > f.not_after || ctx.at < f.not_before
+        });
     let too_long = publicly_trusted
         && leaf.info.facts.not_before >= PUBLIC_398_CUTOVER
         && leaf.info.lifetime_seconds() > MAX_398_SECONDS;

@@ -428,3 +428,27 @@ fn inspect_fetches_what_a_file_lacks() {
     assert!(report.aia_fetched.is_empty());
     assert!(!report.client("browser", "https").accepts);
 }
+
+/// A fetched issuer is judged like a sent one: Chrome refuses an expired one.
+#[test]
+fn an_expired_fetched_intermediate_does_not_rescue_chrome() {
+    let lab = Lab::new();
+    let aia = aia_server(&lab, vec![]);
+    let root = lab::self_signed(&Spec::ca("Test Root CA")).unwrap();
+    let mut expired = Spec::ca("Test Issuing CA");
+    expired.starts_in_days = -30;
+    expired.lifetime_days = 10;
+    let intermediate = lab::issue(&expired, &root).unwrap();
+    let mut leaf = Spec::leaf(HOST);
+    leaf.ca_issuers_url = Some(aia.url("/issuing.crt"));
+    let leaf = lab::issue(&leaf, &intermediate).unwrap();
+    aia.route("/issuing.crt", Answer::Body(DER, intermediate.der.to_vec()));
+    let server = lab.serve(&[&leaf], &leaf);
+    let root_file = lab.file("root.pem", &root.pem);
+    let report = check(&lab, &server, &["--ca-file", path_str(&root_file)]).report();
+    assert_eq!(report.aia_fetched.len(), 1);
+    let browser = report.client("browser", "https");
+    assert_eq!(browser.error.as_deref(), Some("NET::ERR_CERT_DATE_INVALID"));
+    let message = &report.finding("incomplete-chain").message;
+    assert!(message.contains("it rescues no client"), "{message}");
+}
