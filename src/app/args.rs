@@ -189,7 +189,7 @@ pub struct NetArgs {
 pub struct FetchArgs {
     /// Do not fetch a missing intermediate from the AIA caIssuers URL of the last certificate
     /// sent. By default certready fetches it as browsers and macOS do (http:// only, within
-    /// --timeout, 64 KiB, 3 certificates) and says which clients that rescues.
+    /// --timeout or 10 s, 64 KiB, 3 certificates) and says which clients that rescues.
     #[arg(long)]
     pub no_fetch: bool,
 }

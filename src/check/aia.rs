@@ -111,8 +111,12 @@ pub(super) fn explain_in_finding(
         }
         (Some(_), None) => return,
         (Some(_), Some(outcome)) if outcome.fetched.is_empty() => format!(
-            "certready could not fetch it, as browsers and macOS would try to: {}. No client is rescued.",
-            outcome.notes.join("; ")
+            "certready could not fetch it as browsers and macOS would: {}. No client is rescued.",
+            if outcome.notes.is_empty() {
+                "nothing usable was served".to_string()
+            } else {
+                outcome.notes.join("; ")
+            }
         ),
         (Some(_), Some(outcome)) => {
             let first = &outcome.fetched[0];
