@@ -24,6 +24,7 @@ fn settings() -> &'static Settings {
         warn_days: 30,
         probe: ProbeOptions::default(),
         clients: ClientOptions::default(),
+        aia_fetch: false,
     })
 }
 
@@ -52,6 +53,7 @@ pub fn analyse_chain(data: &[u8]) {
                 key: None,
                 alpn: None,
                 dialled_host: None,
+                aia: None,
             },
             settings(),
         );
@@ -59,6 +61,8 @@ pub fn analyse_chain(data: &[u8]) {
 }
 
 pub fn parse_bundle(data: &[u8]) {
+    // What an AIA caIssuers URL serves is read the same untrusted way (DER, PKCS#7, PEM).
+    let _ = certready::probe::aia::decode(data);
     if let Ok(bundle) = certready::input::parse_bundle(Path::new("fuzz"), data) {
         let mut ders = bundle.certificates;
         ders.extend(bundle.ca);
@@ -73,6 +77,7 @@ pub fn parse_bundle(data: &[u8]) {
                 key: None,
                 alpn: None,
                 dialled_host: None,
+                aia: None,
             },
             settings(),
         );

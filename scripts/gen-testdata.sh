@@ -57,6 +57,29 @@ openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=l
 openssl x509 -req -sha256 -days "$days" -in "$tmp/wi-leaf.csr" -CA rsa1024-int.pem -CAkey "$tmp/wi.key" \
   -CAcreateserial -extfile "$tmp/leaf.ext" -out rsa1024-int-leaf.pem 2>/dev/null
 
+# A chain whose intermediate is served as a PKCS#7 "certs-only" message from the leaf's
+# AIA caIssuers URL (`application/pkcs7-mime`, as many CAs publish it): the leaf for
+# flyte.example.com with its key, the intermediate, the root, and aia-int.p7c.
+cat >"$tmp/aia-leaf.ext" <<'EXT'
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:flyte.example.com
+authorityInfoAccess=caIssuers;URI:http://pki.example.com/aia-int.p7c
+EXT
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days "$days" \
+  -subj "/CN=AIA Test Root" -keyout "$tmp/aia-root.key" -out aia-root.pem \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=AIA Test Issuing CA" \
+  -keyout "$tmp/aia-int.key" -out "$tmp/aia-int.csr" 2>/dev/null
+openssl x509 -req -sha256 -days "$days" -in "$tmp/aia-int.csr" -CA aia-root.pem -CAkey "$tmp/aia-root.key" \
+  -CAcreateserial -extfile "$tmp/ca.ext" -out aia-int.pem 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=flyte.example.com" \
+  -keyout aia-leaf.key -out "$tmp/aia-leaf.csr" 2>/dev/null
+openssl x509 -req -sha256 -days "$days" -in "$tmp/aia-leaf.csr" -CA aia-int.pem -CAkey "$tmp/aia-int.key" \
+  -CAcreateserial -extfile "$tmp/aia-leaf.ext" -out aia-leaf.pem 2>/dev/null
+openssl crl2pkcs7 -nocrl -certfile aia-int.pem -outform DER -out aia-int.p7c
+
 # Formats to recognise: PKCS#12, an encrypted PKCS#8 key, a DER certificate.
 openssl pkcs12 -export -in sha1-leaf.pem -inkey sha1-leaf.key -passout pass:test -out bundle.p12 2>/dev/null
 openssl pkcs8 -topk8 -in sha1-leaf.key -v2 aes-256-cbc -passout pass:test -out encrypted.key 2>/dev/null

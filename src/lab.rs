@@ -384,3 +384,47 @@ pub async fn serve_on(
     });
     Ok(Server { addr, task })
 }
+
+/// Serves `body` as a DER certificate (`application/pkix-cert`) to every plain HTTP GET on
+/// `listener`: a CA's caIssuers URL for the demo. Stops when dropped.
+pub fn serve_certificate(listener: TcpListener, body: Vec<u8>) -> std::io::Result<Server> {
+    let addr = listener.local_addr()?;
+    let body = Arc::new(body);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let body = body.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                // Read the request head (bounded), whatever it asks: there is one answer.
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 1024];
+                let read = async {
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+                        match stream.read(&mut buffer).await {
+                            Ok(0) | Err(_) => return false,
+                            Ok(n) => head.extend_from_slice(&buffer[..n]),
+                        }
+                    }
+                    true
+                };
+                if !matches!(
+                    tokio::time::timeout(std::time::Duration::from_secs(10), read).await,
+                    Ok(true)
+                ) {
+                    return;
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.write_all(&body).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    Ok(Server { addr, task })
+}

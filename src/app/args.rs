@@ -24,7 +24,7 @@ Environment:\n  \
 SSL_CERT_FILE, SSL_CERT_DIR       the OS (\"system\") store, read as OpenSSL and Go do\n  \
 GRPC_DEFAULT_SSL_ROOTS_FILE_PATH  the roots pyflyte's grpcio trusts\n  \
 FLYTE_PLATFORM_CA_CERT_FILE_PATH, FLYTE_PLATFORM_INSECURE_SKIP_VERIFY\n                                    pyflyte's own overrides of caCertFilePath, insecureSkipVerify\n  \
-HTTPS_PROXY, NO_PROXY             HTTP CONNECT proxy for the probes\n  \
+HTTPS_PROXY, NO_PROXY             HTTP CONNECT proxy for the probes and AIA fetches\n  \
 FLYTECTL_CONFIG                   where --flytectl-config looks first\n  \
 NO_COLOR                          no colour (as --color never)"
     };
@@ -116,7 +116,7 @@ pub enum Command {
         after_long_help = concat!(check_examples!(), exit_codes_and_environment!())
     )]
     Check(CheckArgs),
-    /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (no network).
+    /// Diagnose certificate files or a Kubernetes TLS Secret before rollout (offline but for AIA).
     #[command(
         after_help = inspect_examples!(),
         after_long_help = concat!(inspect_examples!(), exit_codes_and_environment!())
@@ -186,6 +186,15 @@ pub struct NetArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Do not fetch a missing intermediate from the AIA caIssuers URL of the last certificate
+    /// sent. By default certready fetches it as browsers and macOS do (http:// only, within
+    /// --timeout or 10 s, 64 KiB, 3 certificates) and says which clients that rescues.
+    #[arg(long)]
+    pub no_fetch: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct TrustArgs {
     /// Also trust the CA certificates in this PEM/DER file: a private CA, assumed installed wherever each client looks (caCertFilePath, keychain, OS store, browser). Repeatable.
     #[arg(long = "ca-file", value_name = "PEM")]
@@ -240,6 +249,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -264,6 +275,8 @@ pub struct InspectArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
     pub clients: ClientArgs,
     #[command(flatten)]
     pub judge: JudgeArgs,
@@ -279,6 +292,8 @@ pub struct FlyteArgs {
     pub console_origin: Option<String>,
     #[command(flatten)]
     pub net: NetArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
@@ -310,6 +325,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]
+    pub fetch: FetchArgs,
+    #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -325,6 +342,8 @@ pub struct LintArgs {
     pub console_origin: Option<String>,
     #[command(flatten)]
     pub trust: TrustArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
     #[command(flatten)]
     pub judge: JudgeArgs,
 }

@@ -28,6 +28,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         at: args.judge.at,
         warn_days: args.judge.warn_days,
         proxy: ProxySource::ConfigThenEnvironment,
+        fetch: Some(&args.fetch),
     })?);
     let progress = progress_bar(targets.len());
     let concurrency = args.concurrency as usize;
@@ -60,6 +61,7 @@ pub fn inspect(args: InspectArgs) -> Result<i32, Error> {
         at: args.judge.at,
         warn_days: args.judge.warn_days,
         proxy: ProxySource::Environment,
+        fetch: Some(&args.fetch),
     })?;
     let options = InspectOptions {
         hostname: args.hostname.as_ref(),
@@ -104,6 +106,7 @@ pub fn flyte(args: FlyteArgs) -> Result<i32, Error> {
         warn_days: args.judge.warn_days,
         // gRPC clients honour HTTPS_PROXY; httpProxyURL is for the OAuth requests.
         proxy: ProxySource::Environment,
+        fetch: Some(&args.fetch),
     })?);
     let options = crate::flyte::FlyteOptions {
         console_origin: args.console_origin.clone(),
@@ -125,6 +128,7 @@ pub fn serve(args: ServeArgs) -> Result<i32, Error> {
         at: None,
         warn_days: args.warn_days,
         proxy: ProxySource::ConfigThenEnvironment,
+        fetch: Some(&args.fetch),
     })?);
     let options = crate::serve::ServeOptions {
         listen: args.listen,
@@ -156,6 +160,7 @@ pub fn lint(args: LintArgs) -> Result<i32, Error> {
         at: args.judge.at,
         warn_days: args.judge.warn_days,
         proxy: ProxySource::Environment,
+        fetch: Some(&args.fetch),
     })?;
     let options = crate::lint::LintOptions {
         console_origin: args.console_origin.clone(),

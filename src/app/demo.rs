@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::args::{NetArgs, TrustArgs};
+use super::args::{FetchArgs, NetArgs, TrustArgs};
 use super::error::Error;
 use super::settings::{ProxySource, SettingsArgs};
 use crate::check::Settings;
@@ -27,7 +27,8 @@ struct Scenario {
     ca_pem: Option<String>,
 }
 
-fn scenarios() -> Result<Vec<Scenario>, rcgen::Error> {
+/// The scenarios, and the missing intermediate their CA serves at `aia_url`.
+fn scenarios(aia_url: &str) -> Result<(Vec<Scenario>, Vec<u8>), rcgen::Error> {
     let mut list = Vec::new();
 
     // `openssl req -x509 -newkey rsa:2048 -days 3650 -subj /CN=flyte.example.com`
@@ -64,14 +65,15 @@ fn scenarios() -> Result<Vec<Scenario>, rcgen::Error> {
     intermediate_spec.lifetime_days = 1825;
     let intermediate = lab::issue(&intermediate_spec, &root)?;
     let mut leaf_spec = Spec::leaf(HOST);
-    leaf_spec.ca_issuers_url = Some("http://pki.example.com/issuing-ca-1.crt".into());
+    leaf_spec.ca_issuers_url = Some(aia_url.into());
     let leaf = lab::issue(&leaf_spec, &intermediate)?;
     list.push(Scenario {
         title: "Private CA, intermediate missing",
         story:
             "A company CA issued the certificate, but the Secret's tls.crt holds only the leaf. \
-                Browsers fetch the intermediate from the AIA URL and work; flytectl, pyflyte and \
-                curl fail.",
+                Browsers and macOS (flytectl's OAuth login there) fetch the intermediate from \
+                the AIA URL, served here on 127.0.0.1, and work; Go with caCertFilePath, \
+                pyflyte and curl fail.",
         served: vec![leaf.der.clone()],
         key: leaf.key_der(),
         ca_pem: Some(root.pem.clone()),
@@ -85,7 +87,7 @@ fn scenarios() -> Result<Vec<Scenario>, rcgen::Error> {
         key: leaf.key_der(),
         ca_pem: Some(root.pem.clone()),
     });
-    Ok(list)
+    Ok((list, intermediate.der.to_vec()))
 }
 
 pub fn run(format: Format) -> Result<i32, Error> {
@@ -98,8 +100,12 @@ pub fn run(format: Format) -> Result<i32, Error> {
 }
 
 async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32, Error> {
-    let scenarios = scenarios()
+    // The CA's caIssuers URL, on this machine too: the demo fetches as `check` does.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let aia_url = format!("http://{}/issuing-ca-1.crt", listener.local_addr()?);
+    let (scenarios, intermediate) = scenarios(&aia_url)
         .map_err(|e| Error::Failed(format!("cannot generate demo certificates: {e}")))?;
+    let _aia_server = lab::serve_certificate(listener, intermediate)?;
     let mut reports: Vec<Report> = Vec::new();
     let mut out = anstream::stdout();
     if format == Format::Markdown {
@@ -151,6 +157,7 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
             at: None,
             warn_days: 30,
             proxy: ProxySource::Direct,
+            fetch: Some(&FetchArgs { no_fetch: false }),
         })?);
         let target =
             target::parse_target(&target_text).map_err(|e| Error::Failed(e.to_string()))?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::args::{ClientArgs, NetArgs, TrustArgs};
+use super::args::{ClientArgs, FetchArgs, NetArgs, TrustArgs};
 use super::error::Error;
 use crate::check::Settings;
 use crate::clients::ClientOptions;
@@ -35,6 +35,8 @@ pub struct SettingsArgs<'a> {
     pub at: Option<i64>,
     pub warn_days: u32,
     pub proxy: ProxySource,
+    /// The command's --no-fetch; None where it has none (then nothing is fetched).
+    pub fetch: Option<&'a FetchArgs>,
 }
 
 impl Settings {
@@ -70,6 +72,7 @@ impl Settings {
             warn_days: args.warn_days,
             probe,
             clients,
+            aia_fetch: args.fetch.is_some_and(|fetch| !fetch.no_fetch),
         })
     }
 }

@@ -61,8 +61,22 @@ pub struct CertInfo {
     pub ca_issuers_urls: Vec<String>,
     pub sct_count: usize,
     pub unknown_critical_extensions: Vec<String>,
+    /// Sent by the server (or held by the file), or fetched from an AIA caIssuers URL.
+    pub source: CertSource,
+    /// The caIssuers URL it was fetched from; None when sent.
+    pub url: Option<String>,
     #[serde(skip)]
     pub facts: CertFacts,
+}
+
+/// Where a certificate in a report comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CertSource {
+    /// Sent by the server, or found in the file inspected.
+    Sent,
+    /// Fetched from the caIssuers URL of the certificate it issued, as browsers and macOS do.
+    Aia,
 }
 
 /// Facts the rules need in machine form; not part of the JSON contract.
@@ -216,6 +230,8 @@ pub fn parse_one(position: usize, der: &[u8]) -> Result<CertInfo, String> {
         ca_issuers_urls: Vec::new(),
         sct_count: 0,
         unknown_critical_extensions: Vec::new(),
+        source: CertSource::Sent,
+        url: None,
         facts: CertFacts {
             subject_der: cert.subject().as_raw().to_vec(),
             issuer_der: cert.issuer().as_raw().to_vec(),

@@ -2,6 +2,7 @@
 //! one analysis so a file and a live endpoint with the same chain read the same; `fleet`
 //! checks many targets at once for the CLI and `serve`.
 
+mod aia;
 mod bundle;
 pub mod fleet;
 
@@ -14,6 +15,7 @@ use crate::chain::{self, Cert};
 use crate::clients::{self, ClientContext, ClientName, ClientOptions, ClientVerdict};
 use crate::findings::{Finding, FindingId, Severity};
 use crate::input::{self, KeyInput};
+use crate::probe::aia::AiaOutcome;
 use crate::probe::{self, ProbeOptions};
 use crate::report::recommend;
 use crate::report::{PathSummary, Recommendation, Report};
@@ -22,7 +24,6 @@ use crate::target::{Host, Target};
 use crate::trust::background::Background;
 use crate::trust::{self, TrustStore, TrustStores};
 
-/// Everything a run shares across targets; built once per process.
 /// Everything a run shares across targets; built once per process (by the command line's
 /// one conversion from arguments, or by a test).
 pub struct Settings {
@@ -33,6 +34,9 @@ pub struct Settings {
     pub warn_days: u32,
     pub probe: ProbeOptions,
     pub clients: ClientOptions,
+    /// Fetch a missing intermediate from the AIA caIssuers URL, as browsers and macOS do
+    /// (off with --no-fetch). Bounded by `probe.timeout` and `probe::aia`'s limits.
+    pub aia_fetch: bool,
 }
 
 impl Settings {
@@ -46,6 +50,7 @@ impl Settings {
     }
 }
 
+#[derive(Clone)]
 pub struct AnalysisInput<'a> {
     pub ders: Vec<CertificateDer<'static>>,
     /// A handshake puts the leaf first; a file may be in any order.
@@ -64,6 +69,8 @@ pub struct AnalysisInput<'a> {
     /// The host name as typed, when it differs in form from `hostname` (case, a trailing
     /// dot): the clients' messages echo it.
     pub dialled_host: Option<String>,
+    /// What the AIA step fetched; None when it did not run.
+    pub aia: Option<&'a AiaOutcome>,
 }
 
 pub struct Analysis {
@@ -75,6 +82,10 @@ pub struct Analysis {
     pub recommendations: Vec<Recommendation>,
     /// Why the key could not be compared, when it could not.
     pub key_error: Option<String>,
+    /// Issuers fetched from AIA URLs, numbered after the presented certificates.
+    pub aia_fetched: Vec<crate::chain::CertInfo>,
+    /// What the AIA step could not fetch, or should say.
+    pub aia_notes: Vec<String>,
 }
 
 /// The whole judgement of one chain: certificates parsed, the chain's structure, a trust
@@ -161,7 +172,8 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             path.missing_issuer = Some(top.info.issuer.clone());
         }
     }
-    let client_verdicts = clients::evaluate(&ClientContext {
+    let aia_fetched = aia::fetched(input.aia, input.ders.len());
+    let client_context = ClientContext {
         presented: &input.ders,
         certs: &certs,
         structure: &structure,
@@ -176,7 +188,24 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         alpn: input.alpn.clone(),
         dialled_host: input.dialled_host.clone(),
         go_outcomes: Default::default(),
+        aia_fetched: &aia_fetched,
+    };
+    let client_verdicts = clients::evaluate(&client_context);
+    // Which clients the fetched issuers rescue: their verdicts without them.
+    let without_aia = (!aia_fetched.is_empty()).then(|| {
+        clients::evaluate(&ClientContext {
+            aia_fetched: &[],
+            ..client_context
+        })
     });
+    aia::explain_in_finding(
+        &mut findings,
+        structure.path.last().map(|&i| &certs[i]),
+        input.aia,
+        settings,
+        without_aia.as_deref().unwrap_or(&client_verdicts),
+        &client_verdicts,
+    );
     if let Some(finding) = refusal_finding(&findings, &client_verdicts) {
         findings.insert(0, finding);
     }
@@ -206,6 +235,8 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         clients: client_verdicts,
         recommendations,
         key_error,
+        aia_fetched: aia::infos(&aia_fetched),
+        aia_notes: input.aia.map(|o| o.notes.clone()).unwrap_or_default(),
     }
 }
 
@@ -322,20 +353,31 @@ async fn check_inner(target: &Target, settings: &Settings, token_url: Option<Str
         report.settle_status();
         return report;
     }
-    let analysis = analyse(
-        AnalysisInput {
-            ders: outcome.chain,
-            leaf_first: true,
-            hostname: Some(&target.host),
-            authority: Some(target.authority()),
-            token_url,
-            stores: &stores.stores,
-            key: None,
-            alpn: report.tls.as_ref().map(|tls| tls.alpn.clone()),
-            dialled_host: Some(target.dialled_host()),
-        },
-        settings,
-    );
+    let input = AnalysisInput {
+        ders: outcome.chain,
+        leaf_first: true,
+        hostname: Some(&target.host),
+        authority: Some(target.authority()),
+        token_url,
+        stores: &stores.stores,
+        key: None,
+        alpn: report.tls.as_ref().map(|tls| tls.alpn.clone()),
+        dialled_host: Some(target.dialled_host()),
+        aia: None,
+    };
+    let mut analysis = analyse(input.clone(), settings);
+    if settings.aia_fetch {
+        if let Some(top) = aia::requester(&analysis.certs, &analysis.path) {
+            let fetched = aia::fetch(top, &stores.stores, settings).await;
+            analysis = analyse(
+                AnalysisInput {
+                    aia: Some(&fetched),
+                    ..input
+                },
+                settings,
+            );
+        }
+    }
     fill(&mut report, analysis);
     if let Some(error) = outcome.error {
         // The chain was captured, so it is judged; the failed handshake is a finding.
@@ -363,6 +405,8 @@ fn fill(report: &mut Report, analysis: Analysis) {
     report.findings = analysis.findings;
     report.clients = analysis.clients;
     report.recommendations = analysis.recommendations;
+    report.aia_fetched = analysis.aia_fetched;
+    report.aia_notes = analysis.aia_notes;
 }
 
 pub struct InspectOptions<'a> {
@@ -402,20 +446,32 @@ pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -
         }
         None => None,
     };
-    let analysis = analyse(
-        AnalysisInput {
-            ders,
-            leaf_first: false,
-            hostname: options.hostname,
-            authority: None,
-            token_url: None,
-            stores: &stores,
-            key,
-            alpn: None,
-            dialled_host: None,
-        },
-        settings,
-    );
+    let input = AnalysisInput {
+        ders,
+        leaf_first: false,
+        hostname: options.hostname,
+        authority: None,
+        token_url: None,
+        stores: &stores,
+        key,
+        alpn: None,
+        dialled_host: None,
+        aia: None,
+    };
+    let mut analysis = analyse(input.clone(), settings);
+    // A file is judged as it will be served: browsers and macOS will fetch what it lacks.
+    if settings.aia_fetch {
+        if let Some(top) = aia::requester(&analysis.certs, &analysis.path) {
+            let fetched = aia::fetch_blocking(top, &stores, settings);
+            analysis = analyse(
+                AnalysisInput {
+                    aia: Some(&fetched),
+                    ..input
+                },
+                settings,
+            );
+        }
+    }
     let mut report = Report::failed(label.clone(), hostname, None, String::new());
     report.error = key_error
         .or_else(|| analysis.key_error.clone())

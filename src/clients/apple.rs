@@ -7,10 +7,10 @@ use crate::findings::FindingId;
 use crate::rules::{APPLE_825_CUTOVER, DAY, MAX_398_SECONDS, MAX_825_SECONDS, PUBLIC_398_CUTOVER};
 use crate::trust::StoreKind;
 
-use super::context::{AnchorKind, ClientContext, Refusal};
+use super::context::{AnchorKind, ClientContext, Fetcher, Refusal};
 use super::go;
 use super::hostname::san_matches;
-use super::walk::{walk, Walk, TRUST_CAUSES};
+use super::walk::{walk, walk_fetching, Walk, TRUST_CAUSES};
 
 /// trustd's verdict as Go reports it: Ok, or the Go error for Apple's highest-priority
 /// failure (then Go's own EKU check), with the anchor kind given or inferred.
@@ -58,7 +58,8 @@ struct AppleFailure {
     missing_intermediate: bool,
 }
 
-/// The anchor kind the Mac would see: given by the user, or inferred from the stores.
+/// The anchor kind the Mac would see: given by the user, or inferred from the stores
+/// (through the issuers trustd fetches from AIA URLs when the server left them out).
 fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
     if let Some(kind) = ctx.options.anchor_kind {
         return Some(kind);
@@ -80,6 +81,33 @@ fn infer_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
     } else {
         None
     }
+    .or_else(|| fetched_anchor_kind(ctx))
+}
+
+/// The anchor kind reached through the issuers trustd fetches itself (no redirects).
+/// Only issuers valid now count: the per-certificate checks below see the sent path only,
+/// so an expired fetched issuer leaves the chain untrusted (the verdict is right; the
+/// text says "not trusted" where trustd would name the expiry).
+fn fetched_anchor_kind(ctx: &ClientContext<'_>) -> Option<AnchorKind> {
+    let fetched = ctx.aia_for(Fetcher::Apple);
+    let valid = |cert: &&Cert| {
+        let f = &cert.info.facts;
+        ctx.at >= f.not_before && ctx.at <= f.not_after
+    };
+    if fetched.is_empty() || !fetched.iter().all(valid) {
+        return None;
+    }
+    [
+        (StoreKind::Mozilla, AnchorKind::System),
+        (StoreKind::CaFile, AnchorKind::Private),
+        (StoreKind::System, AnchorKind::Private),
+    ]
+    .into_iter()
+    .find(|&(store, _)| {
+        ctx.store(store)
+            .is_some_and(|pool| matches!(walk_fetching(ctx, &[pool], &fetched), Walk::Anchored))
+    })
+    .map(|(_, kind)| kind)
 }
 
 /// Every Apple check that fails, unordered.

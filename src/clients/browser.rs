@@ -1,38 +1,53 @@
-//! Chrome's verdict (see [`crate::verifiers::chrome`]): Chromium on Linux with the Chrome
-//! Root Store (certready's Mozilla list stands for it) and the user's NSS roots (the
-//! `--ca-file` anchors, assumed imported). The OS store is not among them: Chrome on Linux
-//! does not read it.
+//! Chrome's verdict (see [`crate::verifiers::chrome`]): the Chrome Root Store (certready's
+//! Mozilla list stands for it) and the user's locally trusted roots: the `--ca-file`
+//! anchors (assumed imported) and the OS store's roots that are not public ones (Chrome on
+//! macOS and Windows trusts roots added there; Chrome on Linux only those imported into
+//! its NSS database, which the verdict's note says).
 
 use crate::findings::FindingId;
 use crate::trust::{self, StoreKind, TrustStore};
 use crate::verifiers::chrome::{self, CertStatus, Options, Roots};
 
-use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
+use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Fetcher, Refusal};
 use super::walk::{store_candidates, TRUST_CAUSES};
 
-/// Chrome's verdict on the HTTPS channel. A missing intermediate counts as fetched when
-/// the certificate whose issuer is missing names a caIssuers URL (certready does not fetch
-/// it): the rest of the chain is still judged.
+/// Chrome's verdict on the HTTPS channel. A missing intermediate is looked for among what
+/// certready fetched from the AIA URL as Chrome does (`ClientContext::aia_fetched`).
 pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
     let roots = roots(ctx);
     let presented = ctx.presented_leaf_first();
     let host = ctx.hostname.map(|h| h.to_string()).unwrap_or_default();
-    // No fetched certificates yet: AIA completion is assumed below instead.
-    let fetched: Vec<&[u8]> = Vec::new();
-    let run = |options| chrome::verify(&presented, &roots, &fetched, &host, ctx.at, options);
-    let mut note = None;
-    let mut outcome = run(Options::default());
-    if let Err(refusal) = &outcome {
-        if let Some(url) = aia_url_for_missing_issuer(ctx, refusal) {
-            note = Some(format!(
-                "Chrome fetches the missing intermediate from {url}; assumed to work if that URL serves it and it chains to a trusted root. Go, grpcio and curl do not fetch it."
-            ));
-            outcome = run(Options {
-                assume_aia_issuer: true,
-                ..Options::default()
-            });
-        }
-    }
+    let fetched_certs = ctx.aia_for(Fetcher::Chrome);
+    let fetched: Vec<&[u8]> = fetched_certs.iter().map(|c| c.der.as_ref()).collect();
+    let outcome = chrome::verify(
+        &presented,
+        &roots,
+        &fetched,
+        &host,
+        ctx.at,
+        Options::default(),
+    );
+    let note = match (&outcome, fetched_certs.first()) {
+        (Ok(_), Some(first)) => Some(format!(
+            "Chrome fetches the missing intermediate \"{}\" from its AIA URL, as certready did ({}). Go, grpcio and curl do not fetch it.",
+            first.info.subject,
+            ctx.aia_fetched.first().map(|f| f.url.as_str()).unwrap_or_default()
+        )),
+        (Err(refusal), _) => aia_url_for_missing_issuer(ctx, refusal).map(|url| format!(
+            "Chrome tries to fetch the missing intermediate from {url}; what certready fetched there does not complete the chain (or fetching was off): see the incomplete-chain finding."
+        )),
+        _ => None,
+    };
+    let only_os_store = |ctx: &ClientContext<'_>| {
+        let trusted = |kind| ctx.trust.iter().any(|v| v.store == kind && v.trusted);
+        trusted(StoreKind::System) && !trusted(StoreKind::CaFile) && !trusted(StoreKind::Mozilla)
+    };
+    let note = match note {
+        None if outcome.is_ok() && cfg!(target_os = "linux") && only_os_store(ctx) => Some(
+            "the CA is in this machine's OS store; Chrome on macOS and Windows trusts such roots, Chrome on Linux only once imported into its NSS database (certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n CA -i ca.pem)".into(),
+        ),
+        note => note,
+    };
     let outcome: Result<(), Refusal> = outcome.map(|_| ()).map_err(|refusal| {
         ctx.refusal(
             format!("NET::{}", refusal.net_error),
@@ -49,12 +64,34 @@ fn roots(ctx: &ClientContext<'_>) -> Roots {
     let local: Vec<&TrustStore> = ctx
         .stores
         .iter()
-        .filter(|s| s.kind == StoreKind::CaFile)
+        .filter(|s| matches!(s.kind, StoreKind::CaFile | StoreKind::System))
         .collect();
-    let local = store_candidates(ctx, &local, false);
+    // The OS store holds the public roots too: those stay Chrome Root Store roots.
+    let is_public = |der: &[u8]| {
+        let Some(anchor) = ctx
+            .stores
+            .iter()
+            .filter(|s| s.kind == StoreKind::System)
+            .flat_map(|s| s.anchors.iter().zip(&s.anchor_certs))
+            .find(|(_, cert)| cert.as_ref() == der)
+            .map(|(anchor, _)| anchor)
+        else {
+            return false;
+        };
+        ctx.stores
+            .iter()
+            .filter(|s| s.kind == StoreKind::Mozilla)
+            .flat_map(|s| s.anchors.iter())
+            .any(|a| a.subject_public_key_info == anchor.subject_public_key_info)
+    };
+    let local: Vec<&[u8]> = store_candidates(ctx, &local, false)
+        .into_iter()
+        .filter(|der| !is_public(der))
+        .collect();
     let wanted: Vec<&[u8]> = ctx
         .certs
         .iter()
+        .chain(ctx.aia_fetched.iter().map(|f| &f.cert))
         .flat_map(|c| [&c.info.facts.issuer_der, &c.info.facts.subject_der])
         .filter_map(|name| trust::sequence_content(name))
         .collect();

@@ -193,6 +193,26 @@ pub struct ClientContext<'a> {
     pub dialled_host: Option<String>,
     /// Go's answers so far, by the roots they were given (see `go::verify`).
     pub go_outcomes: GoOutcomes,
+    /// Issuers certready fetched from AIA caIssuers URLs, the first issued by the last sent
+    /// certificate (empty when the chain is complete, fetching is off or it failed). Only
+    /// the clients that fetch (Chrome, Apple's trustd) may use them.
+    pub aia_fetched: &'a [AiaFetched],
+}
+
+/// One issuer fetched from an AIA caIssuers URL.
+#[derive(Debug, Clone)]
+pub struct AiaFetched {
+    pub cert: Cert,
+    pub url: String,
+    /// The answer came through a redirect: Chrome follows it, Apple does not.
+    pub redirected: bool,
+}
+
+/// Which client's fetcher (their rules differ).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fetcher {
+    Chrome,
+    Apple,
 }
 
 /// Go's answers within one analysis, by the roots they were given (see `go::verify`).
@@ -203,6 +223,16 @@ pub struct GoOutcomes(pub(super) std::cell::RefCell<Vec<GoOutcome>>);
 pub(super) type GoOutcome = (Vec<Vec<u8>>, Result<(), Refusal>);
 
 impl ClientContext<'_> {
+    /// The fetched issuers `fetcher` would have got, in order: all for Chrome; for Apple,
+    /// those before the first that came through a redirect (each hop needs the one before).
+    pub(super) fn aia_for(&self, fetcher: Fetcher) -> Vec<&Cert> {
+        self.aia_fetched
+            .iter()
+            .take_while(|f| fetcher == Fetcher::Chrome || !f.redirected)
+            .map(|f| &f.cert)
+            .collect()
+    }
+
     pub(super) fn leaf(&self) -> &Cert {
         &self.certs[self.structure.leaf]
     }

@@ -17,7 +17,8 @@ mod pyflyte;
 mod walk;
 
 pub use context::{
-    AnchorKind, Channel, ClientContext, ClientName, ClientOptions, ClientVerdict, FlytectlSettings,
+    AiaFetched, AnchorKind, Channel, ClientContext, ClientName, ClientOptions, ClientVerdict,
+    FlytectlSettings,
 };
 
 /// Every wanted client's verdict on each of its channels, in a fixed order: flytectl on

@@ -69,6 +69,38 @@ pub(super) fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Walk {
     }
 }
 
+/// `walk`, and when the sent certificates end at a missing issuer, on through `fetched`
+/// (issuers fetched from AIA URLs, in order, each the issuer of the one before): the walk
+/// of a client that fetches.
+pub(super) fn walk_fetching(
+    ctx: &ClientContext<'_>,
+    pool: &[&TrustStore],
+    fetched: &[&Cert],
+) -> Walk {
+    let sent = walk(ctx, pool);
+    if !matches!(
+        sent,
+        Walk::Untrusted {
+            missing_issuer: true
+        }
+    ) {
+        return sent;
+    }
+    let mut current = &ctx.certs[*ctx.structure.path.last().unwrap_or(&ctx.structure.leaf)];
+    for &issuer in fetched {
+        if !current.issued_by(issuer) {
+            break;
+        }
+        if pool_contains(pool, issuer) || pool_issuer(pool, issuer).is_some() {
+            return Walk::Anchored;
+        }
+        current = issuer;
+    }
+    Walk::Untrusted {
+        missing_issuer: !current.info.self_signed,
+    }
+}
+
 /// `ca` has a pathLenConstraint smaller than the `intermediates_below` it would have.
 pub(super) fn exceeds_path_len(ca: &Cert, intermediates_below: usize) -> bool {
     ca.info
@@ -92,7 +124,7 @@ pub(super) const TRUST_CAUSES: &[FindingId] = &[
 ];
 
 /// The certificates of `pool` a verifier could put on a path for this chain: those named
-/// as the issuer of a presented certificate or equal to one, and with `transitive`, the
+/// as the issuer of a presented (or fetched) certificate or equal to one, and with `transitive`, the
 /// issuers of those in turn (OpenSSL and BoringSSL extend a path through the store; Go
 /// takes roots only). Parsing a whole OS store per check would cost more than the
 /// handshake; the others can never be used. Stores whose anchors lack certificates
@@ -102,9 +134,11 @@ pub(super) fn store_candidates<'a>(
     pool: &[&'a TrustStore],
     transitive: bool,
 ) -> Vec<&'a [u8]> {
+    // Fetched issuers (AIA) name roots too; only the clients that fetch can reach them.
     let mut wanted: Vec<Vec<u8>> = ctx
         .certs
         .iter()
+        .chain(ctx.aia_fetched.iter().map(|f| &f.cert))
         .filter_map(|c| crate::trust::sequence_content(&c.info.facts.issuer_der))
         .map(<[u8]>::to_vec)
         .collect();

@@ -2,6 +2,7 @@
 //! certificate, so the presented chain, version, cipher and ALPN can be reported.
 //! The connection carries nothing but the handshake and a close_notify.
 
+pub mod aia;
 pub mod proxy;
 
 use std::net::SocketAddr;

@@ -179,7 +179,21 @@ fn chain_table(out: &mut String, report: &Report, now: i64, level: &str) {
     for cert in off_path {
         chain_row(out, cert, now, " (not on the leaf's path)");
     }
+    for cert in &report.aia_fetched {
+        let note = format!(
+            " (fetched from {}, not sent)",
+            code(cert.url.as_deref().unwrap_or_default())
+        );
+        chain_row(out, cert, now, &note);
+    }
     out.push('\n');
+    if !report.aia_notes.is_empty() {
+        let _ = writeln!(out, "AIA fetching:\n");
+        for note in &report.aia_notes {
+            let _ = writeln!(out, "- {}", cell(note));
+        }
+        out.push('\n');
+    }
 }
 
 fn chain_row(out: &mut String, cert: &CertInfo, now: i64, note: &str) {

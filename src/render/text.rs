@@ -345,6 +345,28 @@ fn render_chain(out: &mut String, report: &Report, now: i64) {
             render_cert(out, cert, 0, now);
         }
     }
+    render_aia(out, report, now);
+}
+
+/// What the AIA step fetched, from where, and what it could not.
+fn render_aia(out: &mut String, report: &Report, now: i64) {
+    if !report.aia_fetched.is_empty() {
+        wrapped_hanging(
+            out,
+            2,
+            2,
+            "Fetched via AIA, not sent (browsers and macOS fetch it; Go, OpenSSL do not):",
+        );
+        for cert in &report.aia_fetched {
+            render_cert(out, cert, 0, now);
+        }
+    }
+    if !report.aia_notes.is_empty() {
+        let _ = writeln!(out, "  AIA fetching:");
+        for note in &report.aia_notes {
+            wrapped_hanging(out, 4, 2, note);
+        }
+    }
 }
 
 /// "self-signed", "CA": what kind of certificate it is.
@@ -435,6 +457,9 @@ fn render_cert(out: &mut String, cert: &CertInfo, depth: usize, now: i64) {
     let field = |out: &mut String, name: &str, value: &str| {
         wrapped_hanging(out, body, 9, &format!("{name:<8} {value}"));
     };
+    if let Some(url) = &cert.url {
+        field(out, "from", url);
+    }
     if !cert.self_signed {
         field(out, "issuer", &cert.issuer);
     }

@@ -112,6 +112,10 @@ pub struct Report {
     pub duration_seconds: Option<f64>,
     pub tls: Option<TlsInfo>,
     pub chain: Vec<CertInfo>,
+    /// Issuers fetched from AIA caIssuers URLs when the sent chain lacks one (source "aia").
+    pub aia_fetched: Vec<CertInfo>,
+    /// Why a caIssuers URL gave nothing usable, or what to know about what it gave.
+    pub aia_notes: Vec<String>,
     pub path: PathSummary,
     pub trust: Vec<TrustVerdict>,
     pub findings: Vec<Finding>,
@@ -136,6 +140,8 @@ impl Report {
             duration_seconds: None,
             tls: None,
             chain: Vec::new(),
+            aia_fetched: Vec::new(),
+            aia_notes: Vec::new(),
             path: PathSummary::default(),
             trust: Vec::new(),
             findings: Vec::new(),

@@ -32,7 +32,7 @@ pub fn recommend(input: &Input<'_>) -> Vec<Recommendation> {
             id: RecommendationId::AddMissingIntermediate,
             title: format!("Serve the missing intermediate \"{missing}\""),
             text: format!(
-                "{fetch}Append it after the leaf and update the Secret the ingress uses:\n  cat tls.crt intermediate.pem > fullchain.pem\n  kubectl create secret tls flyte-tls -n flyte --cert=fullchain.pem \\\n    --key=tls.key --dry-run=client -o yaml | kubectl apply -f -\nThis fixes every client at once; browsers only worked because they fetch it themselves."
+                "{fetch}Append it after the leaf and update the Secret the ingress uses:\n  cat tls.crt intermediate.pem > fullchain.pem\n  kubectl create secret tls flyte-tls -n flyte --cert=fullchain.pem \\\n    --key=tls.key --dry-run=client -o yaml | kubectl apply -f -\nThis fixes every client at once; browsers and macOS only worked because they fetch it themselves."
             ),
         });
     }

@@ -75,7 +75,7 @@ fn incomplete_chain(ctx: &Context<'_>) -> Finding {
     if let Some(url) = top.info.ca_issuers_urls.first() {
         message.push_str(&format!(" Its AIA caIssuers URL is {url}."));
         fix = format!(
-            "Download the missing intermediate \"{}\" from {url} (convert DER with `openssl x509 -inform DER -in FILE -out intermediate.pem`) and append it after the leaf in the served certificate file. Browsers fetch it themselves, which is why the site may work in a browser while Go, grpcio and curl fail.",
+            "Download the missing intermediate \"{}\" from {url} (convert DER with `openssl x509 -inform DER -in FILE -out intermediate.pem`) and append it after the leaf in the served certificate file. Browsers and macOS fetch it themselves, which is why the site may work there while Go, grpcio and curl fail.",
             top.info.issuer
         );
     }

@@ -282,6 +282,7 @@ fn analysis(
             anchor_kind,
             ..ClientOptions::default()
         },
+        aia_fetch: false,
     };
     let hostname = Host::Name(host.to_string());
     analyse(
@@ -295,6 +296,7 @@ fn analysis(
             key: None,
             alpn: None,
             dialled_host: None,
+            aia: None,
         },
         &settings,
     )

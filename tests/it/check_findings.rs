@@ -44,14 +44,17 @@ fn system_store_from_ssl_cert_file_is_evaluated() {
     assert!(report
         .finding("client-refuses")
         .message
-        .starts_with("pyflyte (grpc), pyflyte (oauth-http), browser (https) refuse the chain"));
+        .starts_with("pyflyte (grpc), pyflyte (oauth-http) refuse the chain"));
     assert!(report.client("flytectl-linux", "grpc").accepts);
-    // Chrome on Linux trusts the Chrome Root Store and the user's NSS roots, never the OS
-    // store (/etc/ssl/certs).
-    assert_eq!(
-        report.client("browser", "https").error.as_deref(),
-        Some("NET::ERR_CERT_AUTHORITY_INVALID")
-    );
+    // A root added to the OS store is trusted by Chrome on macOS and Windows; Chrome on
+    // Linux reads its NSS database instead (/etc/ssl/certs is not read), which the note says.
+    let browser = report.client("browser", "https");
+    assert!(browser.accepts, "{browser:?}");
+    assert!(browser
+        .note
+        .as_deref()
+        .unwrap_or_default()
+        .contains("NSS database"));
 }
 
 #[test]
@@ -260,7 +263,12 @@ fn incomplete_chain_names_the_missing_issuer_and_its_aia_url() {
     let pki = Pki::with_leaf(leaf);
     let server = lab.serve(&[&pki.leaf], &pki.leaf);
     let root = pki.root_file(&lab);
-    let run = lab.check_json(server.addr, HOST, &["--ca-file", path_str(&root)]);
+    // --no-fetch: the URL's host is not on this machine (aia.rs fetches on loopback).
+    let run = lab.check_json(
+        server.addr,
+        HOST,
+        &["--ca-file", path_str(&root), "--no-fetch"],
+    );
     let report = run.report();
     assert_eq!(run.code, 2);
     let incomplete = report.finding("incomplete-chain");

@@ -38,6 +38,8 @@ fn the_demo_json_parses_into_the_mirror() {
     // Generated on the spot: no CA logged them, so no embedded SCTs.
     assert!(certs.clone().all(|c| c.sct_count == 0));
     assert!(doc.reports.iter().any(|r| !r.recommendations.is_empty()));
+    // The missing intermediate is fetched from the demo's own caIssuers URL.
+    assert!(doc.reports.iter().any(|r| !r.aia_fetched.is_empty()));
 }
 
 /// The mirror fails loudly on drift. The demo's JSON is edited as untyped JSON on

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod aia;
 mod apple_model;
 mod architecture;
 mod check_findings;

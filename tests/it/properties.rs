@@ -91,6 +91,7 @@ fn fixture() -> &'static Fixture {
                 warn_days: 30,
                 probe: ProbeOptions::default(),
                 clients: ClientOptions::default(),
+                aia_fetch: false,
             },
             _root_file: root_file,
         }
@@ -116,6 +117,7 @@ proptest! {
                 key: None,
                 alpn: None,
                 dialled_host: None,
+                aia: None,
             },
             &fixture.settings,
         );

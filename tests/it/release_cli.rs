@@ -277,7 +277,7 @@ fn long_names_wrap_within_80_columns_without_losing_facts() {
     let resolve = format!("{long_host}:{}:127.0.0.1", server.addr.port());
     let mut command = lab.certready();
     command
-        .args(["check", &target, "--resolve", &resolve])
+        .args(["check", &target, "--resolve", &resolve, "--no-fetch"])
         .env("NO_COLOR", "1");
     let output = command.output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);

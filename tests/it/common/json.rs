@@ -106,6 +106,10 @@ pub struct Report {
     #[serde(deserialize_with = "nullable")]
     pub tls: Option<Tls>,
     pub chain: Vec<Cert>,
+    /// Issuers fetched from AIA caIssuers URLs (`source` "aia").
+    pub aia_fetched: Vec<Cert>,
+    /// What the AIA step could not fetch, or should say.
+    pub aia_notes: Vec<String>,
     pub path: Path,
     pub trust: Vec<Trust>,
     pub findings: Vec<Finding>,
@@ -125,7 +129,7 @@ pub struct Tls {
     pub handshake_ms: u64,
 }
 
-/// `chain[]`: one certificate as presented.
+/// `chain[]`: one certificate as presented; `aia_fetched[]`: one fetched.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cert {
@@ -158,6 +162,11 @@ pub struct Cert {
     pub ca_issuers_urls: Vec<String>,
     pub sct_count: usize,
     pub unknown_critical_extensions: Vec<String>,
+    /// `sent` or `aia`.
+    pub source: String,
+    /// The caIssuers URL it was fetched from; null when sent.
+    #[serde(deserialize_with = "nullable")]
+    pub url: Option<String>,
 }
 
 /// `path`: leaf to anchor, as far as it could be built.
@@ -589,6 +598,31 @@ impl Report {
         );
         for cert in &self.chain {
             cert.validate();
+            assert_eq!(
+                cert.source, "sent",
+                "{context}: chain[] holds what was sent"
+            );
+            assert!(
+                cert.url.is_none(),
+                "{context}: a sent certificate has no url"
+            );
+        }
+        for (i, cert) in self.aia_fetched.iter().enumerate() {
+            cert.validate();
+            assert_eq!(cert.source, "aia", "{context}: aia_fetched[].source");
+            let url = cert.url.as_deref().unwrap_or_default();
+            assert!(
+                url.starts_with("http://"),
+                "{context}: fetched from {url:?}"
+            );
+            let first = self.aia_fetched[0].position;
+            assert!(
+                positions.iter().all(|&p| p < first) && cert.position == first + i,
+                "{context}: fetched certificates are numbered after the sent ones"
+            );
+        }
+        for note in &self.aia_notes {
+            assert!(!note.is_empty(), "{context}: an empty AIA note");
         }
         for position in &self.path.positions {
             assert!(

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
 
+pub mod aia;
 pub mod flyteadmin;
 pub mod json;
 

@@ -545,6 +545,7 @@ fn predict(
             grpc_roots: std::sync::Arc::new(Background::ready(None)),
             ..ClientOptions::default()
         },
+        aia_fetch: false,
     };
     let analysis = analyse(
         AnalysisInput {
@@ -557,6 +558,7 @@ fn predict(
             key: None,
             alpn: None,
             dialled_host: Some(target.dialled_host()),
+            aia: None,
         },
         &settings,
     );
