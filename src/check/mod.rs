@@ -176,6 +176,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         alpn: input.alpn.clone(),
         dialled_host: input.dialled_host.clone(),
         go_outcomes: Default::default(),
+        aia_fetched: Vec::new(),
     });
     if let Some(finding) = refusal_finding(&findings, &client_verdicts) {
         findings.insert(0, finding);

@@ -193,6 +193,10 @@ pub struct ClientContext<'a> {
     pub dialled_host: Option<String>,
     /// Go's answers so far, by the roots they were given (see `go::verify`).
     pub go_outcomes: GoOutcomes,
+    /// Certificates fetched from the chain's http caIssuers URLs (AIA), for the clients
+    /// that fetch missing issuers themselves (Apple's trustd); empty when nothing was
+    /// fetched.
+    pub aia_fetched: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 /// Go's answers within one analysis, by the roots they were given (see `go::verify`).
