@@ -500,7 +500,7 @@ fn is_ct(leaf: &AppleCert, now: i64) -> bool {
 }
 
 /// Whole months from `from` to `to` in UTC (`CFCalendarGetComponentDifference` "M").
-fn months_between(from: i64, to: i64) -> i64 {
+pub(super) fn months_between(from: i64, to: i64) -> i64 {
     let (Ok(a), Ok(b)) = (
         time::OffsetDateTime::from_unix_timestamp(from),
         time::OffsetDateTime::from_unix_timestamp(to),
