@@ -103,7 +103,8 @@ const NOT_TRUSTED: &str = "x509: “flyte.example.com” certificate is not trus
 const UNKNOWN_AUTHORITY: &str = "x509: certificate signed by unknown authority";
 const EXPIRED: &str =
     "x509: certificate has expired or is not yet valid: “flyte.example.com” certificate is expired";
-const WRONG_NAME: &str = "x509: certificate is valid for flyte.example.com, not console.example.com";
+const WRONG_NAME: &str =
+    "x509: certificate is valid for flyte.example.com, not console.example.com";
 
 fn cases() -> Vec<Case> {
     let base = |name, source, leaf, anchor, expect| Case {
@@ -498,7 +499,8 @@ fn apple_rules_table() {
         let verdict = match case.anchor {
             Mac::Leaf | Mac::Untrusted => {
                 let cert = lab::self_signed(spec).unwrap();
-                let trust = (case.anchor == Mac::Leaf).then_some((cert.pem.as_str(), StoreKind::CaFile));
+                let trust =
+                    (case.anchor == Mac::Leaf).then_some((cert.pem.as_str(), StoreKind::CaFile));
                 macos_verdict(&[&cert], trust, case.host, at, case.anchor_kind)
             }
             Mac::System | Mac::Private | Mac::UntrustedChain => {
@@ -607,7 +609,13 @@ fn aia_chain(aia_url: &str, leaf_change: fn(&mut Spec)) -> (Issued, Issued, Issu
 
 /// The engine's x509 text for the leaf alone (its intermediate missing), the root
 /// trusted privately, `fetched` what the AIA URLs served.
-fn aia_verdict(leaf: &Issued, root: &Issued, fetched: &[&Issued], host: &str, at: i64) -> Option<String> {
+fn aia_verdict(
+    leaf: &Issued,
+    root: &Issued,
+    fetched: &[&Issued],
+    host: &str,
+    at: i64,
+) -> Option<String> {
     let anchors = [Anchor {
         cert: AnchorCert::Der(root.der.as_ref()),
         source: AnchorSource::TrustSettings,

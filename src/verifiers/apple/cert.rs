@@ -457,9 +457,8 @@ fn hash_of(cert: &X509Certificate<'_>) -> SigHash {
 fn normalize_name(name: &X509Name<'_>) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for rdn in name.iter_rdn() {
-        if rdn.iter().next().is_none() {
-            return None;
-        }
+        // Apple gives up on an empty RDN.
+        rdn.iter().next()?;
         out.push(0x31);
         for atv in rdn.iter() {
             let oid = atv.attr_type().as_bytes();

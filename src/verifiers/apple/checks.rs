@@ -375,7 +375,7 @@ pub fn ssl_hostname_matches(leaf: &AppleCert, host: &str) -> bool {
         std::net::IpAddr::V4(v4) => v4.octets().to_vec(),
         std::net::IpAddr::V6(v6) => v6.octets().to_vec(),
     };
-    leaf.ip_addresses.iter().any(|san| *san == bytes)
+    leaf.ip_addresses.contains(&bytes)
 }
 
 /// `SecDNSMatch(reference, presented)`: the same number of labels (a trailing dot on the

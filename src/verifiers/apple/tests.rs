@@ -35,7 +35,10 @@ fn the_lowest_subtype_wins_whatever_the_certificate() {
         reported(&details[..4]),
         Some(detail(Check::MissingIntermediate, 1))
     );
-    assert_eq!(reported(&details[..3]), Some(detail(Check::ServerAuthEku, 0)));
+    assert_eq!(
+        reported(&details[..3]),
+        Some(detail(Check::ServerAuthEku, 0))
+    );
     assert_eq!(reported(&details[..2]), Some(detail(Check::SslHostname, 0)));
     assert_eq!(reported(&[]), None);
 }
@@ -170,6 +173,12 @@ fn ct_lifetimes_in_months_count_whole_calendar_months() {
             .unwrap()
             .unix_timestamp()
     };
-    assert_eq!(months_between(t("2020-01-15T00:00:00Z"), t("2021-04-15T00:00:00Z")), 15);
-    assert_eq!(months_between(t("2020-01-15T12:00:00Z"), t("2021-04-15T11:59:59Z")), 14);
+    assert_eq!(
+        months_between(t("2020-01-15T00:00:00Z"), t("2021-04-15T00:00:00Z")),
+        15
+    );
+    assert_eq!(
+        months_between(t("2020-01-15T12:00:00Z"), t("2021-04-15T11:59:59Z")),
+        14
+    );
 }
