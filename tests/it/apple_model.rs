@@ -303,7 +303,20 @@ fn cases() -> Vec<Case> {
         Case {
             intermediate: |s| s.ca = false,
             ..base(
-                "private: issuer that is not a CA",
+                "private: issuer without basicConstraints",
+                "PolicyServer:SecPVCParentCertificateChecks (BasicConstraints, v3 without the extension)",
+                leaf(),
+                Mac::Private,
+                Some("x509: “Table Issuing CA” certificate is not standards compliant"),
+            )
+        },
+        Case {
+            intermediate: |s| {
+                s.ca = false;
+                s.explicit_not_ca = true;
+            },
+            ..base(
+                "private: issuer with basicConstraints CA:FALSE",
                 "PolicyServer:SecPVCParentCertificateChecks (BasicConstraintsCA)",
                 leaf(),
                 Mac::Private,
@@ -541,7 +554,9 @@ fn key_size_and_weak_hash_outrank_compliance() {
     let fake = |pem: &str| {
         Issued::from_pem(pem, &lab::self_signed(&Spec::leaf("x")).unwrap().key_pem()).unwrap()
     };
-    // A 1024-bit leaf living 100 years: KeySize outranks Compliance.
+    // A 1024-bit leaf living 100 years under a private root: KeySize (PolicyServer:
+    // SecPolicyCheckKeySize, RSA 2048) outranks Compliance (the validity maximum) in
+    // SecTrust's subtype order.
     let small = fake(&read("testdata/rsa1024-leaf.pem"));
     assert_eq!(small.der, der(&read("testdata/rsa1024-leaf.pem")));
     let verdict = macos_verdict(
@@ -555,7 +570,9 @@ fn key_size_and_weak_hash_outrank_compliance() {
         verdict.as_deref(),
         Some("x509: “legacy.example.com” certificate is using a broken key size")
     );
-    // A SHA-1 leaf living 100 years: WeakHash outranks Compliance.
+    // A SHA-1 leaf living 100 years: WeakHash (PolicyServer:
+    // SecPolicyCheckSignatureHashAlgorithms, SHA-1 refused on a non-self-signed
+    // certificate) outranks Compliance.
     let sha1 = fake(&read("testdata/sha1-leaf.pem"));
     let verdict = macos_verdict(
         &[&sha1],
@@ -680,5 +697,118 @@ fn aia_is_not_fetched_for_an_expired_certificate_and_a_rescued_path_reports_its_
     assert_eq!(
         aia_verdict(&leaf, &root, &[], "console.example.com", now).as_deref(),
         Some(NOT_TRUSTED)
+    );
+}
+
+/// A CA's parameters as the rules below need them (the lab's specs cannot express a
+/// mismatched key id, an issuer's keyUsage without keyCertSign, or an empty subject).
+fn ca_params(common_name: &str) -> rcgen::CertificateParams {
+    let now = OffsetDateTime::now_utc();
+    let mut params = rcgen::CertificateParams::default();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, common_name);
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(3650);
+    params.use_authority_key_identifier_extension = true;
+    params
+}
+
+fn leaf_params(subject: Option<&str>) -> rcgen::CertificateParams {
+    let now = OffsetDateTime::now_utc();
+    let mut params = rcgen::CertificateParams::new(vec![HOST.to_string()]).unwrap();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    if let Some(cn) = subject {
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+    }
+    params.extended_key_usages = vec![Eku::ServerAuth];
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(90);
+    params.use_authority_key_identifier_extension = true;
+    params
+}
+
+/// The engine's x509 text for leaf + intermediate under a privately trusted root.
+fn private_verdict(leaf: &[u8], intermediate: &[u8], root: &[u8]) -> Option<String> {
+    let anchors = [Anchor {
+        cert: AnchorCert::Der(root),
+        source: AnchorSource::TrustSettings,
+    }];
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    engine::verify(&[leaf, intermediate], &anchors, &[], HOST, now)
+        .err()
+        .map(|refusal| refusal.text[refusal.text.find("x509:").unwrap()..].to_string())
+}
+
+#[test]
+fn rules_the_lab_specs_cannot_express() {
+    let root_key = rcgen::KeyPair::generate().unwrap();
+    let root_params = ca_params("Rule Root CA");
+    let root = root_params.self_signed(&root_key).unwrap();
+    let root_issuer = rcgen::Issuer::new(root_params, root_key);
+    let issue = |params: rcgen::CertificateParams, key: &rcgen::KeyPair, issuer| {
+        params.signed_by(key, issuer).unwrap()
+    };
+
+    // IdLinkage (PolicyServer:SecPolicyCheckIdLinkage): the leaf's authority key id is not
+    // its issuer's subject key id → Compliance on the leaf.
+    let int_key = rcgen::KeyPair::generate().unwrap();
+    let int_params = ca_params("Rule Issuing CA");
+    let intermediate = issue(int_params.clone(), &int_key, &root_issuer);
+    let mut lying_params = int_params.clone();
+    lying_params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(vec![7; 20]);
+    let lying_issuer = rcgen::Issuer::new(lying_params, int_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = issue(leaf_params(Some(HOST)), &leaf_key, &lying_issuer);
+    assert_eq!(
+        private_verdict(leaf.der(), intermediate.der(), root.der()).as_deref(),
+        Some(COMPLIANCE)
+    );
+
+    // KeyUsage (PolicyServer:SecPVCParentCertificateChecks (n)): an issuer whose keyUsage
+    // lacks keyCertSign; SecPolicyChecks.list gives it the Usage subtype.
+    let int_key = rcgen::KeyPair::generate().unwrap();
+    let mut int_params = ca_params("Rule Signing-only CA");
+    int_params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    let intermediate = issue(int_params.clone(), &int_key, &root_issuer);
+    let int_issuer = rcgen::Issuer::new(int_params, int_key);
+    let leaf = issue(leaf_params(Some(HOST)), &leaf_key, &int_issuer);
+    assert_eq!(
+        private_verdict(leaf.der(), intermediate.der(), root.der()).as_deref(),
+        Some("x509: “Rule Signing-only CA” certificate is not permitted for this usage")
+    );
+
+    // NonEmptySubject (LeafCallbacks:SecPolicyCheckCertNonEmptySubject): an empty subject
+    // is allowed only on a non-CA with a critical subjectAltName (rcgen marks the SAN
+    // critical when the subject is empty), so the same leaf flagged CA:TRUE fails; the
+    // summary falls back to the SAN's DNS name (SecCertificate.c:SecCertificateCopySubjectSummary).
+    let int_key = rcgen::KeyPair::generate().unwrap();
+    let int_params = ca_params("Rule Issuing CA");
+    let intermediate = issue(int_params.clone(), &int_key, &root_issuer);
+    let int_issuer = rcgen::Issuer::new(int_params, int_key);
+    let leaf = issue(leaf_params(None), &leaf_key, &int_issuer);
+    assert_eq!(
+        private_verdict(leaf.der(), intermediate.der(), root.der()),
+        None
+    );
+    let mut ca_leaf = leaf_params(None);
+    ca_leaf.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let leaf = issue(ca_leaf, &leaf_key, &int_issuer);
+    assert_eq!(
+        private_verdict(leaf.der(), intermediate.der(), root.der()).as_deref(),
+        Some(COMPLIANCE)
+    );
+    // The same chain with a subject is accepted (the rows above can fail).
+    let leaf = issue(leaf_params(Some(HOST)), &leaf_key, &int_issuer);
+    assert_eq!(
+        private_verdict(leaf.der(), intermediate.der(), root.der()),
+        None
     );
 }
