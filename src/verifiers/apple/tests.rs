@@ -182,3 +182,52 @@ fn ct_lifetimes_in_months_count_whole_calendar_months() {
         14
     );
 }
+
+#[test]
+fn an_anchor_known_only_by_subject_and_key_anchors_like_its_certificate() {
+    // The compiled-in public roots are webpki TrustAnchors: subject and SPKI contents.
+    let root = lab::self_signed(&Spec::ca("Bare Root")).unwrap();
+    let mut leaf = Spec::leaf("a.example.com");
+    leaf.sct_count = 2;
+    let leaf = lab::issue(&leaf, &root).unwrap();
+    let anchor = webpki::anchor_from_trusted_cert(&root.der).unwrap();
+    let bare = [Anchor {
+        cert: AnchorCert::Bare {
+            subject: anchor.subject.as_ref(),
+            spki: anchor.subject_public_key_info.as_ref(),
+        },
+        source: AnchorSource::System,
+    }];
+    assert_eq!(
+        verify(&[leaf.der.as_ref()], &bare, &[], "a.example.com", now()),
+        Ok(())
+    );
+    // A system root: no SCTs is a Certificate Transparency failure on the leaf.
+    let plain = lab::issue(&Spec::leaf("a.example.com"), &root).unwrap();
+    let refusal = verify(&[plain.der.as_ref()], &bare, &[], "a.example.com", now()).unwrap_err();
+    assert_eq!(
+        refusal.stage,
+        Stage::Trustd {
+            check: Check::SystemTrustedCtRequired,
+            cert: 0
+        }
+    );
+    // Another key under the same name anchors nothing.
+    let impostor = lab::self_signed(&Spec::ca("Bare Root")).unwrap();
+    let other = webpki::anchor_from_trusted_cert(&impostor.der).unwrap();
+    let wrong = [Anchor {
+        cert: AnchorCert::Bare {
+            subject: other.subject.as_ref(),
+            spki: other.subject_public_key_info.as_ref(),
+        },
+        source: AnchorSource::System,
+    }];
+    let refusal = verify(&[leaf.der.as_ref()], &wrong, &[], "a.example.com", now()).unwrap_err();
+    assert_eq!(
+        refusal.stage,
+        Stage::Trustd {
+            check: Check::MissingIntermediate,
+            cert: 0
+        }
+    );
+}
