@@ -181,7 +181,7 @@ impl Spec {
                 .custom_extensions
                 .push(CustomExtension::from_oid_content(
                     &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
-                    sct_list(self.sct_count),
+                    sct_list(self.sct_count, params.not_before.unix_timestamp()),
                 ));
         }
         Ok(params)
@@ -219,13 +219,14 @@ fn aia_ca_issuers(url: &str) -> Vec<u8> {
 }
 
 /// An embedded SCT list extension value with `count` well-formed but fake SCTs
-/// (RFC 6962 §3.3): enough for counting, not for verifying.
-fn sct_list(count: usize) -> Vec<u8> {
+/// (RFC 6962 §3.3), timestamped at the certificate's notBefore as logs stamp them:
+/// enough for counting, not for verifying.
+fn sct_list(count: usize, issued: i64) -> Vec<u8> {
     let mut scts = Vec::new();
     for i in 0..count {
         let mut sct = vec![0u8]; // v1
         sct.extend([i as u8; 32]); // log id
-        sct.extend(1_700_000_000_000u64.to_be_bytes()); // timestamp (ms)
+        sct.extend((issued.max(0) as u64 * 1000).to_be_bytes()); // timestamp (ms)
         sct.extend([0, 0]); // no extensions
         sct.extend([4, 3]); // sha256, ecdsa
         sct.extend([0, 2, 0x30, 0x00]); // a 2-byte signature

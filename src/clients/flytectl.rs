@@ -42,7 +42,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict
             }
             (go::verify(ctx, &[store]), Some(note))
         }
-        (None, ClientName::FlytectlMacos) => (go::tls_wrapped(apple::verify(ctx)), None),
+        (None, ClientName::FlytectlMacos) => (apple::verify(ctx), None),
         (None, _) => {
             let system: Vec<&TrustStore> = ctx.store(StoreKind::System).into_iter().collect();
             (go::verify(ctx, &system), None)
@@ -58,12 +58,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict
 /// elsewhere; caCertFilePath and insecureSkipVerify do not reach it.
 pub(super) fn oauth(ctx: &ClientContext<'_>, client: ClientName) -> ClientVerdict {
     if client == ClientName::FlytectlMacos {
-        return go::verdict(
-            ctx,
-            client,
-            Channel::OauthHttp,
-            go::tls_wrapped(apple::verify(ctx)),
-        );
+        return go::verdict(ctx, client, Channel::OauthHttp, apple::verify(ctx));
     }
     // --ca-file stands for a private CA the users installed: on Linux, in the OS store.
     let system: Vec<&TrustStore> = [StoreKind::System, StoreKind::CaFile]

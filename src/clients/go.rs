@@ -2,14 +2,11 @@
 //! clients print them: flytectl on Linux, and on any OS once caCertFilePath is set.
 //! tests/it/client_proof.rs checks these predictions against a real Go client.
 
-use crate::chain::Cert;
 use crate::findings::FindingId;
-use crate::target::Host;
 use crate::trust::TrustStore;
 use crate::verifiers::go::RootPool;
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
-use super::hostname::san_matches;
 use super::walk::{store_candidates, TRUST_CAUSES};
 
 /// Go's verification as crypto/tls runs it, with `pool` as `RootCAs`: Ok, or the error
@@ -76,7 +73,7 @@ fn causes_of(text: &str) -> &'static [FindingId] {
 }
 
 /// flytectl's verdict on `channel` from a crypto/tls outcome (Go's own, or Apple's as Go
-/// maps it, see [`tls_wrapped`]): the error wrapped as grpc-go or net/http print it.
+/// maps it): the error wrapped as grpc-go or net/http print it.
 pub(super) fn verdict(
     ctx: &ClientContext<'_>,
     client: ClientName,
@@ -103,49 +100,4 @@ pub(super) fn verdict_with_note(
     let mut verdict = verdict(ctx, client, channel, outcome);
     verdict.note = note;
     verdict
-}
-
-/// An x509 error (Apple's, as Go's macOS verifier words it) as crypto/tls returns it.
-pub(super) fn tls_wrapped(outcome: Result<(), Refusal>) -> Result<(), Refusal> {
-    outcome.map_err(|refusal| {
-        refusal.reworded(|x509| format!("tls: failed to verify certificate: {x509}"))
-    })
-}
-
-/// Go's HostnameError text, or None when `host` matches the leaf.
-pub(super) fn hostname_error(leaf: &Cert, host: &Host) -> Option<String> {
-    if san_matches(leaf, host) {
-        return None;
-    }
-    let info = &leaf.info;
-    let host_text = host.to_string();
-    if !info.facts.has_san_extension
-        && info
-            .common_name
-            .as_deref()
-            .is_some_and(|cn| cn.eq_ignore_ascii_case(&host_text))
-    {
-        return Some(
-            "x509: certificate relies on legacy Common Name field, use SANs instead".into(),
-        );
-    }
-    let valid = match host {
-        Host::Ip(_) => {
-            if info.ip_addresses.is_empty() {
-                return Some(format!(
-                    "x509: cannot validate certificate for {host_text} because it doesn't contain any IP SANs"
-                ));
-            }
-            crate::chain::name_list(&info.ip_addresses)
-        }
-        Host::Name(_) => crate::chain::name_list(&info.dns_names),
-    };
-    if valid.is_empty() {
-        return Some(format!(
-            "x509: certificate is not valid for any names, but wanted to match {host_text}"
-        ));
-    }
-    Some(format!(
-        "x509: certificate is valid for {valid}, not {host_text}"
-    ))
 }

@@ -69,38 +69,6 @@ pub(super) fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Walk {
     }
 }
 
-/// `walk`, and when the sent certificates end at a missing issuer, on through `fetched`
-/// (issuers fetched from AIA URLs, in order, each the issuer of the one before): the walk
-/// of a client that fetches.
-pub(super) fn walk_fetching(
-    ctx: &ClientContext<'_>,
-    pool: &[&TrustStore],
-    fetched: &[&Cert],
-) -> Walk {
-    let sent = walk(ctx, pool);
-    if !matches!(
-        sent,
-        Walk::Untrusted {
-            missing_issuer: true
-        }
-    ) {
-        return sent;
-    }
-    let mut current = &ctx.certs[*ctx.structure.path.last().unwrap_or(&ctx.structure.leaf)];
-    for &issuer in fetched {
-        if !current.issued_by(issuer) {
-            break;
-        }
-        if pool_contains(pool, issuer) || pool_issuer(pool, issuer).is_some() {
-            return Walk::Anchored;
-        }
-        current = issuer;
-    }
-    Walk::Untrusted {
-        missing_issuer: !current.info.self_signed,
-    }
-}
-
 /// `ca` has a pathLenConstraint smaller than the `intermediates_below` it would have.
 pub(super) fn exceeds_path_len(ca: &Cert, intermediates_below: usize) -> bool {
     ca.info

@@ -11,10 +11,7 @@ mod trust;
 mod usage;
 mod validity;
 
-pub use context::{
-    Context, KeyCheck, APPLE_825_CUTOVER, DAY, INGRESS_FAKE_CN, MAX_398_SECONDS, MAX_825_SECONDS,
-    PUBLIC_398_CUTOVER,
-};
+pub use context::{Context, KeyCheck, DAY, INGRESS_FAKE_CN};
 
 use crate::findings::Finding;
 

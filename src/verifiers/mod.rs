@@ -3,6 +3,7 @@
 //! it. rustls-webpki stays the judge of the trust stores (`trust`); these say what a
 //! given client would answer (`clients` picks the verifier, the roots and the wrapping).
 
+pub mod apple;
 pub mod chrome;
 pub mod go;
 pub mod openssl;

@@ -7,7 +7,7 @@
 //! (crypto/x509's verify.go, x509.go, parser.go; crypto/tls's handshake_client.go).
 
 pub mod cert;
-mod names;
+pub(crate) mod names;
 
 use std::sync::Arc;
 
@@ -63,6 +63,25 @@ pub fn verify(
     server_name: &str,
     now: i64,
 ) -> Result<(), String> {
+    let certs = parse_presented(presented)?;
+    let Some((leaf, sent)) = certs.split_first() else {
+        return Err("tls: server sent no certificate".into());
+    };
+    // Intermediates pool: the sent certificates after the leaf, duplicates dropped.
+    let mut intermediates: Vec<&GoCert> = Vec::new();
+    for cert in sent.iter().map(|c| &**c) {
+        if !intermediates.iter().any(|c| c.der == cert.der) {
+            intermediates.push(cert);
+        }
+    }
+    verify_certificate(leaf, &intermediates, roots, server_name, now)
+        .map_err(|e| format!("tls: failed to verify certificate: {e}"))?;
+    check_leaf_key(leaf)
+}
+
+/// crypto/tls's first step, on every platform: each certificate the server sent parsed by
+/// Go's rules, and RSA keys above the size ceiling refused, before any verification.
+pub(crate) fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Arc<GoCert>>, String> {
     let mut certs = Vec::with_capacity(presented.len());
     for der in presented {
         let cert = cert::parse(der)
@@ -76,18 +95,12 @@ pub fn verify(
         }
         certs.push(cert);
     }
-    let Some((leaf, sent)) = certs.split_first() else {
-        return Err("tls: server sent no certificate".into());
-    };
-    // Intermediates pool: the sent certificates after the leaf, duplicates dropped.
-    let mut intermediates: Vec<&GoCert> = Vec::new();
-    for cert in sent.iter().map(|c| &**c) {
-        if !intermediates.iter().any(|c| c.der == cert.der) {
-            intermediates.push(cert);
-        }
-    }
-    verify_certificate(leaf, &intermediates, roots, server_name, now)
-        .map_err(|e| format!("tls: failed to verify certificate: {e}"))?;
+    Ok(certs)
+}
+
+/// crypto/tls's last step after a successful verification, on every platform: the leaf's
+/// key must be one it can use (and an RSA key then signs the handshake).
+pub(crate) fn check_leaf_key(leaf: &GoCert) -> Result<(), String> {
     match leaf.public_key {
         PublicKey::Rsa { bits } if bits < 1024 => Err(format!(
             "tls: invalid signature by the server certificate: crypto/rsa: {bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)"
@@ -362,7 +375,7 @@ fn check_signature_from(child: &GoCert, parent: &GoCert) -> Result<(), String> {
 
 /// `checkChainForKeyUsage` for server auth: every certificate with an EKU extension
 /// (root included) must allow serverAuth or any usage.
-fn chain_allows_server_auth(chain: &[&GoCert]) -> bool {
+pub(crate) fn chain_allows_server_auth(chain: &[&GoCert]) -> bool {
     chain.iter().all(|cert| match &cert.eku {
         None => true,
         Some(eku) => eku.entries == 0 || eku.any || eku.server_auth,

@@ -60,8 +60,8 @@ fn ip_string(bytes: &[u8]) -> String {
     }
 }
 
-/// `HostnameError.Error()`, in Go's order of variants.
-fn hostname_error(cert: &GoCert, host: &str) -> String {
+/// `HostnameError.Error()`, in Go's order of variants (whether or not `host` matches).
+pub fn hostname_error(cert: &GoCert, host: &str) -> String {
     if !cert.has_san_extension && match_hostnames(&cert.common_name, host) {
         return "x509: certificate relies on legacy Common Name field, use SANs instead".into();
     }
