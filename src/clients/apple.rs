@@ -9,7 +9,7 @@ use crate::trust::{self, StoreKind, TrustStore};
 use crate::verifiers::apple::{self, Anchor, AnchorCert, AnchorSource, Check, Stage};
 
 use super::context::{AnchorKind, ClientContext, Fetcher, Refusal};
-use super::walk::TRUST_CAUSES;
+use super::roots::TRUST_CAUSES;
 
 /// What flytectl on macOS says about the chain: Ok, or the error as crypto/tls returns
 /// it (trustd's failure through root_darwin.go, or Go's own checks around it).

@@ -9,7 +9,7 @@ use crate::trust::{self, StoreKind, TrustStore};
 use crate::verifiers::chrome::{self, CertStatus, Options, Roots};
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Fetcher, Refusal};
-use super::walk::{store_candidates, TRUST_CAUSES};
+use super::roots::{store_candidates, TRUST_CAUSES};
 
 /// Chrome's verdict on the HTTPS channel. A missing intermediate is looked for among what
 /// certready fetched from the AIA URL as Chrome does (`ClientContext::aia_fetched`).

@@ -7,7 +7,7 @@ use crate::trust::TrustStore;
 use crate::verifiers::go::RootPool;
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
-use super::walk::{store_candidates, TRUST_CAUSES};
+use super::roots::{store_candidates, TRUST_CAUSES};
 
 /// Go's verification as crypto/tls runs it, with `pool` as `RootCAs`: Ok, or the error
 /// text `tls.Dial` returns (see [`crate::verifiers::go`]), with the findings behind it.

@@ -12,9 +12,8 @@ mod context;
 mod flytectl;
 mod go;
 mod hostname;
-mod openssl;
 mod pyflyte;
-mod walk;
+mod roots;
 
 pub use context::{
     AiaFetched, AnchorKind, Channel, ClientContext, ClientName, ClientOptions, ClientVerdict,

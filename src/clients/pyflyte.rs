@@ -1,16 +1,17 @@
 //! pyflyte's two channels: grpcio (BoringSSL, then grpc's own peer-name check) for gRPC,
 //! requests (OpenSSL) for OAuth; which roots each trusts, and the errors as they print them.
 
+use std::borrow::Cow;
+
 use crate::chain::Cert;
 use crate::findings::FindingId;
 use crate::target::Host;
-use crate::trust::{StoreKind, TrustStore};
+use crate::trust::{self, StoreKind, TrustStore};
 
 use super::alpn::{self, Stack};
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::hostname::san_matches;
-use super::openssl::{self, Library};
-use super::walk::{store_candidates, TRUST_CAUSES};
+use super::roots::{store_candidates, TRUST_CAUSES};
 use crate::verifiers::openssl::{self as openssl_engine, Flavor, Kind, Outcome};
 
 /// pyflyte's gRPC channel: grpcio's handshake, then grpc's peer-name check. Trusts
@@ -59,7 +60,9 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
         return ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note);
     }
     if !ctx.pyflyte_insecure_skip_verify() {
-        if let Some(roots) = engine_roots(ctx, &pool) {
+        {
+            let roots = engine_roots(ctx, &pool);
+            let roots: Vec<&[u8]> = roots.iter().map(|r| r.as_ref()).collect();
             // grpc sets PARTIAL_CHAIN on user-supplied roots (caCertFilePath) only.
             let flavor = Flavor::BoringSsl {
                 partial_chain: ctx.pyflyte_ca_cert_file().is_some(),
@@ -101,14 +104,10 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT: Invalid certificate verification context",
             &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
         ))
-    } else if ctx.pyflyte_insecure_skip_verify() {
-        // flytekit fetches the server's certificate and trusts exactly that.
-        Ok(())
     } else {
-        openssl::verify(ctx, &pool, Library::BoringSsl).map_err(|refusal| {
-            // grpcio ≥ 1.5x says "Tls handshake failed"; older releases said "Ssl".
-            refusal.reworded(|reason| format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: {reason}"))
-        })
+        // insecureSkipVerify: flytekit fetches the server's certificate and trusts exactly
+        // that.
+        Ok(())
     };
     // grpc checks ALPN after the chain and before the peer name.
     outcome = alpn::apply(ctx, Stack::Grpcio, outcome);
@@ -163,7 +162,9 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
             Some("requests verifies with certifi's bundle (≈ Mozilla's list)".into()),
         ),
     };
-    if let Some(roots) = engine_roots(ctx, &pool) {
+    {
+        let roots = engine_roots(ctx, &pool);
+        let roots: Vec<&[u8]> = roots.iter().map(|r| r.as_ref()).collect();
         // requests on Python ≤ 3.12 (urllib3 2 turns the CN fallback off).
         let flavor = Flavor::OpenSsl {
             strict_partial: false,
@@ -183,14 +184,8 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
                         causes_of(&o.text),
                     )
                 });
-        return ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note);
+        ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note)
     }
-    let outcome = openssl::verify(ctx, &pool, Library::OpenSsl).map_err(|refusal| {
-        refusal.reworded(|reason| {
-            format!("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {reason}")
-        })
-    });
-    ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note)
 }
 
 /// The pool's certificates for the OpenSSL and BoringSSL engines, which need whole
@@ -223,11 +218,31 @@ fn handshake_signature_error(first: &Cert) -> String {
     format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: {queued}")
 }
 
-fn engine_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Option<Vec<&'a [u8]>> {
-    if pool.is_empty() || pool.iter().any(|s| s.anchor_certs.len() != s.anchors.len()) {
-        return None;
+/// The engines' X509_STORE: the candidate certificates of `pool`, and for the roots known
+/// only as anchors (the compiled-in Mozilla list standing for grpcio's bundled roots and
+/// certifi), stand-in certificates for those a sent certificate names as its issuer.
+fn engine_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Vec<Cow<'a, [u8]>> {
+    let (whole, anchors_only): (Vec<&TrustStore>, Vec<&TrustStore>) = pool
+        .iter()
+        .partition(|s| s.anchor_certs.len() == s.anchors.len());
+    let mut roots: Vec<Cow<'a, [u8]>> = store_candidates(ctx, &whole, true)
+        .into_iter()
+        .map(Cow::Borrowed)
+        .collect();
+    let named: Vec<&[u8]> = ctx
+        .certs
+        .iter()
+        .chain(ctx.aia_fetched.iter().map(|f| &f.cert))
+        .filter_map(|c| trust::sequence_content(&c.info.facts.issuer_der))
+        .collect();
+    for anchor in anchors_only.iter().flat_map(|s| s.anchors.iter()) {
+        if named.contains(&anchor.subject.as_ref()) {
+            roots.push(Cow::Owned(
+                trust::synthetic::anchor_certificate(anchor).to_vec(),
+            ));
+        }
     }
-    Some(store_candidates(ctx, pool, true))
+    roots
 }
 
 /// The findings behind an OpenSSL or BoringSSL refusal, by its reason.

@@ -3,6 +3,7 @@
 
 pub mod background;
 mod remembered;
+pub mod synthetic;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

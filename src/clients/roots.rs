@@ -1,80 +1,10 @@
-//! The chain walk several client models share: from the leaf up the links proven by
-//! signature to an anchor of a given pool, the way Go's chain builder goes. A verifier
-//! with its own checks on each issuer (Go) passes them as `IssuerChecks`.
+//! What the client engines share: the store certificates that could be on a path, and
+//! the findings that explain a refusal for want of trust.
 
-use crate::chain::Cert;
 use crate::findings::FindingId;
-use crate::trust::{self, TrustStore};
+use crate::trust::TrustStore;
 
 use super::context::ClientContext;
-
-/// `cert` is itself an anchor of `pool` (same certificate, or same subject and key).
-pub(super) fn pool_contains(pool: &[&TrustStore], cert: &Cert) -> bool {
-    let facts = &cert.info.facts;
-    let (Some(subject), Some(spki)) = (
-        trust::sequence_content(&facts.subject_der),
-        trust::sequence_content(&facts.spki_der),
-    ) else {
-        return false;
-    };
-    pool.iter().any(|store| {
-        store.anchor_certs.contains(&cert.der)
-            || store.anchors.iter().any(|a| {
-                a.subject.as_ref() == subject && a.subject_public_key_info.as_ref() == spki
-            })
-    })
-}
-
-/// An anchor of `pool` whose name is `cert`'s issuer and whose key verifies its signature.
-pub(super) fn pool_issuer(pool: &[&TrustStore], cert: &Cert) -> Option<String> {
-    let issuer = trust::sequence_content(&cert.info.facts.issuer_der)?;
-    pool.iter()
-        .flat_map(|store| store.anchors.iter())
-        .filter(|anchor| anchor.subject.as_ref() == issuer)
-        .find(|anchor| cert.signed_by(&trust::anchor_spki_der(anchor)))
-        .map(trust::anchor_subject)
-}
-
-/// Where the walk from the leaf ends.
-#[derive(Debug)]
-pub(super) enum Walk {
-    /// The leaf itself is an anchor.
-    LeafAnchor,
-    /// Reached an anchor.
-    Anchored,
-    /// No anchor reachable.
-    Untrusted {
-        /// The last sent certificate's issuer is missing (neither sent nor an anchor).
-        missing_issuer: bool,
-    },
-}
-
-/// Walks from the leaf up the signature-proven links to an anchor of `pool`: the
-/// question the models still built on the chain's structure ask (Go has its own engine).
-pub(super) fn walk(ctx: &ClientContext<'_>, pool: &[&TrustStore]) -> Walk {
-    let leaf = ctx.leaf();
-    if pool_contains(pool, leaf) {
-        return Walk::LeafAnchor;
-    }
-    let path = &ctx.structure.path;
-    for (step, &index) in path.iter().enumerate() {
-        let current = &ctx.certs[index];
-        if pool_issuer(pool, current).is_some() || (step > 0 && pool_contains(pool, current)) {
-            return Walk::Anchored;
-        }
-    }
-    let top = &ctx.certs[*path.last().unwrap_or(&ctx.structure.leaf)];
-    Walk::Untrusted {
-        missing_issuer: !top.info.self_signed,
-    }
-}
-
-/// `ca` has a pathLenConstraint smaller than the `intermediates_below` it would have.
-pub(super) fn exceeds_path_len(ca: &Cert, intermediates_below: usize) -> bool {
-    ca.info
-        .path_len_constraint
-        .is_some_and(|max| intermediates_below > max as usize)
-}
 
 /// The findings that explain why a verifier finds no trusted path.
 pub(super) const TRUST_CAUSES: &[FindingId] = &[
