@@ -34,15 +34,20 @@ type response struct {
 }
 
 func verify(r request) string {
-	pem, err := os.ReadFile(r.CAFile)
-	if err != nil {
-		return "ERROR: " + err.Error()
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		// flytectl reads caCertFilePath with flyteidl's readCACerts (clients/go/admin),
-		// whose "due to %v" formats the nil read error.
-		return fmt.Sprintf("failed to parse root certificate file %v due to %v", r.CAFile, error(nil))
+	// GOBATCH_SYSTEM_ROOTS=1: no caCertFilePath, the OS store (SSL_CERT_FILE/SSL_CERT_DIR)
+	// as flytectl's channels use it then; one process per CA, as Go reads it once.
+	var pool *x509.CertPool
+	if os.Getenv("GOBATCH_SYSTEM_ROOTS") != "1" {
+		pem, err := os.ReadFile(r.CAFile)
+		if err != nil {
+			return "ERROR: " + err.Error()
+		}
+		pool = x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			// flytectl reads caCertFilePath with flyteidl's readCACerts (clients/go/admin),
+			// whose "due to %v" formats the nil read error.
+			return fmt.Sprintf("failed to parse root certificate file %v due to %v", r.CAFile, error(nil))
+		}
 	}
 	config := &tls.Config{ServerName: r.ServerName, RootCAs: pool, NextProtos: []string{"h2"}}
 	for attempt := 0; ; attempt++ {

@@ -8,10 +8,12 @@ heuristic); only details naming the handshake or the verification are failures.
 
 stdin:  JSON lines {"id", "addr", "server_name", "ca_file"}
 stdout: JSON lines {"id", "result", "raw"}: result is "OK" or grpcio's details;
-raw is the details behind an "OK" (for reading, not compared). A deadline exceeded is
+raw is the details behind an "OK" (for reading, not compared). With
+GRPCBATCH_DEFAULT_ROOTS=1 the channel uses grpcio's default roots instead of ca_file. A deadline exceeded is
 tried once more, then reported as "ERROR: ...", the harness's own failure.
 """
 import json
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -28,9 +30,14 @@ MARKERS = (
 
 
 def verify(case: dict) -> dict:
-    with open(case["ca_file"], "rb") as f:
-        roots = f.read()
-    credentials = grpc.ssl_channel_credentials(root_certificates=roots)
+    if os.environ.get("GRPCBATCH_DEFAULT_ROOTS") == "1":
+        # No caCertFilePath: grpcio's default roots, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH when
+        # set (read once per process).
+        credentials = grpc.ssl_channel_credentials()
+    else:
+        with open(case["ca_file"], "rb") as f:
+            roots = f.read()
+        credentials = grpc.ssl_channel_credentials(root_certificates=roots)
     server_name = case["server_name"]
     options = [("grpc.ssl_target_name_override", server_name), ("grpc.default_authority", server_name)]
     for attempt in range(2):

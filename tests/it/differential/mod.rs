@@ -38,6 +38,7 @@
 pub mod clients;
 mod generate;
 mod openssl_made;
+mod system_roots;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
