@@ -149,8 +149,28 @@ impl Cert {
         let verified = X509Certificate::from_der(&self.der)
             .ok()
             .is_some_and(|(_, cert)| {
-                x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
-                    .is_ok_and(|(_, spki)| cert.verify_signature(Some(&spki)).is_ok())
+                x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der).is_ok_and(
+                    |(_, spki)| {
+                        // Through the engines' verifier, whose process-wide memory of
+                        // verified signatures the engines then find this one in.
+                        use crate::verifiers::signature::{self, Failure, SignatureAlgorithm};
+                        match SignatureAlgorithm::of(&cert).map(|algorithm| {
+                            signature::verify(
+                                algorithm,
+                                cert.tbs_certificate.as_ref(),
+                                &cert.signature_value.data,
+                                &spki,
+                            )
+                        }) {
+                            Some(Ok(())) => true,
+                            Some(Err(Failure::Invalid)) => false,
+                            // What the engines' verifier lacks, x509-parser may check.
+                            Some(Err(Failure::Unsupported)) | None => {
+                                cert.verify_signature(Some(&spki)).is_ok()
+                            }
+                        }
+                    },
+                )
             });
         memo.push((spki_der.to_vec(), verified));
         verified
