@@ -1,19 +1,16 @@
 //! Signature verification for webpki that remembers the signatures it has verified, for the
-//! whole process. A fleet's endpoints share intermediates (and replicas or wildcard
-//! certificates share leaves), and each chain is validated against several stores: a
+//! whole process, in the memory the engines share (`verifiers::signature`). A fleet's
+//! endpoints share intermediates (and replicas or wildcard certificates share leaves),
+//! each chain is validated against several stores and judged by several engines: a
 //! signature proven once need not be verified again. Only successes are remembered, keyed
-//! by a SHA-256 over the algorithm, key, message and signature, so a different input never
+//! by the algorithm, key, message and signature themselves, so a different input never
 //! matches.
 
-use std::collections::HashSet;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 use rustls_pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
 
-/// Bounds the memory: ~32 bytes per entry, cleared when full.
-const CAPACITY: usize = 16_384;
-
-static VERIFIED: LazyLock<Mutex<HashSet<[u8; 32]>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+use crate::verifiers::signature;
 
 static WRAPPED: LazyLock<Vec<Remembering>> = LazyLock::new(|| {
     rustls::crypto::aws_lc_rs::default_provider()
@@ -42,28 +39,6 @@ struct Remembering {
     inner: &'static dyn SignatureVerificationAlgorithm,
 }
 
-impl Remembering {
-    fn key(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> [u8; 32] {
-        let mut context = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        let public_key_alg = self.inner.public_key_alg_id();
-        let signature_alg = self.inner.signature_alg_id();
-        // Length-prefixed, so no two different inputs hash the same bytes.
-        for part in [
-            public_key_alg.as_ref(),
-            signature_alg.as_ref(),
-            public_key,
-            message,
-            signature,
-        ] {
-            context.update(&(part.len() as u64).to_be_bytes());
-            context.update(part);
-        }
-        let mut key = [0u8; 32];
-        key.copy_from_slice(context.finish().as_ref());
-        key
-    }
-}
-
 impl SignatureVerificationAlgorithm for Remembering {
     fn verify_signature(
         &self,
@@ -71,19 +46,17 @@ impl SignatureVerificationAlgorithm for Remembering {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), InvalidSignature> {
-        let key = self.key(public_key, message, signature);
-        let lock = || VERIFIED.lock().unwrap_or_else(|e| e.into_inner());
-        if lock().contains(&key) {
-            return Ok(());
+        let verify = || self.inner.verify_signature(public_key, message, signature);
+        match signature::of_alg_id(&self.inner.signature_alg_id()) {
+            Some(algorithm) => {
+                signature::verify_remembered(algorithm, public_key, message, signature, || {
+                    verify().is_ok()
+                })
+                .then_some(())
+                .ok_or(InvalidSignature)
+            }
+            None => verify(),
         }
-        self.inner
-            .verify_signature(public_key, message, signature)?;
-        let mut verified = lock();
-        if verified.len() >= CAPACITY {
-            verified.clear();
-        }
-        verified.insert(key);
-        Ok(())
     }
 
     fn public_key_alg_id(&self) -> AlgorithmIdentifier {

@@ -233,15 +233,57 @@ pub fn verify(
     // RSA keys are given as the PKCS#1 RSAPublicKey, EC keys as the point, Ed25519 raw:
     // in each case the BIT STRING of the SubjectPublicKeyInfo.
     let key = issuer_spki.subject_public_key.data.as_ref();
-    let memo_key = remembered_key(algorithm, key, tbs, signature_bytes);
+    verify_remembered(algorithm, key, tbs, signature_bytes, || {
+        UnparsedPublicKey::new(verifier, key)
+            .verify(tbs, signature_bytes)
+            .is_ok()
+    })
+    .then_some(())
+    .ok_or(Failure::Invalid)
+}
+
+/// `verify()`'s answer, or true at once when this very verification (algorithm, key —
+/// the SubjectPublicKeyInfo's BIT STRING —, message, signature) succeeded before in this
+/// process, whoever asked: the engines, the structure analysis and webpki
+/// (`trust::remembered`) share the memory.
+pub fn verify_remembered(
+    algorithm: SignatureAlgorithm,
+    key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+    verify: impl FnOnce() -> bool,
+) -> bool {
+    let memo_key = remembered_key(algorithm, key, message, signature);
     if remembered(&memo_key) {
-        return Ok(());
+        return true;
     }
-    UnparsedPublicKey::new(verifier, key)
-        .verify(tbs, signature_bytes)
-        .map_err(|_| Failure::Invalid)?;
-    remember(memo_key);
-    Ok(())
+    let verified = verify();
+    if verified {
+        remember(memo_key);
+    }
+    verified
+}
+
+/// The algorithm a rustls/webpki verification algorithm implements, by its signature
+/// AlgorithmIdentifier (the key's curve is in the key itself); None for others.
+pub fn of_alg_id(id: &rustls_pki_types::AlgorithmIdentifier) -> Option<SignatureAlgorithm> {
+    use rustls_pki_types::alg_id;
+    let (key, hash) = [
+        (alg_id::ECDSA_SHA256, KeyType::Ecdsa, Some(Hash::Sha256)),
+        (alg_id::ECDSA_SHA384, KeyType::Ecdsa, Some(Hash::Sha384)),
+        (alg_id::ECDSA_SHA512, KeyType::Ecdsa, Some(Hash::Sha512)),
+        (alg_id::RSA_PKCS1_SHA256, KeyType::Rsa, Some(Hash::Sha256)),
+        (alg_id::RSA_PKCS1_SHA384, KeyType::Rsa, Some(Hash::Sha384)),
+        (alg_id::RSA_PKCS1_SHA512, KeyType::Rsa, Some(Hash::Sha512)),
+        (alg_id::RSA_PSS_SHA256, KeyType::RsaPss, Some(Hash::Sha256)),
+        (alg_id::RSA_PSS_SHA384, KeyType::RsaPss, Some(Hash::Sha384)),
+        (alg_id::RSA_PSS_SHA512, KeyType::RsaPss, Some(Hash::Sha512)),
+        (alg_id::ED25519, KeyType::Ed25519, None),
+    ]
+    .into_iter()
+    .find(|(known, _, _)| known.as_ref() == id.as_ref())
+    .map(|(_, key, hash)| (key, hash))?;
+    Some(SignatureAlgorithm { key, hash })
 }
 
 /// Several engines check the same signatures for every client of every report (and a
