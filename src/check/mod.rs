@@ -188,6 +188,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         alpn: input.alpn.clone(),
         dialled_host: input.dialled_host.clone(),
         go_outcomes: Default::default(),
+        apple_outcome: Default::default(),
         aia_fetched: &aia_fetched,
     };
     let client_verdicts = clients::evaluate(&client_context);
@@ -195,6 +196,8 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
     let without_aia = (!aia_fetched.is_empty()).then(|| {
         clients::evaluate(&ClientContext {
             aia_fetched: &[],
+            // trustd fetches: its answer without the fetched issuers is another one.
+            apple_outcome: Default::default(),
             ..client_context
         })
     });

@@ -9,11 +9,15 @@ use crate::trust::{self, StoreKind, TrustStore};
 use crate::verifiers::apple::{self, Anchor, AnchorCert, AnchorSource, Check, Stage};
 
 use super::context::{AnchorKind, ClientContext, Fetcher, Refusal};
-use super::roots::TRUST_CAUSES;
+use super::roots::{issuer_name_content, TRUST_CAUSES};
 
 /// What flytectl on macOS says about the chain: Ok, or the error as crypto/tls returns
 /// it (trustd's failure through root_darwin.go, or Go's own checks around it).
 pub(super) fn verify(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
+    ctx.apple_outcome.0.get_or_init(|| evaluate(ctx)).clone()
+}
+
+fn evaluate(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
     let presented = ctx.presented_leaf_first();
     // What certready fetched without a redirect (trustd follows none).
     let aia: Vec<&[u8]> = ctx
@@ -77,7 +81,7 @@ fn anchors<'a>(
     let mut wanted: Vec<Vec<u8>> = presented
         .iter()
         .chain(aia)
-        .filter_map(|der| issuer_content(der))
+        .filter_map(|der| issuer_name_content(der))
         .collect();
     let mut chosen: Vec<Anchor<'a>> = Vec::new();
     let mut chosen_ids: Vec<(usize, usize)> = Vec::new();
@@ -119,7 +123,7 @@ fn anchors<'a>(
         frontier = wanted.len();
         for anchor in &chosen[before..] {
             if let AnchorCert::Der(der) = anchor.cert {
-                if let Some(issuer) = issuer_content(der) {
+                if let Some(issuer) = issuer_name_content(der) {
                     if !wanted.contains(&issuer) {
                         wanted.push(issuer);
                     }
@@ -178,12 +182,7 @@ fn apply_anchor_kind<'a>(
     chosen
 }
 
-/// A certificate's issuer and subject Names, as contents (what TrustAnchor keeps).
-fn issuer_content(der: &[u8]) -> Option<Vec<u8>> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    trust::sequence_content(cert.issuer().as_raw()).map(<[u8]>::to_vec)
-}
-
+/// A certificate's subject Name, as contents (what TrustAnchor keeps).
 fn subject_content(der: &[u8]) -> Option<Vec<u8>> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
     trust::sequence_content(cert.subject().as_raw()).map(<[u8]>::to_vec)

@@ -193,6 +193,9 @@ pub struct ClientContext<'a> {
     pub dialled_host: Option<String>,
     /// Go's answers so far, by the roots they were given (see `go::verify`).
     pub go_outcomes: GoOutcomes,
+    /// trustd's answer, once asked (flytectl on macOS asks for both channels alike when
+    /// no caCertFilePath is set).
+    pub apple_outcome: AppleOutcome,
     /// Issuers certready fetched from AIA caIssuers URLs, the first issued by the last sent
     /// certificate (empty when the chain is complete, fetching is off or it failed). Only
     /// the clients that fetch (Chrome, Apple's trustd) may use them.
@@ -218,6 +221,10 @@ pub(super) enum Fetcher {
 /// Go's answers within one analysis, by the roots they were given (see `go::verify`).
 #[derive(Default)]
 pub struct GoOutcomes(pub(super) std::cell::RefCell<Vec<GoOutcome>>);
+
+/// trustd's answer within one analysis (see `apple::verify`).
+#[derive(Default)]
+pub struct AppleOutcome(pub(super) std::cell::OnceCell<Result<(), Refusal>>);
 
 /// The roots Go was given (their DER) and what it answered.
 pub(super) type GoOutcome = (Vec<Vec<u8>>, Result<(), Refusal>);

@@ -81,7 +81,7 @@ pub(super) fn store_candidates<'a>(
 }
 
 /// A certificate's issuer name (the content of the Name SEQUENCE), remembered per DER.
-fn issuer_name_content(der: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn issuer_name_content(der: &[u8]) -> Option<Vec<u8>> {
     static ISSUERS: crate::verifiers::ParseCache<Option<Vec<u8>>> =
         crate::verifiers::ParseCache::new();
     ISSUERS.get(der, |der| {

@@ -9,15 +9,54 @@ pub mod go;
 pub mod openssl;
 pub mod signature;
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
+
+/// Hashes byte strings by their length and last 64 bytes only: a certificate (and a
+/// remembered signature check) ends in its signature, random bytes as distinctive as the
+/// whole and far cheaper to hash than a kilobyte; equality still compares every byte. Keyed
+/// per process, so crafted inputs cannot be made to collide.
+#[derive(Clone)]
+pub(crate) struct TailHash(RandomState);
+
+impl TailHash {
+    pub(crate) fn new() -> Self {
+        TailHash(RandomState::new())
+    }
+}
+
+impl BuildHasher for TailHash {
+    type Hasher = TailHasher;
+
+    fn build_hasher(&self) -> TailHasher {
+        TailHasher(self.0.build_hasher())
+    }
+}
+
+pub(crate) struct TailHasher(std::collections::hash_map::DefaultHasher);
+
+impl Hasher for TailHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(&bytes[bytes.len().saturating_sub(64)..]);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0.write_usize(n);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
 
 /// Parsed certificates remembered for the process: every engine re-reads the same sent
 /// certificates for each client, and a fleet's endpoints share issuers and roots. Keyed
 /// by the DER itself (exact, and cheaper to hash than parsing or a SHA-256). Bounded:
 /// cleared when full.
 pub(crate) struct ParseCache<T> {
-    entries: Mutex<Option<HashMap<Box<[u8]>, T>>>,
+    entries: Mutex<Option<HashMap<Box<[u8]>, T, TailHash>>>,
 }
 
 const PARSE_CACHE_CAPACITY: usize = 4_096;
@@ -42,11 +81,28 @@ impl<T: Clone> ParseCache<T> {
         }
         let parsed = parse(der);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let map = entries.get_or_insert_with(HashMap::new);
+        let map = entries.get_or_insert_with(|| HashMap::with_hasher(TailHash::new()));
         if map.len() >= PARSE_CACHE_CAPACITY {
             map.clear();
         }
         map.insert(der.into(), parsed.clone());
         parsed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parse_cache_tells_apart_inputs_with_the_same_tail() {
+        let cache: ParseCache<usize> = ParseCache::new();
+        let mut a = vec![7u8; 300];
+        let b = a.clone();
+        a[0] = 1; // same length, same last 64 bytes: same hash, different input
+        assert_eq!(cache.get(&a, |_| 1), 1);
+        assert_eq!(cache.get(&b, |_| 2), 2);
+        assert_eq!(cache.get(&a, |_| 3), 1, "remembered");
+        assert_eq!(cache.get(&b, |_| 4), 2, "remembered");
     }
 }

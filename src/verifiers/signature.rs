@@ -292,7 +292,7 @@ pub fn of_alg_id(id: &rustls_pki_types::AlgorithmIdentifier) -> Option<Signature
 /// ever taken as verified. Bounded (a few MiB): cleared when full.
 const REMEMBERED_CAPACITY: usize = 2_048;
 
-type RememberedSet = std::collections::HashSet<Box<[u8]>>;
+type RememberedSet = std::collections::HashSet<Box<[u8]>, super::TailHash>;
 
 static REMEMBERED: std::sync::Mutex<Option<RememberedSet>> = std::sync::Mutex::new(None);
 
@@ -323,7 +323,7 @@ fn remembered(key: &[u8]) -> bool {
 
 fn remember(key: Box<[u8]>) {
     let mut set = REMEMBERED.lock().unwrap_or_else(|p| p.into_inner());
-    let set = set.get_or_insert_with(Default::default);
+    let set = set.get_or_insert_with(|| RememberedSet::with_hasher(super::TailHash::new()));
     if set.len() >= REMEMBERED_CAPACITY {
         set.clear();
     }
