@@ -55,8 +55,11 @@ impl Hasher for TailHasher {
 /// certificates for each client, and a fleet's endpoints share issuers and roots. Keyed
 /// by the DER itself (exact, and cheaper to hash than parsing or a SHA-256). Bounded:
 /// cleared when full.
+/// Values by the DER they were parsed from.
+type DerMap<T> = HashMap<Box<[u8]>, T, TailHash>;
+
 pub(crate) struct ParseCache<T> {
-    entries: Mutex<Option<HashMap<Box<[u8]>, T, TailHash>>>,
+    entries: Mutex<Option<DerMap<T>>>,
 }
 
 const PARSE_CACHE_CAPACITY: usize = 4_096;
