@@ -51,13 +51,13 @@ impl Hasher for TailHasher {
     }
 }
 
+/// Values by the DER they were parsed from.
+type DerMap<T> = HashMap<Box<[u8]>, T, TailHash>;
+
 /// Parsed certificates remembered for the process: every engine re-reads the same sent
 /// certificates for each client, and a fleet's endpoints share issuers and roots. Keyed
 /// by the DER itself (exact, and cheaper to hash than parsing or a SHA-256). Bounded:
 /// cleared when full.
-/// Values by the DER they were parsed from.
-type DerMap<T> = HashMap<Box<[u8]>, T, TailHash>;
-
 pub(crate) struct ParseCache<T> {
     entries: Mutex<Option<DerMap<T>>>,
 }
