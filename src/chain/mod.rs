@@ -212,7 +212,20 @@ pub fn parse_certificates(ders: &[CertificateDer<'static>]) -> (Vec<Cert>, Vec<M
     (certs, malformed)
 }
 
+/// The facts of one certificate at `position`. Remembered for the process by the DER (a
+/// fleet's endpoints share intermediates, and `serve` re-reads the same chains): a copy
+/// costs a fraction of parsing, fingerprinting and wording it again.
 pub fn parse_one(position: usize, der: &[u8]) -> Result<CertInfo, String> {
+    static PARSED: crate::verifiers::ParseCache<Result<std::sync::Arc<CertInfo>, String>> =
+        crate::verifiers::ParseCache::new();
+    let parsed = PARSED.get(der, |der| parse_uncached(der).map(std::sync::Arc::new))?;
+    let mut info = CertInfo::clone(&parsed);
+    info.position = position;
+    Ok(info)
+}
+
+fn parse_uncached(der: &[u8]) -> Result<CertInfo, String> {
+    let position = 0;
     let (rest, cert) = X509Certificate::from_der(der)
         .map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
     if !rest.is_empty() {
