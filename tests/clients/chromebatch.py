@@ -6,8 +6,9 @@ database) judges the chain.
 stdin:  JSON lines {"id", "addr", "server_name", "ca_file"}
 stdout: JSON lines {"id", "result"[, "raw"]}: "OK" when the page loads, else
 Chromium's net error ("net::ERR_CERT_AUTHORITY_INVALID"); "raw" says which of the
-case's certificates NSS refused to import (left untrusted, as a user's import fails). A case the driver could not bring to an
-answer is "ERROR: ...", which the harness treats as its own failure.
+case's certificates NSS refused to import (left untrusted, as a user's import fails).
+A case the driver could not bring to an answer is "ERROR: ...", which the harness
+treats as its own failure.
 
 How: `chromium --headless --remote-debugging-pipe` is driven over the DevTools
 protocol on fds 3 (commands in) and 4 (answers out), JSON messages ending in NUL,
@@ -19,14 +20,15 @@ case's host name to 127.0.0.1 and every other name nowhere: no request leaves th
 machine. Each case loads in a browser context of its own (no sockets, TLS sessions
 or HTTP state shared between cases).
 
-One browser judges many cases when their trusted certificates have pairwise
-different subject names (see GROUP below and chrome-harness notes); otherwise a
-case would see another case's root of the same name as a candidate issuer, which a
-fresh browser with only its own root would not.
+One browser judges all the cases. That is faithful only because no two cases'
+CAs share a subject name (the differential generator ends each name with the case
+id): Chromium looks issuers up by name, and would otherwise try another case's root
+of the same name (and, the generator pooling keys, even verify with it). `--fresh`,
+a browser per case, gave the same answers on the default sample.
 
 Options (for the faithfulness checks): `--fresh` starts a browser per case;
-`--group N` puts at most N cases in one browser; `--trust FLAGS` sets certutil's
-trust flags (default "C,,").
+`--parallel N` navigations at once; `--trust FLAGS` sets certutil's trust flags
+(default "C,,"); `--flag F` adds a chromium flag (e.g. a net log).
 """
 import argparse
 import fcntl
@@ -42,7 +44,7 @@ import tempfile
 import time
 
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser")
-# One navigation: Chromium's own AIA fetch timeout (15 s per URL) must fit in it.
+# One navigation: Chromium's own AIA fetch timeout (10 s per URL) must fit in it.
 NAVIGATE_TIMEOUT = 45.0
 COMMAND_TIMEOUT = 15.0
 START_TIMEOUT = 30.0
@@ -186,7 +188,9 @@ class Browser:
                 except DriverError as error:
                     if "SEC_ERROR_ADDING_CERT" not in str(error):
                         raise
-                    self.refused[case["id"]] = f"NSS refused certificate #{n} of the CA file: {error}"
+                    self.refused[case["id"]] = (
+                        f"NSS refused certificate #{n} of the CA file: {error}"
+                    )
 
     def start(self, names) -> None:
         to_chrome_r, self.write_fd = os.pipe()
@@ -216,16 +220,17 @@ class Browser:
             "about:blank",
         ]
         try:
-            self.process = subprocess.Popen(
-                args,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=open(os.path.join(self.dir, "stderr.txt"), "wb"),
-                env=env,
-                close_fds=False,
-                preexec_fn=place_fds,
-                start_new_session=True,
-            )
+            with open(os.path.join(self.dir, "stderr.txt"), "wb") as stderr:
+                self.process = subprocess.Popen(
+                    args,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    env=env,
+                    close_fds=False,
+                    preexec_fn=place_fds,
+                    start_new_session=True,
+                )
         finally:
             os.close(child_in)
             os.close(child_out)
