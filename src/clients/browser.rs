@@ -14,6 +14,9 @@ use super::roots::{store_candidates, TRUST_CAUSES};
 /// Chrome's verdict on the HTTPS channel. A missing intermediate is looked for among what
 /// certready fetched from the AIA URL as Chrome does (`ClientContext::aia_fetched`).
 pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
+    if let Some(refusal) = handshake_refusal(ctx) {
+        return ClientVerdict::new(ClientName::Browser, Channel::Https, Err(refusal), None);
+    }
     let roots = roots(ctx);
     let presented = ctx.presented_leaf_first();
     let host = ctx.hostname.map(|h| h.to_string()).unwrap_or_default();
@@ -57,6 +60,32 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
     ClientVerdict::new(ClientName::Browser, Channel::Https, outcome, note)
 }
 
+/// What Chrome's TLS stack (BoringSSL) refuses before any certificate verification, as
+/// seen from Chromium 156 in the differential test: a server key it offers no signature
+/// scheme for (Ed25519, P-521: the server aborts the handshake), then a first certificate
+/// whose keyUsage lacks digitalSignature (TLS 1.3's check on the leaf as sent).
+fn handshake_refusal(ctx: &ClientContext<'_>) -> Option<Refusal> {
+    let key = ctx.server_certificate().info.key.as_str();
+    if matches!(key, "Ed25519" | "ECDSA P-521") {
+        return Some(ctx.refusal("NET::ERR_SSL_PROTOCOL_ERROR", &[]));
+    }
+    let first = &ctx.leaf().info.facts;
+    (first.key_usage_present && !first.ku_digital_signature).then(|| {
+        ctx.refusal(
+            "NET::ERR_SSL_KEY_USAGE_INCOMPATIBLE",
+            &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
+        )
+    })
+}
+
+/// NSS as Debian 12 ships it cannot import an Ed25519 certificate: such a root never
+/// reaches Chrome's NSS database (the differential test's driver meets the same).
+fn importable_into_nss(der: &[u8]) -> bool {
+    // An Ed25519 SubjectPublicKeyInfo: AlgorithmIdentifier{1.3.101.112}, a 32-byte key.
+    const ED25519_SPKI: &[u8] = &[0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+    !der.windows(ED25519_SPKI.len()).any(|w| w == ED25519_SPKI)
+}
+
 /// The roots Chrome would use for this chain: the CA file's certificates that could be on
 /// a path (as NSS user roots), and the Mozilla anchors named as an issuer of a sent
 /// certificate or equal to one (as the Chrome Root Store).
@@ -86,7 +115,7 @@ fn roots(ctx: &ClientContext<'_>) -> Roots {
     };
     let local: Vec<&[u8]> = store_candidates(ctx, &local, false)
         .into_iter()
-        .filter(|der| !is_public(der))
+        .filter(|der| !is_public(der) && importable_into_nss(der))
         .collect();
     let wanted: Vec<&[u8]> = ctx
         .certs

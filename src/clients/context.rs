@@ -240,6 +240,19 @@ impl ClientContext<'_> {
             .collect()
     }
 
+    /// The certificate whose key signs the server's handshake: the first sent, unless that
+    /// is a CA and an end-entity certificate was sent after it (a leaf sent last).
+    pub(super) fn server_certificate(&self) -> &Cert {
+        let first = self.leaf();
+        if !first.info.is_ca {
+            return first;
+        }
+        self.certs
+            .iter()
+            .find(|c| !c.info.is_ca && self.presented.contains(&c.der))
+            .unwrap_or(first)
+    }
+
     pub(super) fn leaf(&self) -> &Cert {
         &self.certs[self.structure.leaf]
     }

@@ -47,7 +47,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
     // check. That is the key of the server's own certificate, which a server sending its
     // leaf after a CA does not put first (BoringSSL then refuses the first certificate's
     // key usage instead, in the engine).
-    let leaf_key = server_certificate(ctx).info.key.as_str();
+    let leaf_key = ctx.server_certificate().info.key.as_str();
     if matches!(leaf_key, "Ed25519" | "ECDSA P-521") {
         let refusal = ctx.refusal(
             "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE: Invalid certificate verification context",
@@ -78,7 +78,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             };
             // After the chain, BoringSSL checks the handshake signature against the first
             // certificate's key: a leaf sent after its CA did not sign it.
-            let signed_by_first = std::ptr::eq(server_certificate(ctx), ctx.leaf());
+            let signed_by_first = std::ptr::eq(ctx.server_certificate(), ctx.leaf());
             let outcome = match &result {
                 Ok(())
                 | Err(Outcome {
@@ -191,19 +191,6 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
 /// The pool's certificates for the OpenSSL and BoringSSL engines, which need whole
 /// certificates; None when a store holds anchors only (the compiled-in Mozilla list that
 /// stands for grpcio's bundled roots and certifi), where the older chain model answers.
-/// The certificate whose key signs the server's handshake: the first sent, unless that
-/// is a CA and an end-entity certificate was sent after it (a leaf sent last).
-fn server_certificate<'c>(ctx: &'c ClientContext<'_>) -> &'c Cert {
-    let first = ctx.leaf();
-    if !first.info.is_ca {
-        return first;
-    }
-    ctx.certs
-        .iter()
-        .find(|c| !c.info.is_ca && ctx.presented.contains(&c.der))
-        .unwrap_or(first)
-}
-
 /// BoringSSL's error for a CertificateVerify that `first`'s key did not make: the
 /// signature check of that key type fails (seen from grpcio for ECDSA), or the scheme
 /// does not fit the key at all.

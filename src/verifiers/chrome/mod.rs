@@ -1,8 +1,8 @@
 //! Chromium's certificate verification on Linux (the Chrome Root Store plus the user's NSS
 //! roots), as `CertVerifier` runs it for an HTTPS server: `CertVerifyProcBuiltin`
 //! (net/cert/cert_verify_proc_builtin.cc) builds and verifies paths with BoringSSL's `pki/`
-//! (`path`), retrying with SHA-1 allowed; `MapPathBuilderErrorsToCertStatus` turns the best
-//! path's errors into status flags; `CertVerifyProc::Verify` (net/cert/cert_verify_proc.cc)
+//! (`path`; SHA-1 refused outright, no retry with it allowed); `MapPathBuilderErrorsToCertStatus`
+//! turns the best path's errors into status flags; `CertVerifyProc::Verify` (net/cert/cert_verify_proc.cc)
 //! adds its own checks (signature algorithms, host name, weak keys, SHA-1, validity too
 //! long); `MapCertStatusToNetError` (net/cert/cert_status_flags.cc) picks the one net error
 //! the interstitial shows. Modelled version: Chromium 156.
@@ -208,16 +208,13 @@ pub fn verify(
         aia: &fetched,
         assume_aia_issuer: options.assume_aia_issuer,
     };
-    let policy = |allow_sha1| Policy {
-        allow_sha1,
+    let policy = Policy {
         now,
         ct_compliant: Box::new(move |leaf: &ChromeCert| !options.enforce_ct || ct_compliant(leaf)),
     };
-    // The SHA-1 fallback attempt (`CanTryAgainWithWeakerDigestPolicy`) replaces the first.
-    let mut result = path::build(target.clone(), &sources, &policy(false));
-    if !result.has_valid_path() && result.any_path_has(CertError::UnacceptableSignatureAlgorithm) {
-        result = path::build(target.clone(), &sources, &policy(true));
-    }
+    // No second attempt with SHA-1 allowed: Chromium 156 refuses a SHA-1 signature as
+    // ERR_CERT_INVALID (seen in the differential test), not as a weak one.
+    let result = path::build(target.clone(), &sources, &policy);
     let (mut status, known_root, chain, issuer_not_found_for) = assign_verify_result(&result);
     let chain = chain.unwrap_or_else(|| {
         std::iter::once(target.clone())

@@ -127,15 +127,10 @@ impl BuildResult {
     pub fn has_valid_path(&self) -> bool {
         self.best().is_some_and(ResultPath::is_valid)
     }
-
-    pub fn any_path_has(&self, error: CertError) -> bool {
-        self.paths.iter().any(|p| p.has(error))
-    }
 }
 
 /// What the delegate needs besides the certificates.
 pub struct Policy {
-    pub allow_sha1: bool,
     pub now: i64,
     /// `CheckCertificateTransparency` for a valid path to a known root: whether the leaf
     /// meets Chrome's CT policy.
@@ -424,7 +419,7 @@ fn verify_chain(
             errors.push(CertError::UnacceptableSignatureAlgorithm);
             return errors;
         };
-        if algorithm.hash == Some(Hash::Sha1) && !policy.allow_sha1 {
+        if algorithm.hash == Some(Hash::Sha1) {
             errors.push(CertError::UnacceptableSignatureAlgorithm);
             return errors;
         }

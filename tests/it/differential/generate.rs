@@ -204,6 +204,29 @@ fn needs_intermediate(name: &str, value: &str) -> bool {
         || (name == "cross" && value != "none")
 }
 
+/// The `aia-fetch` dimension: the server omits the leaf's issuer and the leaf's
+/// caIssuers URL points at the test's own HTTP server, which answers as the value says.
+/// Only a browser fetches it; the other clients see a missing intermediate. It is drawn
+/// from a stream of its own after the other dimensions, so adding it changed no other
+/// case, and only where the chain has an intermediate and no other AIA extension.
+const AIA_FETCH: &[&str] = &["intermediate", "garbage", "stall", "404"];
+/// One case in AIA_FETCH_ONE_IN (among the eligible) fetches.
+const AIA_FETCH_ONE_IN: usize = 10;
+const AIA_FETCH_STREAM: u64 = 0xA1A_F37C;
+
+/// What the caIssuers URL of an `aia-fetch` case answers.
+#[derive(Clone, Debug)]
+pub enum Fetch {
+    /// The leaf's issuer, DER (what a correct caIssuers URL serves).
+    Intermediate(Vec<u8>),
+    /// 200 OK with bytes that are no certificate.
+    Garbage,
+    /// Never answers: the client's own timeout ends the fetch.
+    Stall,
+    /// 404 Not Found.
+    NotFound,
+}
+
 /// How many dimensions a case changes, by weight: mostly one or two.
 const FAULT_WEIGHTS: &[(usize, u64)] = &[(0, 8), (1, 36), (2, 30), (3, 16), (4, 10)];
 
@@ -220,6 +243,9 @@ pub struct Case {
     pub host: String,
     /// The CA file (caCertFilePath): the only trust anchors.
     pub ca_pem: String,
+    /// For `aia-fetch` cases: the path of the leaf's caIssuers URL on the AIA server
+    /// (see `generate`'s `aia_base`) and what it must answer.
+    pub fetch: Option<(String, Fetch)>,
 }
 
 /// Pools of pre-generated keys, per family. RSA generation is slow, and no verdict
@@ -503,9 +529,13 @@ fn sans(value: &str) -> Vec<SanType> {
     }
 }
 
-pub fn generate(seed: u64, count: usize, keys: &Keys) -> Vec<Case> {
+/// The cases; `aia_base` (`http://127.0.0.1:PORT`) is where the `aia-fetch` cases'
+/// caIssuers URLs point.
+pub fn generate(seed: u64, count: usize, keys: &Keys, aia_base: &str) -> Vec<Case> {
     let dims = dimensions();
-    (0..count).map(|i| case(seed, i, &dims, keys)).collect()
+    (0..count)
+        .map(|i| case(seed, i, &dims, keys, aia_base))
+        .collect()
 }
 
 /// A case as a file, to keep as a regression case: `# id:`, `# description:` and
@@ -574,6 +604,7 @@ pub fn from_case_file(name: &str, text: &str) -> Result<Case, String> {
         key: key.secret_pkcs8_der().to_vec(),
         host: field("host")?,
         ca_pem: sections.remove("ca").unwrap_or_default(),
+        fetch: None,
     })
 }
 
@@ -589,17 +620,28 @@ fn pem_block(label: &str, der: &[u8]) -> String {
     out
 }
 
-fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
+fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys, aia_base: &str) -> Case {
     let mut rng = Rng::for_case(seed, index);
     let (c, mut changed) = choose(&mut rng, dims);
     let depth: usize = c.get("depth").parse().unwrap();
+    let aia_fetch = {
+        let mut stream = Rng::for_case(seed ^ AIA_FETCH_STREAM, index);
+        let roll = stream.below(AIA_FETCH_ONE_IN);
+        let value = AIA_FETCH[stream.below(AIA_FETCH.len())];
+        (depth > 0 && c.is("aia", "none") && roll == 0).then_some(value)
+    };
+    let aia_path = format!("/aia/{index:04}.der");
     let bc = c.get("bc").to_string();
     let nc = c.get("nc").to_string();
     let (nc_place, nc_spec) = nc.split_once(':').unwrap_or(("none", ""));
 
+    // Every CA's name ends with the case's id: a browser judging many cases keeps all
+    // their roots in one NSS database, and looks issuers up by name (keys are pooled, so
+    // two cases' CAs of one name would even share a key and verify each other's chains).
+    let id = format!("{index:04}");
     // Root.
     let cross = c.get("cross").to_string();
-    let mut root = ca_params("Differential Root CA", &mut rng);
+    let mut root = ca_params(&format!("Differential Root CA {id}"), &mut rng);
     let root_validity = if cross.ends_with("root-a-expired") {
         "expired"
     } else {
@@ -629,9 +671,9 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     for level in 0..depth {
         let bottom = level + 1 == depth;
         let name = if level == 0 {
-            "Differential Issuing CA".to_string()
+            format!("Differential Issuing CA {id}")
         } else {
-            format!("Differential Sub CA {level}")
+            format!("Differential Sub CA {level} {id}")
         };
         let mut params = ca_params(&name, &mut rng);
         if level == 0 && bc == "int-pathlen0" {
@@ -671,7 +713,7 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
         if level == 0 && cross != "none" {
             // The same name and key under root B; a serial of its own.
             let root_b = make(
-                ca_params("Differential Cross Root CA", &mut rng),
+                ca_params(&format!("Differential Cross Root CA {id}"), &mut rng),
                 keys.key("p256", SLOT_CROSS_ROOT),
                 None,
             );
@@ -724,6 +766,10 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
         "leaf:malformed" => leaf.custom_extensions.push(aia_malformed()),
         _ => {}
     }
+    if aia_fetch.is_some() {
+        leaf.custom_extensions
+            .push(aia_ca_issuers(&format!("{aia_base}{aia_path}")));
+    }
     let leaf_key = c.get("leaf-key");
     let leaf = make(
         leaf,
@@ -733,7 +779,7 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
 
     // Strangers: a root nobody issued from here, and a leaf it issued.
     let unrelated = make(
-        ca_params("Unrelated Root CA", &mut rng),
+        ca_params(&format!("Unrelated Root CA {id}"), &mut rng),
         keys.key("p256", SLOT_UNRELATED),
         None,
     );
@@ -753,8 +799,11 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
 
     // What the server sends.
     let mut served: Vec<CertificateDer<'static>> = vec![leaf.der.clone()];
-    if !c.is("missing-int", "yes") {
-        served.extend(chain_cas.iter().rev().map(|m| m.der.clone()));
+    let missing_int = c.is("missing-int", "yes");
+    if !missing_int {
+        // aia-fetch omits the leaf's issuer only: a second intermediate is still sent.
+        let omitted = usize::from(aia_fetch.is_some());
+        served.extend(chain_cas.iter().rev().skip(omitted).map(|m| m.der.clone()));
     }
     if let Some(int_b) = &cross_signed {
         // The top intermediate is the last of the sent intermediates.
@@ -777,7 +826,10 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
     }
     match c.get("duplicate") {
         "int" => {
-            if let Some(int) = chain_cas.last().filter(|_| !c.is("missing-int", "yes")) {
+            if let Some(int) = chain_cas
+                .last()
+                .filter(|_| !missing_int && aia_fetch.is_none())
+            {
                 served.insert(2, int.der.clone());
             } else {
                 changed.retain(|&n| n != "duplicate");
@@ -821,30 +873,43 @@ fn case(seed: u64, index: usize, dims: &[Dimension], keys: &Keys) -> Case {
         other => panic!("unknown trust {other}"),
     };
 
-    let description = if changed.is_empty() {
+    // In the dimensions' order, so equal cases read alike; aia-fetch last.
+    let mut parts: Vec<String> = dims
+        .iter()
+        .filter(|d| changed.contains(&d.name))
+        .map(|d| format!("{}={}", d.name, c.get(d.name)))
+        .collect();
+    parts.extend(aia_fetch.map(|value| format!("aia-fetch={value}")));
+    let description = if parts.is_empty() {
         "baseline".to_string()
     } else {
-        // In the dimensions' order, so equal cases read alike.
-        dims.iter()
-            .filter(|d| changed.contains(&d.name))
-            .map(|d| format!("{}={}", d.name, c.get(d.name)))
-            .collect::<Vec<_>>()
-            .join("; ")
+        parts.join("; ")
     };
+    let fetch = aia_fetch.map(|value| {
+        let answer = match value {
+            "intermediate" => Fetch::Intermediate(chain_cas.last().unwrap().der.to_vec()),
+            "garbage" => Fetch::Garbage,
+            "stall" => Fetch::Stall,
+            "404" => Fetch::NotFound,
+            other => panic!("unknown aia-fetch {other}"),
+        };
+        (aia_path.clone(), answer)
+    });
     Case {
-        id: format!("{index:04}"),
+        id,
         description,
         served,
         key: leaf.key.serialize_der(),
         host,
         ca_pem,
+        fetch,
     }
 }
 
 #[test]
 fn a_case_file_reads_back_as_the_same_case() {
     let keys = Keys::generate();
-    for case in generate(11, 40, &keys) {
+    for case in generate(11, 40, &keys, "http://127.0.0.1:1") {
         let again = from_case_file(&case.id, &to_case_file(&case)).unwrap();
         assert_eq!(again.id, case.id);
         assert_eq!(again.description, case.description);
@@ -858,14 +923,15 @@ fn a_case_file_reads_back_as_the_same_case() {
 #[test]
 fn the_generator_is_deterministic_and_covers_every_value() {
     let keys = Keys::generate();
-    let first = generate(7, 200, &keys);
-    let again = generate(7, 5, &keys);
+    let base = "http://127.0.0.1:1";
+    let first = generate(7, 200, &keys, base);
+    let again = generate(7, 5, &keys, base);
     for (a, b) in first.iter().zip(&again) {
         assert_eq!(a.description, b.description, "case {}", a.id);
         assert_eq!(a.host, b.host);
         assert_eq!(a.served.len(), b.served.len());
     }
-    let other_seed = generate(8, 5, &keys);
+    let other_seed = generate(8, 5, &keys, base);
     assert!(first
         .iter()
         .zip(&other_seed)
@@ -888,5 +954,22 @@ fn the_generator_is_deterministic_and_covers_every_value() {
             "200 cases never change {}",
             d.name
         );
+    }
+    for value in AIA_FETCH {
+        assert!(
+            all.contains(&format!("aia-fetch={value}")),
+            "200 cases never have aia-fetch={value}"
+        );
+    }
+    for case in &first {
+        if let Some((path, Fetch::Intermediate(issuer))) = &case.fetch {
+            assert!(path.starts_with("/aia/"));
+            assert!(
+                case.served.iter().all(|c| c.as_ref() != issuer.as_slice()),
+                "case {} sends the issuer it should fetch: {}",
+                case.id,
+                case.description
+            );
+        }
     }
 }

@@ -194,9 +194,10 @@ fn case(
             sig_args(choice[format!("sig@{position}").as_str()]),
         );
     };
+    // Every CA name ends with the case id: one browser judges many cases (see browser.rs).
     issue(
         "root",
-        "Differential Root CA",
+        &format!("Differential Root CA {id}"),
         &root_key,
         None,
         "3650",
@@ -205,7 +206,7 @@ fn case(
     );
     issue(
         "int",
-        "Differential Intermediate CA",
+        &format!("Differential Intermediate CA {id}"),
         &int_key,
         Some(("root.pem", &root_key)),
         "1825",
@@ -254,6 +255,7 @@ fn case(
         key,
         host: HOST.to_string(),
         ca_pem,
+        fetch: None,
     }
 }
 
