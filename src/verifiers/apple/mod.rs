@@ -23,11 +23,13 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use checks::{status_message, Check, Subtype};
+pub use checks::{
+    status_message, Check, Subtype, ERR_SEC_CERTIFICATE_EXPIRED, ERR_SEC_HOST_NAME_MISMATCH,
+    ERR_SEC_NOT_TRUSTED,
+};
 
 use crate::verifiers::go;
 use crate::verifiers::Pattern;
-use checks::{ERR_SEC_CERTIFICATE_EXPIRED, ERR_SEC_HOST_NAME_MISMATCH, ERR_SEC_NOT_TRUSTED};
 use path::{Node, Origin, Pool};
 
 /// Where the Mac's trust in an anchor comes from.

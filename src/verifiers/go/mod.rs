@@ -7,7 +7,7 @@
 //! (crypto/x509's verify.go, x509.go, parser.go; crypto/tls's handshake_client.go).
 
 pub mod cert;
-pub(crate) mod names;
+pub mod names;
 
 use std::sync::Arc;
 
