@@ -715,11 +715,7 @@ fn render_recognised(out: &mut String, recognised: &crate::why::Recognised) {
         &format!("known text   {}", recognised.known_text),
     );
     for (index, client) in recognised.clients.iter().enumerate() {
-        let label = if index == 0 {
-            "printed by"
-        } else {
-            ""
-        };
+        let label = if index == 0 { "printed by" } else { "" };
         let condition = client
             .condition
             .map(|c| format!(", {c}"))
@@ -755,7 +751,11 @@ fn render_recognised(out: &mut String, recognised: &crate::why::Recognised) {
         wrapped_hanging(out, 2, 13, &format!("certificate  \u{201c}{name}\u{201d}"));
     }
     if recognised.findings.is_empty() {
-        wrapped(out, 2, "likely causes: none that certready names (see the notes)");
+        wrapped(
+            out,
+            2,
+            "likely causes: none that certready names (see the notes)",
+        );
     } else {
         let _ = writeln!(out, "  likely causes, most likely first");
         let width = recognised

@@ -10,8 +10,8 @@ use crate::verifiers::apple::Subtype;
 use crate::verifiers::chrome::CertStatus;
 
 use super::catalogue::{
-    catalogue, AppleStep, BoringStep, Causes, GoStep, Known, OpenSslStep, Restrict, Source,
-    Step, Verifier,
+    catalogue, AppleStep, BoringStep, Causes, GoStep, Known, OpenSslStep, Restrict, Source, Step,
+    Verifier,
 };
 use super::matcher::{self, Hole, Match, Piece};
 use super::{Cause, Closest, NextStep, PrintedBy, Recognised, Statement};
@@ -66,10 +66,22 @@ const POINTERS: &[(&str, FindingId)] = &[
     ("certificate in certificate chain", FindingId::UntrustedRoot),
     ("self-signed certificate", FindingId::SelfSignedLeaf),
     ("self signed certificate", FindingId::SelfSignedLeaf),
-    ("unable to get local issuer certificate", FindingId::UntrustedRoot),
-    ("unable to get local issuer certificate", FindingId::IncompleteChain),
-    ("unable to verify the first certificate", FindingId::IncompleteChain),
-    ("unable to get issuer certificate", FindingId::IncompleteChain),
+    (
+        "unable to get local issuer certificate",
+        FindingId::UntrustedRoot,
+    ),
+    (
+        "unable to get local issuer certificate",
+        FindingId::IncompleteChain,
+    ),
+    (
+        "unable to verify the first certificate",
+        FindingId::IncompleteChain,
+    ),
+    (
+        "unable to get issuer certificate",
+        FindingId::IncompleteChain,
+    ),
     ("invalid CA certificate", FindingId::IssuerNotCa),
     ("cannot sign", FindingId::IssuerNotCa),
     ("not authorized to sign other", FindingId::IssuerNotCa),
@@ -82,8 +94,14 @@ const POINTERS: &[(&str, FindingId)] = &[
     ("-bit keys are insecure", FindingId::WeakRsaKey),
     ("incompatible key usage", FindingId::MissingServerAuthEku),
     ("KEY_USAGE_BIT_INCORRECT", FindingId::IncompatibleKeyUsage),
-    ("unhandled critical extension", FindingId::UnknownCriticalExtension),
-    ("Kubernetes Ingress Controller Fake Certificate", FindingId::IngressDefaultCertificate),
+    (
+        "unhandled critical extension",
+        FindingId::UnknownCriticalExtension,
+    ),
+    (
+        "Kubernetes Ingress Controller Fake Certificate",
+        FindingId::IngressDefaultCertificate,
+    ),
     ("ingress.local", FindingId::IngressDefaultCertificate),
 ];
 const ADDED_BY_POINTER: FindingId = FindingId::IngressDefaultCertificate;
@@ -307,11 +325,7 @@ fn answer(text: &[char], found: &Found<'_>) -> Recognised {
         place.endpoint_in_record(text, found.at.start);
     }
     if place.host.is_none() {
-        if let Some(name) = place
-            .certificate
-            .as_deref()
-            .filter(|n| looks_like_host(n))
-        {
+        if let Some(name) = place.certificate.as_deref().filter(|n| looks_like_host(n)) {
             place.host = Some(name.to_string());
             place.host_source =
                 Some("the certificate's name, which the text quotes: not always the host dialled");
@@ -396,7 +410,9 @@ fn causes(
         Causes::OpenSsl => client_texts::openssl_causes(canonical).to_vec(),
         Causes::Chrome => client_texts::chrome_causes(canonical).to_vec(),
         Causes::Fixed(ids) => ids.to_vec(),
-        Causes::BoringQueue => return queue_causes(token.unwrap_or_default(), has_reason, canonical),
+        Causes::BoringQueue => {
+            return queue_causes(token.unwrap_or_default(), has_reason, canonical)
+        }
     };
     (ids, None)
 }
@@ -404,7 +420,11 @@ fn causes(
 /// grpcio's handshake errors whose queued error, not the verify result, says what
 /// happened: the client models give these their own causes (`clients::alpn`,
 /// `clients::pyflyte`); the rest go by the verify result's text.
-fn queue_causes(token: &str, has_reason: bool, canonical: &str) -> (Vec<FindingId>, Option<String>) {
+fn queue_causes(
+    token: &str,
+    has_reason: bool,
+    canonical: &str,
+) -> (Vec<FindingId>, Option<String>) {
     let tls_alpn = client_texts::GRPCIO_NO_APPLICATION_PROTOCOL;
     match token {
         t if tls_alpn.contains(&format!("OPENSSL_internal:{t}:")) => (
@@ -585,7 +605,9 @@ fn apple_problem_in_full(subtype: Subtype) -> &'static str {
     match subtype {
         Subtype::KeySize => "a key Apple calls too small",
         Subtype::WeakHash => "a SHA-1 or MD5 signature",
-        Subtype::Compliance => "a compliance problem (a lifetime over 825 or 398 days, CA flags, critical extensions)",
+        Subtype::Compliance => {
+            "a compliance problem (a lifetime over 825 or 398 days, CA flags, critical extensions)"
+        }
         Subtype::Trust => "a trust problem: the chain reaches a root the Mac trusts",
         Subtype::Usage => "a key usage problem",
         Subtype::Name => "a host-name problem",
@@ -644,7 +666,8 @@ impl Place {
     fn take(&mut self, hole: Option<Hole>, value: &str) {
         match hole {
             Some(Hole::Host) if self.host.is_none() => {
-                self.host = Some(value.trim_matches(['[', ']']).to_string());
+                let host = value.trim_end_matches('.').trim_matches(['[', ']']);
+                self.host = Some(host.to_string());
                 self.host_source = Some("the name the client dialled");
             }
             Some(Hole::Url) => {
@@ -656,15 +679,13 @@ impl Place {
                 }
             }
             Some(Hole::Peer) => {
-                let address = value
-                    .split_once(':')
-                    .map_or(value, |(scheme, rest)| {
-                        if scheme.starts_with("ipv") {
-                            rest
-                        } else {
-                            value
-                        }
-                    });
+                let address = value.split_once(':').map_or(value, |(scheme, rest)| {
+                    if scheme.starts_with("ipv") {
+                        rest
+                    } else {
+                        value
+                    }
+                });
                 self.address = Some(address.to_string());
             }
             Some(Hole::Summary | Hole::QuotedName) => {
@@ -675,7 +696,8 @@ impl Place {
         }
     }
 
-    /// flytectl names its endpoint (`dns:///host:port`) in the same message.
+    /// flytectl names its endpoint (`dns:///host:port`) in its message, usually on the
+    /// same line, else elsewhere in the paste.
     fn endpoint_in_record(&mut self, text: &[char], at: usize) {
         let start = text[..at]
             .iter()
@@ -686,21 +708,24 @@ impl Place {
             .position(|c| *c == '\n')
             .map_or(text.len(), |p| at + p);
         let record: String = text[start..end].iter().collect();
-        let lower = record.to_ascii_lowercase();
-        let Some(found) = lower.find("dns:///") else {
-            return;
-        };
-        let rest = &record[found + "dns:///".len()..];
-        let authority: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || "-._:[]".contains(*c))
-            .collect();
-        if let Some((host, port)) = split_authority(authority.trim_end_matches(['.', ':'])) {
-            self.host = Some(host);
-            self.port = port;
+        if let Some((host, port)) = endpoint(&record) {
+            (self.host, self.port) = (Some(host), port);
             self.host_source = Some("flytectl's endpoint in the same message");
+        } else if let Some((host, port)) = endpoint(&text.iter().collect::<String>()) {
+            (self.host, self.port) = (Some(host), port);
+            self.host_source = Some("flytectl's endpoint elsewhere in the paste");
         }
     }
+}
+
+/// The first `dns:///host[:port]` in `text`.
+fn endpoint(text: &str) -> Option<(String, Option<u16>)> {
+    let found = text.to_ascii_lowercase().find("dns:///")?;
+    let authority: String = text[found + "dns:///".len()..]
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || "-._:[]".contains(*c))
+        .collect();
+    split_authority(authority.trim_end_matches(['.', ':']))
 }
 
 /// `"https://host:port/path"` (quoted or not) → host, port, path.
@@ -726,9 +751,7 @@ fn split_authority(authority: &str) -> Option<(String, Option<u16>)> {
         return Some((host.to_string(), port));
     }
     match authority.rsplit_once(':') {
-        Some((host, port)) if !host.contains(':') => {
-            Some((host.to_string(), port.parse().ok()))
-        }
+        Some((host, port)) if !host.contains(':') => Some((host.to_string(), port.parse().ok())),
         _ => Some((authority.to_string(), None)),
     }
 }

@@ -446,11 +446,7 @@ fn add_go(b: &mut Builder) {
     for (pattern, holes) in names {
         b.add(
             pieces(pattern, holes),
-            both(
-                Name,
-                AppleStep::Trustd(Subtype::Name),
-                &hostname_stages,
-            ),
+            both(Name, AppleStep::Trustd(Subtype::Name), &hostname_stages),
         );
     }
     // Parse errors: after "tls: failed to parse certificate from server: " (both), or
@@ -553,7 +549,10 @@ fn add_openssl(b: &mut Builder) {
         step: Step::OpenSsl(step),
     };
     for pattern in [openssl::HOSTNAME_MISMATCH, openssl::IP_ADDRESS_MISMATCH] {
-        b.add(pieces(pattern, &[Hole::Host]), vec![ossl(OpenSslStep::Name)]);
+        b.add(
+            pieces(pattern, &[Hole::Host]),
+            vec![ossl(OpenSslStep::Name)],
+        );
     }
     b.add(
         pieces(openssl::BAD_SERVER_HOSTNAME, &[]),

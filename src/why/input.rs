@@ -91,11 +91,19 @@ struct Line {
 }
 
 /// The width the paste was wrapped at: a terminal cuts every full line at the same
-/// column, so two or more lines of the same longest length give it away; else 80.
+/// column, so two or more different lines of the same longest length give it away (the
+/// same line repeated is a log, not a wrap); else 80.
 fn wrap_width(lines: &[Line]) -> usize {
     let longest = lines.iter().map(|l| l.width).max().unwrap_or(0);
-    let at_longest = lines.iter().filter(|l| l.width == longest).count();
-    if longest >= 60 && at_longest >= 2 {
+    let mut at_longest: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.width == longest)
+        .map(|l| l.content.as_str())
+        .take(64)
+        .collect();
+    at_longest.sort_unstable();
+    at_longest.dedup();
+    if longest >= 60 && at_longest.len() >= 2 {
         longest
     } else {
         80
@@ -106,7 +114,7 @@ fn wrap_width(lines: &[Line]) -> usize {
 /// cuts anywhere, even inside a word) or after a hyphen an editor broke at; a space
 /// after a line an editor wrapped at a space; a record break otherwise.
 fn join(before: &Line, next: &Line, wrap: usize) -> &'static str {
-    if next.prefixed || before.content.trim().is_empty() {
+    if next.prefixed || before.content.trim().is_empty() || next.content == before.content {
         return "\n";
     }
     if before.width == wrap {
@@ -203,7 +211,9 @@ fn json_log_message(line: &str) -> Option<String> {
 
 fn digits(text: &str, count: usize) -> Option<&str> {
     let head = text.get(..count)?;
-    head.bytes().all(|b| b.is_ascii_digit()).then(|| &text[count..])
+    head.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| &text[count..])
 }
 
 /// `HH:MM[:SS[.fraction]]`.
@@ -249,7 +259,8 @@ fn strip_timestamp(text: &str) -> Option<&str> {
     if bracketed {
         rest = rest.strip_prefix(']')?;
     }
-    rest.starts_with([' ', ':', '|']).then(|| rest.trim_start_matches([' ', ':', '|']))
+    rest.starts_with([' ', ':', '|'])
+        .then(|| rest.trim_start_matches([' ', ':', '|']))
 }
 
 /// glog's `E1129 10:00:00.000000   12345 file.go:42] `.
@@ -290,7 +301,16 @@ fn strip_level(text: &str) -> Option<&str> {
 /// `error="` open the message itself.
 fn strip_logfmt_pair(text: &str) -> Option<&str> {
     const KEYS: [&str; 10] = [
-        "level", "lvl", "ts", "time", "t", "caller", "logger", "component", "source", "module",
+        "level",
+        "lvl",
+        "ts",
+        "time",
+        "t",
+        "caller",
+        "logger",
+        "component",
+        "source",
+        "module",
     ];
     const MESSAGES: [&str; 4] = ["msg", "message", "error", "err"];
     let (key, value) = text.split_once('=')?;

@@ -230,9 +230,7 @@ fn starts_inside_word(text: &[char], start: usize, first: char) -> bool {
 }
 
 fn ends_inside_word(text: &[char], end: usize) -> bool {
-    end > 0
-        && text[end - 1].is_alphanumeric()
-        && text.get(end).is_some_and(|c| c.is_alphanumeric())
+    end > 0 && text[end - 1].is_alphanumeric() && text.get(end).is_some_and(|c| c.is_alphanumeric())
 }
 
 fn skip_blanks(text: &[char], mut position: usize) -> usize {
@@ -321,15 +319,15 @@ fn trailing_end(text: &[char], start: usize, admitted: usize, hole: Hole) -> usi
         | Hole::Time
         | Hole::Token
         | Hole::Peer
-        | Hole::Word => text
-            [start..admitted]
+        | Hole::Word => text[start..admitted]
             .iter()
             .position(|c| c.is_whitespace())
             .map_or(admitted, |offset| start + offset),
         _ => admitted,
     };
     if hole == Hole::Host {
-        while end > start && matches!(text[end - 1], '.' | ',' | ';' | ')' | '"' | '\'' | ':') {
+        // A trailing dot stays: a fully qualified name ends with one.
+        while end > start && matches!(text[end - 1], ',' | ';' | ')' | '"' | '\'' | ':') {
             end -= 1;
         }
     }
@@ -383,7 +381,10 @@ mod tests {
     fn one_of_takes_the_longest_that_fits() {
         let pieces = [
             Piece::lit("failed: "),
-            Piece::one_of(&["self signed certificate".into(), "self signed certificate in certificate chain".into()]),
+            Piece::one_of(&[
+                "self signed certificate".into(),
+                "self signed certificate in certificate chain".into(),
+            ]),
         ];
         let t = text("failed: self signed certificate in certificate chain");
         let found = find_all(&t, &pieces);

@@ -36,8 +36,8 @@
 //! explore: `CERTREADY_DIFF_SEED=7 CERTREADY_DIFF_COUNT=3000 cargo test --test it differential`.
 
 pub mod clients;
-mod generate;
-mod openssl_made;
+pub(crate) mod generate;
+pub(crate) mod openssl_made;
 mod system_roots;
 
 use std::collections::{BTreeMap, HashMap};
