@@ -70,6 +70,9 @@ pbpaste | certready why --format markdown        # several lines are fine"
     };
 }
 
+/// The formats of the commands that have no metrics.
+const DOCUMENT_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Markdown];
+
 /// `--version`: the crate version and the one rustls crypto provider compiled in.
 pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -375,8 +378,8 @@ pub struct WhyArgs {
     /// Without it, or with "-", the text is read from stdin.
     #[arg(value_name = "TEXT")]
     pub text: Vec<String>,
-    /// Output format: text, json or markdown.
-    #[arg(long, default_value = "text", value_parser = one_of(Format::ALL, Format::name, Format::help))]
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = one_of(DOCUMENT_FORMATS, Format::name, Format::help))]
     pub format: Format,
 }
 

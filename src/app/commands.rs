@@ -178,11 +178,6 @@ pub fn lint(args: LintArgs) -> Result<i32, Error> {
 /// recognised, 3 when not.
 pub fn why(args: WhyArgs) -> Result<i32, Error> {
     let format = args.format;
-    if format == Format::Prometheus {
-        return Err(Error::Usage(
-            "why has no metrics: use --format text, json or markdown".into(),
-        ));
-    }
     let from_stdin = args.text.is_empty() || args.text == ["-"];
     let pasted = if from_stdin {
         use std::io::IsTerminal;

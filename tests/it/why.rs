@@ -576,6 +576,7 @@ fn empty_input_is_a_usage_error() {
     }
     let run = lab.run(&["why", "x509: oops", "--format", "prometheus"]);
     assert_eq!(run.code, 3);
+    assert!(run.stderr.contains("possible values"), "{}", run.stderr);
 }
 
 /// 10 MB pasted: only the first 64 KiB are read, the answer says so, and it comes fast.
