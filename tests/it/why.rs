@@ -283,7 +283,7 @@ fn the_apple_tables_refusals_are_recognised() {
 fn chromes_net_errors_are_recognised() {
     for (_, _, net_error) in certready::verifiers::chrome::CertStatus::ERRORS {
         for text in [format!("NET::{net_error}"), format!("net::{net_error}")] {
-            let report = why::explain(&Pasted::from_words(&[text.clone()]));
+            let report = why::explain(&Pasted::from_words(std::slice::from_ref(&text)));
             let [recognised] = report.recognised.as_slice() else {
                 panic!("{text}: {:?}", report.recognised);
             };
