@@ -725,7 +725,7 @@ fn render_recognised(out: &mut String, recognised: &crate::why::Recognised) {
             2,
             13,
             &format!(
-                "{label:<12} {} {} ({}{condition})",
+                "{label:<12} {} {}: {}{condition}",
                 client.client.name(),
                 client.channel.name(),
                 client.verifier

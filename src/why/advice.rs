@@ -608,7 +608,7 @@ fn apple_problem_in_full(subtype: Subtype) -> &'static str {
         Subtype::Compliance => {
             "a compliance problem (a lifetime over 825 or 398 days, CA flags, critical extensions)"
         }
-        Subtype::Trust => "a trust problem: the chain reaches a root the Mac trusts",
+        Subtype::Trust => "a trust problem (the chain reaches a root the Mac trusts)",
         Subtype::Usage => "a key usage problem",
         Subtype::Name => "a host-name problem",
         Subtype::Expired => "an expired certificate",

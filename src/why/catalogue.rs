@@ -60,13 +60,13 @@ macro_rules! printer {
 impl Verifier {
     pub(super) fn name(self) -> &'static str {
         match self {
-            Verifier::Go => "Go crypto/x509",
-            Verifier::Apple => "Apple trustd, through Go",
-            Verifier::OpenSsl => "OpenSSL, through Python's ssl (requests)",
-            Verifier::BoringSsl => "grpcio: BoringSSL and grpc's checks",
+            Verifier::Go => "Go's crypto/x509",
+            Verifier::Apple => "Apple's trustd (through Go)",
+            Verifier::OpenSsl => "OpenSSL (requests, Python's ssl)",
+            Verifier::BoringSsl => "grpcio (BoringSSL and grpc's checks)",
             Verifier::GrpcGo => "grpc-go",
-            Verifier::GoTls => "Go crypto/tls",
-            Verifier::Flyteidl => "flyteidl (flytectl)",
+            Verifier::GoTls => "Go's crypto/tls",
+            Verifier::Flyteidl => "flyteidl (flytectl's caCertFilePath)",
             Verifier::Chrome => "Chrome",
         }
     }

@@ -616,7 +616,7 @@ fn text_and_markdown() {
     let run = lab.run(&["why", COMPLIANT_OAUTH]);
     assert_eq!(run.code, 0);
     for expected in [
-        "printed by   flytectl-macos oauth-http",
+        "printed by   flytectl-macos oauth-http: Apple's trustd (through Go)",
         "validity-exceeds-825-days",
         "$ certready flyte flyte.example.com",
     ] {
