@@ -708,24 +708,47 @@ impl Place {
             .position(|c| *c == '\n')
             .map_or(text.len(), |p| at + p);
         let record: String = text[start..end].iter().collect();
-        if let Some((host, port)) = endpoint(&record) {
+        if let Some((host, port, source)) = endpoint(&record) {
             (self.host, self.port) = (Some(host), port);
-            self.host_source = Some("flytectl's endpoint in the same message");
-        } else if let Some((host, port)) = endpoint(&text.iter().collect::<String>()) {
+            self.host_source = Some(source);
+        } else if let Some((host, port, _)) = endpoint(&text.iter().collect::<String>()) {
             (self.host, self.port) = (Some(host), port);
-            self.host_source = Some("flytectl's endpoint elsewhere in the paste");
+            self.host_source = Some("an endpoint named elsewhere in the paste");
         }
     }
 }
 
-/// The first `dns:///host[:port]` in `text`.
-fn endpoint(text: &str) -> Option<(String, Option<u16>)> {
-    let found = text.to_ascii_lowercase().find("dns:///")?;
-    let authority: String = text[found + "dns:///".len()..]
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || "-._:[]".contains(*c))
-        .collect();
-    split_authority(authority.trim_end_matches(['.', ':']))
+/// The endpoint a client's message names around its TLS error: flytectl's
+/// `dns:///host[:port]`, or urllib3's `HTTPSConnectionPool(host='…', port=…)`.
+fn endpoint(text: &str) -> Option<(String, Option<u16>, &'static str)> {
+    let host_chars = |c: &char| c.is_alphanumeric() || "-._:[]".contains(*c);
+    if let Some(found) = text.to_ascii_lowercase().find("dns:///") {
+        let authority: String = text[found + "dns:///".len()..]
+            .chars()
+            .take_while(host_chars)
+            .collect();
+        if let Some((host, port)) = split_authority(authority.trim_end_matches(['.', ':'])) {
+            return Some((host, port, "flytectl's endpoint in the same message"));
+        }
+    }
+    let pool = text.find("HTTPSConnectionPool(host='")?;
+    let rest = &text[pool + "HTTPSConnectionPool(host='".len()..];
+    let (host, rest) = rest.split_once('\'')?;
+    let port = rest
+        .strip_prefix(", port=")
+        .map(|p| {
+            p.chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+        .and_then(|p| p.parse().ok());
+    (!host.is_empty() && host.chars().all(|c| host_chars(&c))).then(|| {
+        (
+            host.to_string(),
+            port,
+            "requests' connection pool in the same message",
+        )
+    })
 }
 
 /// `"https://host:port/path"` (quoted or not) → host, port, path.

@@ -540,6 +540,16 @@ fn several_lines_several_texts_in_order() {
         ("pyflyte", 1)
     );
     assert_eq!(python.clients[0].channel, "oauth-http");
+
+    // requests names the host and port around OpenSSL's words.
+    let (_, doc) = why_json(
+        &lab,
+        "requests.exceptions.SSLError: HTTPSConnectionPool(host='idp.example.com', port=8443): Max retries exceeded with url: /oauth2/token (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)')))",
+    );
+    let python = &doc.recognised[0];
+    assert_eq!(python.host.as_deref(), Some("idp.example.com"));
+    assert_eq!(python.port, Some(8443));
+    assert_eq!(python.findings[0].id, "self-signed-leaf");
 }
 
 #[test]
