@@ -10,7 +10,7 @@ use crate::verifiers::chrome::{self, CertStatus, Options, Roots};
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Fetcher, Refusal};
 use super::roots::{store_candidates, TRUST_CAUSES};
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 /// How Chrome shows a net error on its interstitial page.
 pub const NET_ERROR: Pattern = Pattern(&["NET::", ""]);

@@ -8,7 +8,7 @@ use crate::verifiers::go::RootPool;
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
 use super::roots::{store_candidates, TRUST_CAUSES};
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 /// flyteidl's `readCACerts` when Go parses no certificate of caCertFilePath.
 pub const UNREADABLE_CA_FILE: Pattern =

@@ -13,7 +13,7 @@ use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::hostname::san_matches;
 use super::roots::{store_candidates, TRUST_CAUSES};
 use crate::verifiers::openssl::{self as openssl_engine, Flavor, Kind, Outcome};
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 /// How requests (urllib3, Python's `ssl`) prints a failed verification, before
 /// OpenSSL's verify message.

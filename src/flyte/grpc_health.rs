@@ -11,12 +11,13 @@ pub const PATH: &str = "/grpc.health.v1.Health/Check";
 
 /// grpc-go's error (http2_client.go) for an answer that is not gRPC: the status code it
 /// maps the HTTP status to, the HTTP status, and what is wrong with the answer.
-pub const UNEXPECTED_HTTP_STATUS: crate::verifiers::Pattern = crate::verifiers::Pattern(&[
-    "rpc error: code = ",
-    " desc = unexpected HTTP status code received from server: ",
-    "; ",
-    "",
-]);
+pub const UNEXPECTED_HTTP_STATUS: crate::verifiers::pattern::Pattern =
+    crate::verifiers::pattern::Pattern(&[
+        "rpc error: code = ",
+        " desc = unexpected HTTP status code received from server: ",
+        "; ",
+        "",
+    ]);
 
 /// What the health call said.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -14,7 +14,7 @@ use crate::verifiers::apple::{self, Check, Stage, Subtype};
 use crate::verifiers::chrome::CertStatus;
 use crate::verifiers::go::{self, cert as go_cert, names as go_names};
 use crate::verifiers::openssl::{self, text as openssl_text};
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 use super::matcher::{Hole, Piece};
 

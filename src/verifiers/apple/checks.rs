@@ -7,7 +7,7 @@
 //! (`SecTrustCopyErrorStrings` in OSX/sec/Security/SecTrust.c).
 
 use super::cert::{AppleCert, Ekus};
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 /// One policy check (`kSecPolicyCheck*`), with its row of OSX/sec/Security/
 /// SecPolicyChecks.list: the failure subtype and the OSStatus it reports.

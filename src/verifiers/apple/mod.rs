@@ -29,7 +29,7 @@ pub use checks::{
 };
 
 use crate::verifiers::go;
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 use path::{Node, Origin, Pool};
 
 /// Where the Mac's trust in an anchor comes from.

@@ -4,8 +4,8 @@
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::*;
 
+use crate::verifiers::pattern::Pattern;
 use crate::verifiers::signature::{PublicKey, SignatureAlgorithm};
-use crate::verifiers::Pattern;
 
 /// `ParseCertificate`'s errors (parser.go, x509.go).
 pub const MALFORMED: Pattern = Pattern(&["x509: malformed certificate"]);

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use cert::GoCert;
 use x509_parser::prelude::FromDer;
 
+use crate::verifiers::pattern::Pattern;
 use crate::verifiers::signature::{self, Failure, Hash, KeyType, PublicKey};
-use crate::verifiers::Pattern;
 
 /// Go stops building chains after this many signature checks.
 const MAX_SIGNATURE_CHECKS: usize = 100;

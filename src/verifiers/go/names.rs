@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::cert::{GoCert, NameConstraints, San};
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 /// `HostnameError.Error()`'s texts, and the name-constraint texts that reach the user.
 pub const LEGACY_COMMON_NAME: Pattern =

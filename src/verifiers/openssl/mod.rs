@@ -34,7 +34,7 @@ mod tests;
 use cert::Cert;
 use std::sync::Arc;
 
-use crate::verifiers::Pattern;
+use crate::verifiers::pattern::Pattern;
 
 /// Python's `ssl` words the two mismatches itself (_ssl.c fill_and_set_sslerror).
 pub const HOSTNAME_MISMATCH: Pattern =
