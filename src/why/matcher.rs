@@ -363,9 +363,10 @@ mod tests {
         let t = text("E: X509: certificate is va\nlid for a.example.com, b.example.com, not c.example.com. next");
         let found = find_all(&t, &pieces);
         assert_eq!(found.len(), 1);
+        // A trailing dot stays with the host (a fully qualified name keeps it).
         assert_eq!(
             holes(&t, &found[0]),
-            ["a.example.com, b.example.com", "c.example.com"]
+            ["a.example.com, b.example.com", "c.example.com."]
         );
         assert!(find_all(&text("x509: certificate is valid for a, no b"), &pieces).is_empty());
     }
