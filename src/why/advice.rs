@@ -589,6 +589,10 @@ fn rules_out_of(step: Step) -> (Vec<String>, Option<String>) {
             own(&["Not a certificate problem: no certificate was exchanged."]),
             None,
         ),
+        Step::TlsHandshake => (
+            Vec::new(),
+            Some("No certificate was verified: trust, the name and the dates are not known from this text.".into()),
+        ),
         Step::AfterTls => (
             own(&["Not a certificate problem: the TLS handshake succeeded; what answered is not admin's gRPC service."]),
             None,

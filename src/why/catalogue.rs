@@ -169,6 +169,8 @@ pub(super) enum Step {
     },
     /// The connection failed before or around TLS: no certificate was judged.
     NoCertificate,
+    /// The TLS stack refused during the handshake, before the verifier ran.
+    TlsHandshake,
     /// TLS worked; what failed came after it.
     AfterTls,
     /// Reading flytectl's own configuration, before any connection.
@@ -764,6 +766,9 @@ fn add_grpc_and_transport(b: &mut Builder) {
     }
 }
 
+/// Chrome's verifier's net errors, and two of its TLS stack's (BoringSSL refuses before
+/// any verification: a leaf whose keyUsage cannot sign the TLS 1.3 handshake; a server
+/// key it offers no signature scheme for, a port that is not TLS, other protocol errors).
 fn add_chrome(b: &mut Builder) {
     for (index, (_, _, net_error)) in CertStatus::ERRORS.iter().enumerate() {
         b.add(
@@ -774,6 +779,25 @@ fn add_chrome(b: &mut Builder) {
                 step: Step::Chrome(index),
             }],
         );
+    }
+    let handshake: [(&str, &'static [FindingId], &'static str); 2] = [
+        (
+            "ERR_SSL_KEY_USAGE_INCOMPATIBLE",
+            &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
+            "Chrome's TLS stack refused the first certificate sent before verifying the chain: its keyUsage does not allow signing the handshake.",
+        ),
+        (
+            "ERR_SSL_PROTOCOL_ERROR",
+            &[FindingId::PlaintextEndpoint],
+            "Chrome's TLS stack failed the handshake before any certificate was verified: a server key it offers no signature scheme for (Ed25519, ECDSA P-521), a port that does not speak TLS, or another protocol error.",
+        ),
+    ];
+    for (net_error, causes, note) in handshake {
+        b.add(
+            vec![Piece::lit(net_error)],
+            vec![fixed(Verifier::Chrome, Step::TlsHandshake, causes)],
+        )
+        .note = Some(note);
     }
 }
 
