@@ -108,3 +108,11 @@ pub fn parse_arguments(data: &[u8]) {
         let _ = certready::flyte::parse_origin(text);
     }
 }
+
+/// Arbitrary bytes pasted into `certready why`: read as stdin is (bounded), explained.
+pub fn explain_paste(data: &[u8]) {
+    if let Ok(pasted) = certready::why::Pasted::read(data) {
+        let report = certready::why::explain(&pasted);
+        assert!(report.recognised.len() <= 20);
+    }
+}

@@ -9,12 +9,12 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(certificates bundles configs targets)
+[ ${#targets[@]} -gt 0 ] || targets=(certificates bundles configs targets pastes)
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
 # Seed corpora from the fixtures (fuzz/corpus is not committed).
-mkdir -p fuzz/corpus/{certificates,bundles,configs,targets}
+mkdir -p fuzz/corpus/{certificates,bundles,configs,targets,pastes}
 cp testdata/*.pem testdata/*.der testdata/*.p12 testdata/*.key testdata/flyte/*.yaml fuzz/corpus/bundles/ 2>/dev/null || true
 cp testdata/flyte/*.yaml fuzz/corpus/configs/
 python3 - <<'PY'
@@ -29,6 +29,12 @@ targets = ["flyte.example.com", "dns:///flyte.example.com:443", "https://[::1]:8
            "http://user:pw@proxy:3128", "https://console.example.com/"]
 for i, t in enumerate(targets):
     pathlib.Path(f"fuzz/corpus/targets/seed{i}").write_text(t)
+pastes = ['Post "https://flyte.example.com:443/oauth2/token": tls: failed to verify certificate: x509: \u201cflyte.example.com\u201d certificate is not standards compliant',
+          "2026-11-29T10:00:00Z ERROR transport: authentication handshake failed: tls: failed to verify certificate: x509: certificate is valid for a, b, not c",
+          "failed to connect to all addresses; last error: UNKNOWN: ipv4:10.0.0.5:443: Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED: self signed certificate: OK",
+          "NET::ERR_CERT_AUTHORITY_INVALID"]
+for i, t in enumerate(pastes):
+    pathlib.Path(f"fuzz/corpus/pastes/seed{i}").write_text(t)
 PY
 
 status=0

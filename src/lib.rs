@@ -5,7 +5,8 @@
 //! `clients` (each client's verdict, through the re-implemented `verifiers`) → `report`
 //! (with its recommendations) → `render`.
 //! `check` runs that pipeline for a target or a file; `flyte`, `lint` and `serve` build
-//! on it; `app` is the command line. `lab` makes test PKIs and loopback servers for the
+//! on it; `why` reads a pasted error text back to its client and causes, from the
+//! `clients`' and `verifiers`' own texts; `app` is the command line. `lab` makes test PKIs and loopback servers for the
 //! demo and the integration tests. Modules are public only where the binary, the
 //! integration tests or the fuzz targets use them.
 
@@ -26,3 +27,4 @@ mod serve;
 pub mod target;
 pub mod trust;
 pub mod verifiers;
+pub mod why;

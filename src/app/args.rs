@@ -60,6 +60,19 @@ certready flyte dns:///flyte.example.com --console-origin https://console.exampl
     };
 }
 
+macro_rules! why_examples {
+    () => {
+        "Examples:\n  \
+certready why 'x509: “flyte.example.com” certificate is not standards compliant'\n  \
+certready why NET::ERR_CERT_AUTHORITY_INVALID\n  \
+flytectl get project 2>&1 | certready why\n  \
+pbpaste | certready why --format markdown        # several lines are fine"
+    };
+}
+
+/// The formats of the commands that have no metrics.
+const DOCUMENT_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Markdown];
+
 /// `--version`: the crate version and the one rustls crypto provider compiled in.
 pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -141,6 +154,17 @@ certready lint-config flyteadmin-config.yaml --console-origin https://console.ex
 certready lint-config ~/.flyte/config.yaml"
     )]
     LintConfig(LintArgs),
+    /// Explain a pasted TLS error: which client printed it, what causes it, what to run next.
+    #[command(
+        after_help = why_examples!(),
+        after_long_help = concat!(why_examples!(), "\n\n\
+Reads the text from the arguments, or from stdin without any (or with \"-\"), at most\n\
+64 KiB. Log prefixes, wrapped lines and curly or straight quotes are fine.\n\n\
+Exit codes:\n  \
+0        an error text was recognised\n  \
+3        none was (the closest known texts are listed), or no text was given")
+    )]
+    Why(WhyArgs),
     /// Start local TLS endpoints with classic Flyte ingress mistakes and check them.
     #[command(after_help = "Examples:\n  \
 certready demo\n  \
@@ -346,6 +370,17 @@ pub struct LintArgs {
     pub fetch: FetchArgs,
     #[command(flatten)]
     pub judge: JudgeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The error text, as the client printed it (quote it; several words are joined).
+    /// Without it, or with "-", the text is read from stdin.
+    #[arg(value_name = "TEXT")]
+    pub text: Vec<String>,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = one_of(DOCUMENT_FORMATS, Format::name, Format::help))]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::args::{CheckArgs, FlyteArgs, InspectArgs, LintArgs, ServeArgs};
+use super::args::{CheckArgs, FlyteArgs, InspectArgs, LintArgs, ServeArgs, WhyArgs};
 use super::error::Error;
 use super::settings::{flytectl_config_path, ProxySource, SettingsArgs};
 use crate::check::{self, InspectOptions, Settings};
@@ -172,6 +172,31 @@ pub fn lint(args: LintArgs) -> Result<i32, Error> {
         .collect();
     render::write_stdout(format, &render::lint(&reports, format, settings.now()));
     Ok(crate::lint::exit_code(&reports))
+}
+
+/// `why`: the text from the arguments or stdin (bounded), explained; exit 0 when it was
+/// recognised, 3 when not.
+pub fn why(args: WhyArgs) -> Result<i32, Error> {
+    let format = args.format;
+    let from_stdin = args.text.is_empty() || args.text == ["-"];
+    let pasted = if from_stdin {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            eprintln!("Paste the error text, then press Ctrl-D (Ctrl-Z Enter on Windows).");
+        }
+        crate::why::Pasted::read(std::io::stdin().lock())
+            .map_err(|e| Error::Failed(format!("cannot read stdin: {e}")))?
+    } else {
+        crate::why::Pasted::from_words(&args.text)
+    };
+    if pasted.is_blank() {
+        return Err(Error::Usage(
+            "no error text: give it as an argument (quoted) or on stdin".into(),
+        ));
+    }
+    let report = crate::why::explain(&pasted);
+    render::write_stdout(format, &render::why(&report, format));
+    Ok(report.exit_code())
 }
 
 /// A multi-threaded runtime for the probes.

@@ -62,6 +62,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         Some(Command::Flyte(args)) => commands::flyte(args),
         Some(Command::LintConfig(args)) => commands::lint(args),
         Some(Command::Serve(args)) => commands::serve(args),
+        Some(Command::Why(args)) => commands::why(args),
         Some(Command::Demo(args)) => demo::run(args.format),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();

@@ -8,6 +8,16 @@ use crate::findings::FindingId;
 
 use super::context::{ClientContext, Refusal};
 
+/// The findings behind every ALPN refusal.
+pub const CAUSES: &[FindingId] = &[FindingId::AlpnNoH2];
+/// grpc-go's texts: the server's alert for a client that offers h2 only, and grpc-go's
+/// own refusal of a server that selected no protocol (≥ 1.70 wording).
+pub const GRPC_GO_NO_APPLICATION_PROTOCOL: &str = "remote error: tls: no application protocol";
+pub const GRPC_GO_MISSING_ALPN: &str = "credentials: cannot check peer: missing selected ALPN property. If you upgraded from a grpc-go version earlier than 1.67, your TLS connections may have stopped working due to ALPN enforcement. For more details, see: https://github.com/grpc/grpc-go/issues/434";
+/// grpcio's: the same alert through BoringSSL, and its own check.
+pub const GRPCIO_NO_APPLICATION_PROTOCOL: &str = "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:10000460:SSL routines:OPENSSL_internal:TLSV1_ALERT_NO_APPLICATION_PROTOCOL: Invalid certificate verification context: OK";
+pub const GRPCIO_MISSING_ALPN: &str = "Cannot check peer: missing selected ALPN property.";
+
 /// The gRPC stack whose words are wanted.
 #[derive(Clone, Copy)]
 pub(super) enum Stack {
@@ -27,23 +37,22 @@ pub(super) fn apply(
     let Some(selected) = &ctx.alpn else {
         return outcome; // not probed (a file)
     };
-    let causes = [FindingId::AlpnNoH2];
     match selected.as_deref() {
         Some("h2") => outcome,
         Some(_) => Err(ctx.refusal(
             match stack {
-                Stack::GrpcGo => "remote error: tls: no application protocol",
-                Stack::Grpcio => "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:10000460:SSL routines:OPENSSL_internal:TLSV1_ALERT_NO_APPLICATION_PROTOCOL: Invalid certificate verification context: OK",
+                Stack::GrpcGo => GRPC_GO_NO_APPLICATION_PROTOCOL,
+                Stack::Grpcio => GRPCIO_NO_APPLICATION_PROTOCOL,
             },
-            &causes,
+            CAUSES,
         )),
         None => outcome.and_then(|()| {
             Err(ctx.refusal(
                 match stack {
-                    Stack::GrpcGo => "credentials: cannot check peer: missing selected ALPN property. If you upgraded from a grpc-go version earlier than 1.67, your TLS connections may have stopped working due to ALPN enforcement. For more details, see: https://github.com/grpc/grpc-go/issues/434",
-                    Stack::Grpcio => "Cannot check peer: missing selected ALPN property.",
+                    Stack::GrpcGo => GRPC_GO_MISSING_ALPN,
+                    Stack::Grpcio => GRPCIO_MISSING_ALPN,
                 },
-                &causes,
+                CAUSES,
             ))
         }),
     }

@@ -31,7 +31,7 @@ fn evaluate(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
 }
 
 /// The findings that explain a refusal, by the check that made it.
-fn causes_of(stage: Stage) -> &'static [FindingId] {
+pub(super) fn causes_of(stage: Stage) -> &'static [FindingId] {
     match stage {
         Stage::GoParse | Stage::AppleParse => &[FindingId::MalformedCertificate],
         Stage::GoHostname => &[FindingId::HostnameMismatch, FindingId::CnOnly],

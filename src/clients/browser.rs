@@ -10,6 +10,10 @@ use crate::verifiers::chrome::{self, CertStatus, Options, Roots};
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Fetcher, Refusal};
 use super::roots::{store_candidates, TRUST_CAUSES};
+use crate::verifiers::pattern::Pattern;
+
+/// How Chrome shows a net error on its interstitial page.
+pub const NET_ERROR: Pattern = Pattern(&["NET::", ""]);
 
 /// Chrome's verdict on the HTTPS channel. A missing intermediate is looked for among what
 /// certready fetched from the AIA URL as Chrome does (`ClientContext::aia_fetched`).
@@ -53,7 +57,7 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
     };
     let outcome: Result<(), Refusal> = outcome.map(|_| ()).map_err(|refusal| {
         ctx.refusal(
-            format!("NET::{}", refusal.net_error),
+            NET_ERROR.fill(&[refusal.net_error]),
             causes_of(refusal.net_error),
         )
     });
@@ -157,7 +161,7 @@ fn aia_url_for_missing_issuer(
 }
 
 /// The findings that explain a net error.
-fn causes_of(net_error: &str) -> &'static [FindingId] {
+pub(super) fn causes_of(net_error: &str) -> &'static [FindingId] {
     match net_error {
         "ERR_CERT_INVALID" => &[
             FindingId::MissingServerAuthEku,

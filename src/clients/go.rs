@@ -8,6 +8,16 @@ use crate::verifiers::go::RootPool;
 
 use super::context::{Channel, ClientContext, ClientName, ClientVerdict, Refusal};
 use super::roots::{store_candidates, TRUST_CAUSES};
+use crate::verifiers::pattern::Pattern;
+
+/// flyteidl's `readCACerts` when Go parses no certificate of caCertFilePath.
+pub const UNREADABLE_CA_FILE: Pattern =
+    Pattern(&["failed to parse root certificate file ", " due to <nil>"]);
+/// How flytectl's two channels wrap crypto/tls's error: grpc-go's handshake error, and
+/// net/http's `url.Error` (the method and the quoted URL).
+pub const GRPC_HANDSHAKE_FAILED: Pattern =
+    Pattern(&["transport: authentication handshake failed: ", ""]);
+pub const OAUTH_POST: Pattern = Pattern(&["Post ", ": ", ""]);
 
 /// Go's verification as crypto/tls runs it, with `pool` as `RootCAs`: Ok, or the error
 /// text `tls.Dial` returns (see [`crate::verifiers::go`]), with the findings behind it.
@@ -38,17 +48,14 @@ pub(super) fn unreadable_ca_file(ctx: &ClientContext<'_>, file: &TrustStore) -> 
     let ders = file.anchor_certs.iter().map(|der| der.as_ref());
     RootPool::from_ders(ders).is_empty().then(|| {
         ctx.refusal(
-            format!(
-                "failed to parse root certificate file {} due to <nil>",
-                file.source
-            ),
+            UNREADABLE_CA_FILE.fill(&[&file.source]),
             &[FindingId::MalformedCertificate],
         )
     })
 }
 
 /// The findings that explain a Go error, by the kind of error.
-fn causes_of(text: &str) -> &'static [FindingId] {
+pub(super) fn causes_of(text: &str) -> &'static [FindingId] {
     if text.contains("certificate has expired or is not yet valid") {
         &[FindingId::Expired, FindingId::NotYetValid]
     } else if text.contains("x509: certificate is valid for")
@@ -82,8 +89,8 @@ pub(super) fn verdict(
 ) -> ClientVerdict {
     let outcome = outcome.map_err(|refusal| {
         refusal.reworded(|tls| match channel {
-            Channel::OauthHttp => format!("Post {:?}: {tls}", ctx.token_url()),
-            _ => format!("transport: authentication handshake failed: {tls}"),
+            Channel::OauthHttp => OAUTH_POST.fill(&[&format!("{:?}", ctx.token_url()), &tls]),
+            _ => GRPC_HANDSHAKE_FAILED.fill(&[&tls]),
         })
     });
     ClientVerdict::new(client, channel, outcome, None)

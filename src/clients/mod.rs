@@ -20,6 +20,42 @@ pub use context::{
     FlytectlSettings,
 };
 
+/// What `certready why` reads of the models: the texts they wrap a refusal in, and the
+/// findings each model gives a refusal text (the very functions the models use).
+pub mod texts {
+    use crate::findings::FindingId;
+    use crate::verifiers::apple::Stage;
+
+    pub use super::alpn::{
+        CAUSES as ALPN_CAUSES, GRPCIO_MISSING_ALPN, GRPCIO_NO_APPLICATION_PROTOCOL,
+        GRPC_GO_MISSING_ALPN, GRPC_GO_NO_APPLICATION_PROTOCOL,
+    };
+    pub use super::browser::NET_ERROR;
+    pub use super::go::{GRPC_HANDSHAKE_FAILED, OAUTH_POST, UNREADABLE_CA_FILE};
+    pub use super::pyflyte::PYTHON_VERIFY_FAILED;
+    pub use super::roots::TRUST_CAUSES;
+
+    /// The findings flytectl's Go model gives a crypto/tls error text.
+    pub fn go_causes(text: &str) -> &'static [FindingId] {
+        super::go::causes_of(text)
+    }
+
+    /// The findings the Apple model gives a refusal made at `stage`.
+    pub fn apple_causes(stage: Stage) -> &'static [FindingId] {
+        super::apple::causes_of(stage)
+    }
+
+    /// The findings pyflyte's models give an OpenSSL or BoringSSL refusal text.
+    pub fn openssl_causes(text: &str) -> &'static [FindingId] {
+        super::pyflyte::causes_of(text)
+    }
+
+    /// The findings the Chrome model gives a net error (`ERR_CERT_…`).
+    pub fn chrome_causes(net_error: &str) -> &'static [FindingId] {
+        super::browser::causes_of(net_error)
+    }
+}
+
 /// Every wanted client's verdict on each of its channels, in a fixed order: flytectl on
 /// macOS, then on Linux (gRPC, OAuth), pyflyte (gRPC, OAuth), the browser.
 pub fn evaluate(ctx: &ClientContext<'_>) -> Vec<ClientVerdict> {

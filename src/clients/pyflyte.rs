@@ -13,6 +13,14 @@ use super::context::{Channel, ClientContext, ClientName, ClientVerdict};
 use super::hostname::san_matches;
 use super::roots::{store_candidates, TRUST_CAUSES};
 use crate::verifiers::openssl::{self as openssl_engine, Flavor, Kind, Outcome};
+use crate::verifiers::pattern::Pattern;
+
+/// How requests (urllib3, Python's `ssl`) prints a failed verification, before
+/// OpenSSL's verify message.
+pub const PYTHON_VERIFY_FAILED: Pattern = Pattern(&[
+    "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ",
+    "",
+]);
 
 /// pyflyte's gRPC channel: grpcio's handshake, then grpc's peer-name check. Trusts
 /// caCertFilePath, else GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else its bundled roots;
@@ -117,7 +125,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
                 // Current grpcio; releases before its custom verifier said
                 // "Peer name HOST is not in peer certificate".
                 outcome = Err(ctx.refusal(
-                    "Custom verification check failed with error: UNAUTHENTICATED: Hostname Verification Check failed.",
+                    openssl_engine::VERIFIER_FAILED.fill(&[openssl_engine::HOSTNAME_CHECK_FAILED]),
                     &[FindingId::HostnameMismatch, FindingId::CnOnly],
                 ));
             }
@@ -176,13 +184,7 @@ pub(super) fn oauth(ctx: &ClientContext<'_>) -> ClientVerdict {
         let outcome =
             openssl_engine::verify(&flavor, &ctx.presented_leaf_first(), &roots, &host, ctx.at)
                 .map_err(|o| {
-                    ctx.refusal(
-                        format!(
-                            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: {}",
-                            o.text
-                        ),
-                        causes_of(&o.text),
-                    )
+                    ctx.refusal(PYTHON_VERIFY_FAILED.fill(&[&o.text]), causes_of(&o.text))
                 });
         ClientVerdict::new(ClientName::Pyflyte, Channel::OauthHttp, outcome, note)
     }
@@ -202,7 +204,7 @@ fn handshake_signature_error(first: &Cert) -> String {
     } else {
         "error:100000fd:SSL routines:OPENSSL_internal:WRONG_SIGNATURE_TYPE"
     };
-    format!("Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: {queued}")
+    format!("{}{queued}", openssl_engine::HANDSHAKE_FAILED.0[0])
 }
 
 /// The engines' X509_STORE: the candidate certificates of `pool`, and for the roots known
@@ -233,7 +235,7 @@ fn engine_roots<'a>(ctx: &ClientContext<'_>, pool: &[&'a TrustStore]) -> Vec<Cow
 }
 
 /// The findings behind an OpenSSL or BoringSSL refusal, by its reason.
-fn causes_of(text: &str) -> &'static [FindingId] {
+pub(super) fn causes_of(text: &str) -> &'static [FindingId] {
     if text.contains("expired") || text.contains("not yet valid") {
         &[FindingId::Expired, FindingId::NotYetValid]
     } else if text.contains("Hostname") || text.contains("IP address mismatch") {

@@ -7,7 +7,7 @@ use crate::trust::TrustStore;
 use super::context::ClientContext;
 
 /// The findings that explain why a verifier finds no trusted path.
-pub(super) const TRUST_CAUSES: &[FindingId] = &[
+pub const TRUST_CAUSES: &[FindingId] = &[
     FindingId::ChainLoop,
     FindingId::TooManyCertificates,
     FindingId::SelfSignedLeaf,

@@ -9,6 +9,16 @@ use crate::findings::{Finding, FindingId, Severity};
 
 pub const PATH: &str = "/grpc.health.v1.Health/Check";
 
+/// grpc-go's error (http2_client.go) for an answer that is not gRPC: the status code it
+/// maps the HTTP status to, the HTTP status, and what is wrong with the answer.
+pub const UNEXPECTED_HTTP_STATUS: crate::verifiers::pattern::Pattern =
+    crate::verifiers::pattern::Pattern(&[
+        "rpc error: code = ",
+        " desc = unexpected HTTP status code received from server: ",
+        "; ",
+        "",
+    ]);
+
 /// What the health call said.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct GrpcHealth {
@@ -197,10 +207,13 @@ pub fn finding(health: &GrpcHealth, url: &str) -> Option<Finding> {
             FindingId::GrpcNotRouted,
             None,
             format!(
-                "POST {url} (a gRPC health call) got HTTP {} with {got}, not a gRPC answer: the ingress does not route gRPC to flyteadmin's gRPC port. flytectl fails every call with \"rpc error: code = {} desc = unexpected HTTP status code received from server: {}; {detail}\", whatever the certificate.",
+                "POST {url} (a gRPC health call) got HTTP {} with {got}, not a gRPC answer: the ingress does not route gRPC to flyteadmin's gRPC port. flytectl fails every call with \"{}\", whatever the certificate.",
                 reason(http_status),
-                code_for_http(http_status),
-                reason(http_status),
+                UNEXPECTED_HTTP_STATUS.fill(&[
+                    code_for_http(http_status),
+                    &reason(http_status),
+                    &detail
+                ]),
             ),
         ));
     }

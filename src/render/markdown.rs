@@ -475,3 +475,127 @@ pub fn render_scenario(
     render_report_body(&mut out, report, now, "###");
     out
 }
+
+/// `why`: each recognised text with its clients, causes, what it rules out and the next
+/// command; else the closest known texts.
+pub fn render_why(report: &crate::why::WhyReport) -> String {
+    let mut out = String::new();
+    let count = report.recognised.len();
+    let _ = writeln!(
+        out,
+        "# certready why — {}\n",
+        match count {
+            0 => "not recognised".to_string(),
+            1 => "1 error text recognised".to_string(),
+            n => format!("{n} error texts recognised"),
+        }
+    );
+    if report.input.truncated {
+        let _ = writeln!(
+            out,
+            "> Only the first {} KiB of the input were read; the rest was ignored.\n",
+            report.input.limit_bytes / 1024
+        );
+    }
+    for recognised in &report.recognised {
+        let _ = writeln!(out, "## {}\n", code(&recognised.text));
+        let _ = writeln!(out, "Known text: {}\n", code(&recognised.known_text));
+        let _ = writeln!(out, "| Client | Channel | Verifier | When |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for client in &recognised.clients {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                client.client.name(),
+                client.channel.name(),
+                cell(client.verifier),
+                cell(client.condition.unwrap_or("always"))
+            );
+        }
+        out.push('\n');
+        if let Some(host) = &recognised.host {
+            let port = recognised
+                .port
+                .map(|p| format!(", port {p}"))
+                .unwrap_or_default();
+            let source = recognised
+                .host_source
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "**Host:** {}{port}{source}\n", code(host));
+        }
+        if let Some(address) = &recognised.address {
+            let _ = writeln!(out, "**Address:** {}\n", code(address));
+        }
+        if let Some(name) = &recognised.certificate_name {
+            let _ = writeln!(out, "**Certificate:** {}\n", code(name));
+        }
+        let _ = writeln!(out, "### Likely causes\n");
+        if recognised.findings.is_empty() {
+            let _ = writeln!(out, "None that certready names (see the notes).\n");
+        } else {
+            for (index, cause) in recognised.findings.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "{}. {} — {}",
+                    index + 1,
+                    code(cause.id.name()),
+                    cause.title
+                );
+            }
+            out.push('\n');
+        }
+        for (heading, items) in [
+            ("Rules out", &recognised.rules_out),
+            ("Notes", &recognised.notes),
+        ] {
+            if items.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "### {heading}\n");
+            for item in items {
+                match item.verifier {
+                    Some(verifier) => {
+                        let _ = writeln!(out, "- *If {verifier} printed it:* {}", cell(&item.text));
+                    }
+                    None => {
+                        let _ = writeln!(out, "- {}", cell(&item.text));
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(out, "### Next\n");
+        for step in &recognised.next {
+            let _ = writeln!(out, "```sh\n{}\n```\n", step.command);
+            let _ = writeln!(out, "{}\n", step.purpose);
+        }
+    }
+    if count == 0 {
+        let _ = writeln!(
+            out,
+            "No error text certready knows was found in the input.\n"
+        );
+        if !report.closest.is_empty() {
+            let _ = writeln!(out, "| Similarity | Closest known text | Printed by |");
+            let _ = writeln!(out, "|---|---|---|");
+            for closest in &report.closest {
+                let clients: Vec<String> = closest
+                    .clients
+                    .iter()
+                    .map(|c| format!("{} {}", c.client.name(), c.channel.name()))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| {:.0}% | {} | {} |",
+                    closest.similarity * 100.0,
+                    code(&closest.known_text),
+                    cell(&clients.join(", "))
+                );
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

@@ -96,6 +96,20 @@ pub fn lint(reports: &[LintReport], format: Format, now: i64) -> String {
     }
 }
 
+/// `why`: what a pasted error text means. Has no metrics: the caller refuses
+/// `Format::Prometheus`, which renders as text here.
+pub fn why(report: &crate::why::WhyReport, format: Format) -> String {
+    match format {
+        Format::Json => json::document(serde_json::json!({
+            "input": report.input,
+            "recognised": report.recognised,
+            "closest": report.closest,
+        })),
+        Format::Markdown => markdown::render_why(report),
+        Format::Text | Format::Prometheus => text::render_why(report),
+    }
+}
+
 /// Writes through anstream, which drops colour off terminals and under NO_COLOR.
 /// JSON, Prometheus and Markdown never carry colour, so they skip the scan for escape codes.
 /// Write errors (a closed pipe: `| head`) are ignored, as the reader has gone.

@@ -638,3 +638,169 @@ pub(crate) fn verdict_summary(report: &Report) -> String {
         }
     }
 }
+
+/// `why`: each recognised text with who printed it, its likely causes, what it rules out
+/// and the next command; else the closest known texts.
+pub fn render_why(report: &crate::why::WhyReport) -> String {
+    let mut out = String::new();
+    let count = report.recognised.len();
+    if count == 0 {
+        let _ = writeln!(
+            out,
+            "{}: no error text certready knows was found in the input.",
+            paint(status_style(Status::Unknown), "UNKNOWN")
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "Recognised {count} error text{}.",
+            if count == 1 { "" } else { "s" }
+        );
+    }
+    if report.input.truncated {
+        wrapped(
+            &mut out,
+            0,
+            &format!(
+                "note: only the first {} KiB of the input were read; the rest was ignored.",
+                report.input.limit_bytes / 1024
+            ),
+        );
+    }
+    for recognised in &report.recognised {
+        render_recognised(&mut out, recognised);
+    }
+    if count == 0 {
+        if !report.closest.is_empty() {
+            let _ = writeln!(out, "\nClosest known texts:");
+            for closest in &report.closest {
+                wrapped_hanging(
+                    &mut out,
+                    2,
+                    6,
+                    &format!(
+                        "{:>3.0}%  {}",
+                        closest.similarity * 100.0,
+                        closest.known_text
+                    ),
+                );
+                wrapped(&mut out, 8, &format!("({})", printed_by(&closest.clients)));
+            }
+        }
+        out.push('\n');
+        wrapped(
+            &mut out,
+            0,
+            "Paste the whole line the client printed. certready knows the texts of flytectl (Go, and Apple's trustd on macOS), pyflyte (grpcio, requests) and Chrome.",
+        );
+    }
+    out
+}
+
+fn printed_by(clients: &[crate::why::PrintedBy]) -> String {
+    let names: Vec<String> = clients
+        .iter()
+        .map(|c| format!("{} {}", c.client.name(), c.channel.name()))
+        .collect();
+    names.join(", ")
+}
+
+fn render_recognised(out: &mut String, recognised: &crate::why::Recognised) {
+    out.push('\n');
+    wrapped(out, 0, &paint(Style::new().bold(), &recognised.text));
+    wrapped_hanging(
+        out,
+        2,
+        13,
+        &format!("known text   {}", recognised.known_text),
+    );
+    for (index, client) in recognised.clients.iter().enumerate() {
+        let label = if index == 0 { "printed by" } else { "" };
+        let condition = client
+            .condition
+            .map(|c| format!(", {c}"))
+            .unwrap_or_default();
+        wrapped_hanging(
+            out,
+            2,
+            13,
+            &format!(
+                "{label:<12} {} {}: {}{condition}",
+                client.client.name(),
+                client.channel.name(),
+                client.verifier
+            ),
+        );
+    }
+    if let Some(host) = &recognised.host {
+        let port = recognised
+            .port
+            .map(|p| format!(" port {p}"))
+            .unwrap_or_default();
+        let source = recognised
+            .host_source
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        wrapped_hanging(out, 2, 13, &format!("host         {host}{port}{source}"));
+    }
+    if let Some(address) = &recognised.address {
+        wrapped_hanging(out, 2, 13, &format!("address      {address}"));
+    }
+    if let Some(name) = &recognised.certificate_name {
+        wrapped_hanging(out, 2, 13, &format!("certificate  \u{201c}{name}\u{201d}"));
+    }
+    if recognised.findings.is_empty() {
+        wrapped(
+            out,
+            2,
+            "likely causes: none that certready names (see the notes)",
+        );
+    } else {
+        let _ = writeln!(out, "  likely causes, most likely first");
+        let width = recognised
+            .findings
+            .iter()
+            .map(|f| f.id.name().len())
+            .max()
+            .unwrap_or(0);
+        for (index, cause) in recognised.findings.iter().enumerate() {
+            wrapped_hanging(
+                out,
+                4,
+                width + 5,
+                &format!(
+                    "{:>2} {:<width$}  {}",
+                    index + 1,
+                    cause.id.name(),
+                    cause.title
+                ),
+            );
+        }
+    }
+    for (heading, statements) in [
+        ("rules out", &recognised.rules_out),
+        ("notes", &recognised.notes),
+    ] {
+        if statements.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "  {heading}");
+        let mut group: Option<Option<&str>> = None;
+        for statement in statements {
+            if group != Some(statement.verifier) {
+                group = Some(statement.verifier);
+                if let Some(verifier) = statement.verifier {
+                    wrapped(out, 4, &format!("if {verifier} printed it:"));
+                }
+            }
+            let indent = if statement.verifier.is_some() { 6 } else { 4 };
+            wrapped_hanging(out, indent, 2, &format!("- {}", statement.text));
+        }
+    }
+    let _ = writeln!(out, "  next");
+    for step in &recognised.next {
+        let _ = writeln!(out, "    $ {}", step.command);
+        wrapped(out, 6, &step.purpose);
+    }
+}

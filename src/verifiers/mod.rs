@@ -7,6 +7,7 @@ pub mod apple;
 pub mod chrome;
 pub mod go;
 pub mod openssl;
+pub mod pattern;
 pub mod signature;
 
 use std::collections::hash_map::RandomState;

@@ -17,7 +17,7 @@
 use std::io::Write;
 
 use certready::check::{analyse, AnalysisInput, Settings};
-use certready::clients::{AnchorKind, ClientOptions};
+use certready::clients::{AnchorKind, ClientOptions, ClientVerdict};
 use certready::findings::FindingId;
 use certready::lab::{self, Issued, Spec};
 use certready::probe::ProbeOptions;
@@ -405,7 +405,7 @@ fn analysis(
     host: &str,
     at: OffsetDateTime,
     anchor_kind: Option<AnchorKind>,
-) -> Vec<certready::clients::ClientVerdict> {
+) -> Vec<ClientVerdict> {
     let file = trust_pem.map(|(pem, kind)| (temp_pem(pem), kind));
     let path_of = |wanted: StoreKind| {
         file.iter()
@@ -458,10 +458,7 @@ fn analysis(
     .clients
 }
 
-fn find<'a>(
-    verdicts: &'a [certready::clients::ClientVerdict],
-    channel: &str,
-) -> &'a certready::clients::ClientVerdict {
+fn find<'a>(verdicts: &'a [ClientVerdict], channel: &str) -> &'a ClientVerdict {
     verdicts
         .iter()
         .find(|c| c.client.name() == "flytectl-macos" && c.channel.name() == channel)
@@ -477,7 +474,12 @@ fn macos_verdict(
     anchor_kind: Option<AnchorKind>,
 ) -> Option<String> {
     let verdicts = analysis(served, trust_pem, host, at, anchor_kind);
-    find(&verdicts, "oauth-http").error.as_ref().map(|e| {
+    x509_text(find(&verdicts, "oauth-http"))
+}
+
+/// The x509 part of flytectl-macos/oauth-http's error, or None when it accepts.
+fn x509_text(verdict: &ClientVerdict) -> Option<String> {
+    verdict.error.as_ref().map(|e| {
         assert!(
             e.starts_with("Post \"https://"),
             "OAuth errors name the token URL: {e}"
@@ -503,42 +505,66 @@ fn table_chain(case: &Case) -> (Issued, Issued, Issued) {
     (root, intermediate, leaf)
 }
 
+/// A row of the table, with the verdicts of all clients on its chain.
+pub(crate) struct Row {
+    pub name: &'static str,
+    pub source: &'static str,
+    pub expect: Option<&'static str>,
+    pub verdicts: Vec<ClientVerdict>,
+}
+
+/// Every row of the table, judged.
+pub(crate) fn table_verdicts() -> Vec<Row> {
+    cases()
+        .into_iter()
+        .map(|case| {
+            let spec = &case.leaf;
+            let at = case
+                .at
+                .unwrap_or_else(|| spec.not_before.unwrap() + time::Duration::days(1));
+            let verdicts = match case.anchor {
+                Mac::Leaf | Mac::Untrusted => {
+                    let cert = lab::self_signed(spec).unwrap();
+                    let trust = (case.anchor == Mac::Leaf)
+                        .then_some((cert.pem.as_str(), StoreKind::CaFile));
+                    analysis(&[&cert], trust, case.host, at, case.anchor_kind)
+                }
+                Mac::System | Mac::Private | Mac::UntrustedChain => {
+                    let (root, intermediate, leaf) = table_chain(&case);
+                    let trust = match case.anchor {
+                        Mac::System => Some((root.pem.as_str(), StoreKind::Mozilla)),
+                        Mac::Private => Some((root.pem.as_str(), StoreKind::CaFile)),
+                        _ => None,
+                    };
+                    let mut served: Vec<&Issued> = vec![&leaf];
+                    if case.send_intermediate {
+                        served.push(&intermediate);
+                    }
+                    if case.send_root {
+                        served.push(&root);
+                    }
+                    analysis(&served, trust, case.host, at, case.anchor_kind)
+                }
+            };
+            Row {
+                name: case.name,
+                source: case.source,
+                expect: case.expect,
+                verdicts,
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn apple_rules_table() {
     let mut failures = Vec::new();
-    for case in cases() {
-        let spec = &case.leaf;
-        let at = case
-            .at
-            .unwrap_or_else(|| spec.not_before.unwrap() + time::Duration::days(1));
-        let verdict = match case.anchor {
-            Mac::Leaf | Mac::Untrusted => {
-                let cert = lab::self_signed(spec).unwrap();
-                let trust =
-                    (case.anchor == Mac::Leaf).then_some((cert.pem.as_str(), StoreKind::CaFile));
-                macos_verdict(&[&cert], trust, case.host, at, case.anchor_kind)
-            }
-            Mac::System | Mac::Private | Mac::UntrustedChain => {
-                let (root, intermediate, leaf) = table_chain(&case);
-                let trust = match case.anchor {
-                    Mac::System => Some((root.pem.as_str(), StoreKind::Mozilla)),
-                    Mac::Private => Some((root.pem.as_str(), StoreKind::CaFile)),
-                    _ => None,
-                };
-                let mut served: Vec<&Issued> = vec![&leaf];
-                if case.send_intermediate {
-                    served.push(&intermediate);
-                }
-                if case.send_root {
-                    served.push(&root);
-                }
-                macos_verdict(&served, trust, case.host, at, case.anchor_kind)
-            }
-        };
-        if verdict.as_deref() != case.expect {
+    for row in table_verdicts() {
+        let verdict = x509_text(find(&row.verdicts, "oauth-http"));
+        if verdict.as_deref() != row.expect {
             failures.push(format!(
-                "{} ({}):\n  expected {:?}\n  got      {:?}",
-                case.name, case.source, case.expect, verdict
+                "{} ({}):\n  expected {:?}\n  got      {verdict:?}",
+                row.name, row.source, row.expect
             ));
         }
     }

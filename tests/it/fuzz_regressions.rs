@@ -31,7 +31,8 @@ fn kept_crash_inputs_and_seeds_do_not_panic() {
     let mut replayed = replay("certificates", support::analyse_chain)
         + replay("bundles", support::parse_bundle)
         + replay("configs", support::lint_config)
-        + replay("targets", support::parse_arguments);
+        + replay("targets", support::parse_arguments)
+        + replay("pastes", support::explain_paste);
     // The seeds: every fixture through every body that reads files of its kind.
     for path in files("testdata").into_iter().chain(files("testdata/flyte")) {
         let bytes = std::fs::read(&path).unwrap();

@@ -78,7 +78,7 @@ fn the_mirror_refuses_an_added_or_a_missing_field() {
     }
 }
 
-/// Every field name of the three mirrored documents appears in docs/json-schema.md, in
+/// Every field name of the four mirrored documents appears in docs/json-schema.md, in
 /// backticks (the tables, the prose) or as a key of its JSON examples.
 #[test]
 fn docs_json_schema_names_every_field_of_the_mirror() {
@@ -95,12 +95,14 @@ fn docs_json_schema_names_every_field_of_the_mirror() {
     let mut fields = field_names::<json::Document>();
     fields.extend(field_names::<json::FlyteDocument>());
     fields.extend(field_names::<json::LintDocument>());
+    fields.extend(field_names::<json::WhyDocument>());
     // The walk reaches nested and optional types, not just the top level.
     for deep in [
         "unknown_critical_extensions",
         "grpc_message",
         "jwks_uri",
         "line",
+        "certificate_name",
     ] {
         assert!(fields.contains(deep), "{deep} not found in {fields:?}");
     }

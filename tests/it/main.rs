@@ -28,3 +28,4 @@ mod release_cli;
 mod serve;
 mod snapshots;
 mod trust_bundle;
+mod why;

@@ -1,6 +1,6 @@
-//! Properties: target parsing never panics and round-trips what it accepts; any order
-//! of a valid chain gives the same trust verdict, with chain-order exactly when the
-//! order is not leaf first, each followed by its issuer.
+//! Properties: target parsing and `why` never panic, target parsing round-trips what
+//! it accepts; any order of a valid chain gives the same trust verdict, with chain-order
+//! exactly when the order is not leaf first, each followed by its issuer.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -13,6 +13,40 @@ use certready::probe::ProbeOptions;
 use certready::target::{self, Host};
 use certready::trust::{StoreKind, TrustOptions, TrustStores};
 use proptest::prelude::*;
+
+proptest! {
+    // A paste is analysed whole: fewer cases keep the run short.
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A paste of known texts' pieces, quotes, blanks, log prefixes and junk: `why`
+    /// never panics and answers within its bounds.
+    #[test]
+    fn explaining_any_paste_never_panics(
+        pieces in proptest::collection::vec(
+            prop_oneof![
+                Just("x509: certificate is valid for ".to_string()),
+                Just(", not ".to_string()),
+                Just("tls: failed to verify certificate: ".to_string()),
+                Just("Post \"https://".to_string()),
+                Just("\u{201c}".to_string()),
+                Just("\": ".to_string()),
+                Just("OPENSSL_internal:".to_string()),
+                Just("\n".to_string()),
+                Just("2026-11-29T10:00:00Z ERROR ".to_string()),
+                "\\PC{0,20}",
+            ],
+            0..24,
+        ),
+    ) {
+        let text: String = pieces.concat();
+        let report = certready::why::explain(&certready::why::Pasted::from_words(&[text]));
+        prop_assert!(report.recognised.len() <= 20);
+        prop_assert_eq!(report.exit_code() == 0, !report.recognised.is_empty());
+        for recognised in &report.recognised {
+            prop_assert!(!recognised.text.is_empty() && !recognised.clients.is_empty());
+        }
+    }
+}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]

@@ -84,6 +84,7 @@ fn short_help_long_help_and_examples_everywhere() {
         "flyte",
         "serve",
         "lint-config",
+        "why",
         "demo",
         "completions",
         "man",
@@ -127,7 +128,12 @@ fn mistyped_flags_and_commands_get_a_suggestion() {
 #[test]
 fn help_fits_80_columns() {
     let lab = Lab::new();
-    for args in [vec!["-h"], vec!["check", "-h"], vec!["check", "--help"]] {
+    for args in [
+        vec!["-h"],
+        vec!["check", "-h"],
+        vec!["check", "--help"],
+        vec!["why", "--help"],
+    ] {
         let mut command = lab.certready();
         command.args(&args).env("COLUMNS", "80");
         let output = command.output().unwrap();

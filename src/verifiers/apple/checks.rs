@@ -7,6 +7,7 @@
 //! (`SecTrustCopyErrorStrings` in OSX/sec/Security/SecTrust.c).
 
 use super::cert::{AppleCert, Ekus};
+use crate::verifiers::pattern::Pattern;
 
 /// One policy check (`kSecPolicyCheck*`), with its row of OSX/sec/Security/
 /// SecPolicyChecks.list: the failure subtype and the OSStatus it reports.
@@ -47,6 +48,29 @@ pub enum Subtype {
 }
 
 impl Check {
+    /// Every check, in the declaration's order.
+    pub const ALL: &'static [Check] = &[
+        Check::SslHostname,
+        Check::TemporalValidity,
+        Check::WeakKeySize,
+        Check::WeakSignature,
+        Check::ExtendedKeyUsage,
+        Check::KeyUsage,
+        Check::BasicConstraints,
+        Check::BasicConstraintsCa,
+        Check::BasicConstraintsPathLen,
+        Check::AnchorTrusted,
+        Check::MissingIntermediate,
+        Check::CriticalExtensions,
+        Check::IdLinkage,
+        Check::NonEmptySubject,
+        Check::KeySize,
+        Check::SignatureHashAlgorithms,
+        Check::ValidityPeriodMaximums,
+        Check::ServerAuthEku,
+        Check::SystemTrustedCtRequired,
+    ];
+
     /// The `kSecPolicyCheck` key.
     pub fn name(self) -> &'static str {
         match self {
@@ -120,20 +144,47 @@ pub const ERR_SEC_HOST_NAME_MISMATCH: i32 = -67602;
 pub const ERR_SEC_NOT_TRUSTED: i32 = -67843;
 
 impl Subtype {
-    /// The `SEC_TRUST_ERROR_SUBTYPE_*` format (OSX/sec/Security/SecFrameworkStrings.h).
-    pub fn format(self, summary: &str) -> String {
-        let name = format!("\u{201c}{summary}\u{201d}");
+    /// Every subtype, highest priority first.
+    pub const ALL: &'static [Subtype] = &[
+        Subtype::KeySize,
+        Subtype::WeakHash,
+        Subtype::Compliance,
+        Subtype::Trust,
+        Subtype::Usage,
+        Subtype::Name,
+        Subtype::Expired,
+    ];
+
+    /// The `SEC_TRUST_ERROR_SUBTYPE_*` format (OSX/sec/Security/SecFrameworkStrings.h)
+    /// around the certificate's subject summary.
+    pub fn pattern(self) -> Pattern {
         match self {
-            Subtype::KeySize => format!("{name} certificate is using a broken key size"),
-            Subtype::WeakHash => {
-                format!("{name} certificate is using a broken signature algorithm")
+            Subtype::KeySize => Pattern(&[
+                "\u{201c}",
+                "\u{201d} certificate is using a broken key size",
+            ]),
+            Subtype::WeakHash => Pattern(&[
+                "\u{201c}",
+                "\u{201d} certificate is using a broken signature algorithm",
+            ]),
+            Subtype::Compliance => Pattern(&[
+                "\u{201c}",
+                "\u{201d} certificate is not standards compliant",
+            ]),
+            Subtype::Trust => Pattern(&["\u{201c}", "\u{201d} certificate is not trusted"]),
+            Subtype::Usage => Pattern(&[
+                "\u{201c}",
+                "\u{201d} certificate is not permitted for this usage",
+            ]),
+            Subtype::Name => {
+                Pattern(&["\u{201c}", "\u{201d} certificate name does not match input"])
             }
-            Subtype::Compliance => format!("{name} certificate is not standards compliant"),
-            Subtype::Trust => format!("{name} certificate is not trusted"),
-            Subtype::Usage => format!("{name} certificate is not permitted for this usage"),
-            Subtype::Name => format!("{name} certificate name does not match input"),
-            Subtype::Expired => format!("{name} certificate is expired"),
+            Subtype::Expired => Pattern(&["\u{201c}", "\u{201d} certificate is expired"]),
         }
+    }
+
+    pub fn format(self, summary: &str) -> String {
+        self.pattern().fill(&[summary])
     }
 }
 

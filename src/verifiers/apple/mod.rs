@@ -23,10 +23,13 @@ mod tests;
 
 use std::sync::Arc;
 
-pub use checks::{Check, Subtype};
+pub use checks::{
+    status_message, Check, Subtype, ERR_SEC_CERTIFICATE_EXPIRED, ERR_SEC_HOST_NAME_MISMATCH,
+    ERR_SEC_NOT_TRUSTED,
+};
 
 use crate::verifiers::go;
-use checks::{ERR_SEC_CERTIFICATE_EXPIRED, ERR_SEC_HOST_NAME_MISMATCH, ERR_SEC_NOT_TRUSTED};
+use crate::verifiers::pattern::Pattern;
 use path::{Node, Origin, Pool};
 
 /// Where the Mac's trust in an anchor comes from.
@@ -83,7 +86,17 @@ pub struct Refusal {
     pub text: String,
 }
 
-const VERIFY_PREFIX: &str = "tls: failed to verify certificate: ";
+const VERIFY_PREFIX: &str = go::VERIFY_FAILED.0[0];
+
+/// root_darwin.go's texts: trustd's description (a [`Subtype`]'s text or the status's
+/// message) after "x509: ", or as the detail of Go's expiry error; and its own two for a
+/// certificate Security cannot create.
+pub const DARWIN_ERROR: Pattern = Pattern(&["x509: ", ""]);
+pub const DARWIN_EXPIRED: Pattern =
+    Pattern(&["x509: certificate has expired or is not yet valid: ", ""]);
+pub const INVALID_LEAF: Pattern = Pattern(&["invalid leaf certificate"]);
+pub const INVALID_CERTIFICATE: Pattern =
+    Pattern(&["SecCertificateCreateWithData: invalid certificate"]);
 
 /// What a Go TLS client on macOS says about the chain a server presented (`presented`,
 /// leaf first) for `server_name` at `now` (Unix seconds): `anchors` are the Mac's trusted
@@ -119,12 +132,10 @@ pub fn verify(
         };
         // root_darwin.go: three codes become Go errors, the rest "x509: " + description.
         let x509 = match status {
-            ERR_SEC_CERTIFICATE_EXPIRED => {
-                format!("x509: certificate has expired or is not yet valid: {description}")
-            }
+            ERR_SEC_CERTIFICATE_EXPIRED => DARWIN_EXPIRED.fill(&[&description]),
             ERR_SEC_HOST_NAME_MISMATCH => go::names::hostname_error(go_leaf, server_name),
-            ERR_SEC_NOT_TRUSTED => "x509: certificate signed by unknown authority".into(),
-            _ => format!("x509: {description}"),
+            ERR_SEC_NOT_TRUSTED => go::UNKNOWN_AUTHORITY.text(),
+            _ => DARWIN_ERROR.fill(&[&description]),
         };
         return Err(refuse(
             Stage::Trustd {
@@ -154,7 +165,7 @@ pub fn verify(
     if !go::chain_allows_server_auth(&chain) {
         return Err(refuse(
             Stage::GoKeyUsage,
-            format!("{VERIFY_PREFIX}x509: certificate specifies an incompatible key usage"),
+            go::VERIFY_FAILED.fill(&[&go::INCOMPATIBLE_KEY_USAGE.text()]),
         ));
     }
     go::check_leaf_key(go_leaf).map_err(|e| refuse(Stage::GoLeafKey, e))
@@ -171,9 +182,9 @@ fn pool(presented: &[&[u8]], anchors: &[Anchor<'_>], aia: &[&[u8]]) -> Result<Po
         let Some(cert) = cert::parse(der) else {
             // root_darwin.go's own texts for a certificate Security refuses to create.
             let text = if position == 0 {
-                "invalid leaf certificate"
+                INVALID_LEAF.text()
             } else {
-                "SecCertificateCreateWithData: invalid certificate"
+                INVALID_CERTIFICATE.text()
             };
             return Err(Refusal {
                 stage: Stage::AppleParse,

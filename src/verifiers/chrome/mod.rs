@@ -37,7 +37,7 @@ impl CertStatus {
     pub const CERTIFICATE_TRANSPARENCY_REQUIRED: u32 = 1 << 24;
 
     /// The error flags, in `MapCertStatusToNetError`'s order, with their net errors.
-    const ERRORS: [(u32, &'static str, &'static str); 8] = [
+    pub const ERRORS: [(u32, &'static str, &'static str); 8] = [
         (Self::INVALID, "CERT_STATUS_INVALID", "ERR_CERT_INVALID"),
         (
             Self::AUTHORITY_INVALID,

@@ -1,11 +1,86 @@
 //! A certificate as Go's crypto/x509 sees it after `ParseCertificate`: the fields its
 //! verifier reads, and the parse errors it would already have returned.
 
-use x509_parser::der_parser::oid;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::*;
 
+use crate::verifiers::pattern::Pattern;
 use crate::verifiers::signature::{PublicKey, SignatureAlgorithm};
+
+/// `ParseCertificate`'s errors (parser.go, x509.go).
+pub const MALFORMED: Pattern = Pattern(&["x509: malformed certificate"]);
+pub const TRAILING_DATA: Pattern = Pattern(&["x509: trailing data"]);
+pub const SIGNATURE_ALGORITHM_MISMATCH: Pattern =
+    Pattern(&["x509: inner and outer signature algorithm identifiers don't match"]);
+pub const NEGATIVE_SERIAL: Pattern = Pattern(&["x509: negative serial number"]);
+pub const UNSUPPORTED_CURVE: Pattern = Pattern(&["x509: unsupported elliptic curve"]);
+pub const DUPLICATE_EXTENSION: Pattern = Pattern(&[
+    "x509: certificate contains duplicate extension with OID ",
+    "",
+]);
+pub const IP_ADDRESS_LENGTH: Pattern = Pattern(&["x509: cannot parse IP address of length ", ""]);
+pub const EMPTY_NAME_CONSTRAINTS: Pattern = Pattern(&["x509: empty name constraints extension"]);
+pub const IP_CONSTRAINT_LENGTH: Pattern =
+    Pattern(&["x509: IP constraint contained value of length ", ""]);
+pub const CRITICAL_SUBJECT_KEY_ID: Pattern =
+    Pattern(&["x509: subject key identifier incorrectly marked critical"]);
+pub const CRITICAL_AUTHORITY_KEY_ID: Pattern =
+    Pattern(&["x509: authority key identifier incorrectly marked critical"]);
+pub const CRITICAL_AUTHORITY_INFO_ACCESS: Pattern =
+    Pattern(&["x509: authority info access incorrectly marked critical"]);
+pub const MALFORMED_EXTENSION: Pattern = Pattern(&["x509: malformed extension"]);
+
+/// Go's error for an extension it recognises but cannot parse, by the extension's OID.
+pub const EXTENSION_PARSE_ERRORS: &[(&str, Pattern)] = &[
+    ("2.5.29.15", Pattern(&["x509: invalid key usage"])),
+    ("2.5.29.19", Pattern(&["x509: invalid basic constraints"])),
+    (
+        "2.5.29.17",
+        Pattern(&["x509: invalid subject alternative names"]),
+    ),
+    (
+        "2.5.29.30",
+        Pattern(&["x509: invalid NameConstraints extension"]),
+    ),
+    ("2.5.29.37", Pattern(&["x509: invalid extended key usages"])),
+    (
+        "2.5.29.14",
+        Pattern(&["x509: invalid subject key identifier"]),
+    ),
+    (
+        "2.5.29.35",
+        Pattern(&["x509: invalid authority key identifier"]),
+    ),
+    (
+        "1.3.6.1.5.5.7.1.1",
+        Pattern(&["x509: invalid authority info access"]),
+    ),
+    (
+        "2.5.29.31",
+        Pattern(&["x509: invalid CRL distribution points"]),
+    ),
+    (
+        "2.5.29.32",
+        Pattern(&["x509: invalid certificate policies"]),
+    ),
+];
+
+/// Every text above but [`EXTENSION_PARSE_ERRORS`], for `why`.
+pub const PATTERNS: &[Pattern] = &[
+    MALFORMED,
+    TRAILING_DATA,
+    SIGNATURE_ALGORITHM_MISMATCH,
+    NEGATIVE_SERIAL,
+    UNSUPPORTED_CURVE,
+    DUPLICATE_EXTENSION,
+    IP_ADDRESS_LENGTH,
+    EMPTY_NAME_CONSTRAINTS,
+    IP_CONSTRAINT_LENGTH,
+    CRITICAL_SUBJECT_KEY_ID,
+    CRITICAL_AUTHORITY_KEY_ID,
+    CRITICAL_AUTHORITY_INFO_ACCESS,
+    MALFORMED_EXTENSION,
+];
 
 /// A SAN entry by kind (the raw order is kept: name constraints walk it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,23 +186,22 @@ pub fn parse(der: &[u8]) -> Result<std::sync::Arc<GoCert>, String> {
 }
 
 fn parse_uncached(der: &[u8]) -> Result<GoCert, String> {
-    let (rest, cert) =
-        X509Certificate::from_der(der).map_err(|_| "x509: malformed certificate".to_string())?;
+    let (rest, cert) = X509Certificate::from_der(der).map_err(|_| MALFORMED.text())?;
     if !rest.is_empty() {
-        return Err("x509: trailing data".into());
+        return Err(TRAILING_DATA.text());
     }
     if cert.tbs_certificate.signature != cert.signature_algorithm {
-        return Err("x509: inner and outer signature algorithm identifiers don't match".into());
+        return Err(SIGNATURE_ALGORITHM_MISMATCH.text());
     }
     let serial = &cert.tbs_certificate.raw_serial();
     if serial.first().is_some_and(|b| b & 0x80 != 0) {
-        return Err("x509: negative serial number".into());
+        return Err(NEGATIVE_SERIAL.text());
     }
     let public_key = PublicKey::of(cert.public_key());
     if let PublicKey::Ec { curve } = public_key {
         use crate::verifiers::signature::Curve;
         if matches!(curve, Curve::P192 | Curve::Other) {
-            return Err("x509: unsupported elliptic curve".into());
+            return Err(UNSUPPORTED_CURVE.text());
         }
     }
     let version = cert.version().0 + 1;
@@ -178,9 +252,7 @@ fn parse_uncached(der: &[u8]) -> Result<GoCert, String> {
     for extension in cert.extensions() {
         let oid = extension.oid.to_id_string();
         if seen.contains(&oid) {
-            return Err(format!(
-                "x509: certificate contains duplicate extension with OID {oid:?}"
-            ));
+            return Err(DUPLICATE_EXTENSION.fill(&[&format!("{oid:?}")]));
         }
         seen.push(oid);
         let handled = apply_extension(&mut go, extension)?;
@@ -220,10 +292,7 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
                     GeneralName::URI(uri) => San::Uri(uri.to_string()),
                     GeneralName::IPAddress(ip) => {
                         if ip.len() != 4 && ip.len() != 16 {
-                            return Err(format!(
-                                "x509: cannot parse IP address of length {}",
-                                ip.len()
-                            ));
+                            return Err(IP_ADDRESS_LENGTH.fill(&[&ip.len().to_string()]));
                         }
                         San::Ip(ip.to_vec())
                     }
@@ -237,7 +306,7 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
             let permitted = nc.permitted_subtrees.as_deref().unwrap_or_default();
             let excluded = nc.excluded_subtrees.as_deref().unwrap_or_default();
             if permitted.is_empty() && excluded.is_empty() {
-                return Err("x509: empty name constraints extension".into());
+                return Err(EMPTY_NAME_CONSTRAINTS.text());
             }
             let mut constraints = NameConstraints::default();
             let mut unhandled = false;
@@ -255,10 +324,7 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
                         }
                         GeneralName::IPAddress(bytes) => {
                             if bytes.len() != 8 && bytes.len() != 32 {
-                                return Err(format!(
-                                    "x509: IP constraint contained value of length {}",
-                                    bytes.len()
-                                ));
+                                return Err(IP_CONSTRAINT_LENGTH.fill(&[&bytes.len().to_string()]));
                             }
                             let (ip, mask) = bytes.split_at(bytes.len() / 2);
                             let list = if is_excluded {
@@ -310,14 +376,14 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
         }
         ParsedExtension::SubjectKeyIdentifier(id) => {
             if critical {
-                return Err("x509: subject key identifier incorrectly marked critical".into());
+                return Err(CRITICAL_SUBJECT_KEY_ID.text());
             }
             go.subject_key_id = id.0.to_vec();
             true
         }
         ParsedExtension::AuthorityKeyIdentifier(aki) => {
             if critical {
-                return Err("x509: authority key identifier incorrectly marked critical".into());
+                return Err(CRITICAL_AUTHORITY_KEY_ID.text());
             }
             go.authority_key_id = aki
                 .key_identifier
@@ -328,7 +394,7 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
         }
         ParsedExtension::AuthorityInfoAccess(_) => {
             if critical {
-                return Err("x509: authority info access incorrectly marked critical".into());
+                return Err(CRITICAL_AUTHORITY_INFO_ACCESS.text());
             }
             true
         }
@@ -343,26 +409,10 @@ fn apply_extension(go: &mut GoCert, extension: &X509Extension<'_>) -> Result<boo
 
 /// Go's error for an extension it recognises but cannot parse.
 fn parse_error_text(oid: &x509_parser::oid_registry::Oid<'_>) -> String {
-    let known: &[(x509_parser::oid_registry::Oid<'static>, &str)] = &[
-        (oid!(2.5.29 .15), "x509: invalid key usage"),
-        (oid!(2.5.29 .19), "x509: invalid basic constraints"),
-        (oid!(2.5.29 .17), "x509: invalid subject alternative names"),
-        (oid!(2.5.29 .30), "x509: invalid NameConstraints extension"),
-        (oid!(2.5.29 .37), "x509: invalid extended key usages"),
-        (oid!(2.5.29 .14), "x509: invalid subject key identifier"),
-        (oid!(2.5.29 .35), "x509: invalid authority key identifier"),
-        (
-            oid!(1.3.6 .1 .5 .5 .7 .1 .1),
-            "x509: invalid authority info access",
-        ),
-        (oid!(2.5.29 .31), "x509: invalid CRL distribution points"),
-        (oid!(2.5.29 .32), "x509: invalid certificate policies"),
-    ];
-    known
+    let id = oid.to_id_string();
+    EXTENSION_PARSE_ERRORS
         .iter()
-        .find(|(known_oid, _)| known_oid == oid)
-        .map_or_else(
-            || "x509: malformed extension".to_string(),
-            |(_, text)| text.to_string(),
-        )
+        .find(|(known, _)| *known == id)
+        .map_or(MALFORMED_EXTENSION, |(_, text)| *text)
+        .text()
 }

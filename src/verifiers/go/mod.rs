@@ -7,13 +7,14 @@
 //! (crypto/x509's verify.go, x509.go, parser.go; crypto/tls's handshake_client.go).
 
 pub mod cert;
-pub(crate) mod names;
+pub mod names;
 
 use std::sync::Arc;
 
 use cert::GoCert;
 use x509_parser::prelude::FromDer;
 
+use crate::verifiers::pattern::Pattern;
 use crate::verifiers::signature::{self, Failure, Hash, KeyType, PublicKey};
 
 /// Go stops building chains after this many signature checks.
@@ -54,6 +55,71 @@ impl RootPool {
     }
 }
 
+/// crypto/tls's texts (handshake_client.go) around crypto/x509's.
+pub const NO_CERTIFICATE: Pattern = Pattern(&["tls: server sent no certificate"]);
+pub const PARSE_FAILED: Pattern = Pattern(&["tls: failed to parse certificate from server: ", ""]);
+pub const RSA_KEY_TOO_LARGE: Pattern = Pattern(&[
+    "tls: server sent certificate containing RSA key larger than ",
+    " bits",
+]);
+pub const VERIFY_FAILED: Pattern = Pattern(&["tls: failed to verify certificate: ", ""]);
+pub const INSECURE_RSA_LEAF: Pattern = Pattern(&[
+    "tls: invalid signature by the server certificate: crypto/rsa: ",
+    "-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)",
+]);
+pub const UNSUPPORTED_LEAF_KEY: Pattern = Pattern(&[
+    "tls: server's certificate contains an unsupported type of public key: ",
+    "",
+]);
+
+/// crypto/x509's texts of `Verify` (verify.go).
+pub const INCOMPATIBLE_KEY_USAGE: Pattern =
+    Pattern(&["x509: certificate specifies an incompatible key usage"]);
+pub const SIGNATURE_CHECK_LIMIT: Pattern =
+    Pattern(&["x509: signature check attempts limit reached while verifying certificate chain"]);
+pub const UNKNOWN_AUTHORITY: Pattern = Pattern(&["x509: certificate signed by unknown authority"]);
+/// What follows [`UNKNOWN_AUTHORITY`] when a candidate issuer failed: its error and its
+/// name, both quoted.
+pub const UNKNOWN_AUTHORITY_HINT: Pattern = Pattern(&[
+    " (possibly because of ",
+    " while trying to verify candidate authority certificate ",
+    ")",
+]);
+pub const UNHANDLED_CRITICAL_EXTENSION: Pattern = Pattern(&["x509: unhandled critical extension"]);
+pub const NOT_YET_VALID: Pattern = Pattern(&[
+    "x509: certificate has expired or is not yet valid: current time ",
+    " is before ",
+    "",
+]);
+pub const EXPIRED: Pattern = Pattern(&[
+    "x509: certificate has expired or is not yet valid: current time ",
+    " is after ",
+    "",
+]);
+pub const NOT_AUTHORIZED_TO_SIGN: Pattern =
+    Pattern(&["x509: certificate is not authorized to sign other certificates"]);
+pub const PATH_LENGTH_EXCEEDED: Pattern =
+    Pattern(&["x509: too many intermediates for path length constraint"]);
+
+/// Every text above, for `why`.
+pub const PATTERNS: &[Pattern] = &[
+    NO_CERTIFICATE,
+    PARSE_FAILED,
+    RSA_KEY_TOO_LARGE,
+    VERIFY_FAILED,
+    INSECURE_RSA_LEAF,
+    UNSUPPORTED_LEAF_KEY,
+    INCOMPATIBLE_KEY_USAGE,
+    SIGNATURE_CHECK_LIMIT,
+    UNKNOWN_AUTHORITY,
+    UNKNOWN_AUTHORITY_HINT,
+    UNHANDLED_CRITICAL_EXTENSION,
+    NOT_YET_VALID,
+    EXPIRED,
+    NOT_AUTHORIZED_TO_SIGN,
+    PATH_LENGTH_EXCEEDED,
+];
+
 /// What crypto/tls says about the chain a server sent (`presented`, leaf first), for
 /// `server_name` at `now` (Unix seconds) with `roots` as `RootCAs`: `Ok` when the
 /// handshake's verification passes, else the error text exactly as `tls.Dial` returns it.
@@ -65,7 +131,7 @@ pub fn verify(
 ) -> Result<(), String> {
     let certs = parse_presented(presented)?;
     let Some((leaf, sent)) = certs.split_first() else {
-        return Err("tls: server sent no certificate".into());
+        return Err(NO_CERTIFICATE.text());
     };
     // Intermediates pool: the sent certificates after the leaf, duplicates dropped.
     let mut intermediates: Vec<&GoCert> = Vec::new();
@@ -75,7 +141,7 @@ pub fn verify(
         }
     }
     verify_certificate(leaf, &intermediates, roots, server_name, now)
-        .map_err(|e| format!("tls: failed to verify certificate: {e}"))?;
+        .map_err(|e| VERIFY_FAILED.fill(&[&e]))?;
     check_leaf_key(leaf)
 }
 
@@ -84,13 +150,10 @@ pub fn verify(
 pub(crate) fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Arc<GoCert>>, String> {
     let mut certs = Vec::with_capacity(presented.len());
     for der in presented {
-        let cert = cert::parse(der)
-            .map_err(|e| format!("tls: failed to parse certificate from server: {e}"))?;
+        let cert = cert::parse(der).map_err(|e| PARSE_FAILED.fill(&[&e]))?;
         if let PublicKey::Rsa { bits } = cert.public_key {
             if bits > MAX_RSA_BITS {
-                return Err(format!(
-                    "tls: server sent certificate containing RSA key larger than {MAX_RSA_BITS} bits"
-                ));
+                return Err(RSA_KEY_TOO_LARGE.fill(&[&MAX_RSA_BITS.to_string()]));
             }
         }
         certs.push(cert);
@@ -102,17 +165,10 @@ pub(crate) fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Arc<GoCert>>, S
 /// key must be one it can use (and an RSA key then signs the handshake).
 pub(crate) fn check_leaf_key(leaf: &GoCert) -> Result<(), String> {
     match leaf.public_key {
-        PublicKey::Rsa { bits } if bits < 1024 => Err(format!(
-            "tls: invalid signature by the server certificate: crypto/rsa: {bits}-bit keys are insecure (see https://go.dev/pkg/crypto/rsa#hdr-Minimum_key_size)"
-        )),
+        PublicKey::Rsa { bits } if bits < 1024 => Err(INSECURE_RSA_LEAF.fill(&[&bits.to_string()])),
         PublicKey::Rsa { .. } | PublicKey::Ec { .. } | PublicKey::Ed25519 => Ok(()),
-        PublicKey::Dsa => Err(
-            "tls: server's certificate contains an unsupported type of public key: *dsa.PublicKey"
-                .into(),
-        ),
-        PublicKey::Unknown => Err(
-            "tls: server's certificate contains an unsupported type of public key: <nil>".into(),
-        ),
+        PublicKey::Dsa => Err(UNSUPPORTED_LEAF_KEY.fill(&["*dsa.PublicKey"])),
+        PublicKey::Unknown => Err(UNSUPPORTED_LEAF_KEY.fill(&["<nil>"])),
     }
 }
 
@@ -144,7 +200,7 @@ fn verify_certificate(
     if chains.iter().any(|chain| chain_allows_server_auth(chain)) {
         Ok(())
     } else {
-        Err("x509: certificate specifies an incompatible key usage".into())
+        Err(INCOMPATIBLE_KEY_USAGE.text())
     }
 }
 
@@ -181,10 +237,7 @@ impl<'a> Search<'a> {
             }
             self.signature_checks += 1;
             if self.signature_checks > MAX_SIGNATURE_CHECKS {
-                error = Some(
-                    "x509: signature check attempts limit reached while verifying certificate chain"
-                        .into(),
-                );
+                error = Some(SIGNATURE_CHECK_LIMIT.text());
                 continue;
             }
             if let Err(e) = check_signature_from(cert, candidate) {
@@ -213,12 +266,12 @@ impl<'a> Search<'a> {
         if let Some(error) = error {
             return Err(error);
         }
-        let mut text = "x509: certificate signed by unknown authority".to_string();
+        let mut text = UNKNOWN_AUTHORITY.text();
         if let Some((error, candidate)) = hint {
-            text.push_str(&format!(
-                " (possibly because of {error:?} while trying to verify candidate authority certificate {:?})",
-                candidate.hint_name()
-            ));
+            text.push_str(&UNKNOWN_AUTHORITY_HINT.fill(&[
+                &format!("{error:?}"),
+                &format!("{:?}", candidate.hint_name()),
+            ]));
         }
         Err(text)
     }
@@ -256,21 +309,13 @@ fn already_in_chain(candidate: &GoCert, chain: &[&GoCert]) -> bool {
 /// `isValid` for one certificate of a candidate chain; `chain` is what lies below it.
 fn is_valid(cert: &GoCert, cert_type: CertType, chain: &[&GoCert], now: i64) -> Result<(), String> {
     if cert.unhandled_critical_extensions > 0 {
-        return Err("x509: unhandled critical extension".into());
+        return Err(UNHANDLED_CRITICAL_EXTENSION.text());
     }
     if now < cert.not_before {
-        return Err(format!(
-            "x509: certificate has expired or is not yet valid: current time {} is before {}",
-            rfc3339(now),
-            rfc3339(cert.not_before)
-        ));
+        return Err(NOT_YET_VALID.fill(&[&rfc3339(now), &rfc3339(cert.not_before)]));
     }
     if now > cert.not_after {
-        return Err(format!(
-            "x509: certificate has expired or is not yet valid: current time {} is after {}",
-            rfc3339(now),
-            rfc3339(cert.not_after)
-        ));
+        return Err(EXPIRED.fill(&[&rfc3339(now), &rfc3339(cert.not_after)]));
     }
     if cert_type != CertType::Leaf {
         if let Some(constraints) = &cert.name_constraints {
@@ -279,12 +324,12 @@ fn is_valid(cert: &GoCert, cert_type: CertType, chain: &[&GoCert], now: i64) -> 
         }
     }
     if cert_type == CertType::Intermediate && (!cert.basic_constraints_valid || !cert.is_ca) {
-        return Err("x509: certificate is not authorized to sign other certificates".into());
+        return Err(NOT_AUTHORIZED_TO_SIGN.text());
     }
     if cert.basic_constraints_valid && cert.max_path_len >= 0 {
         let intermediates_below = chain.len() as i64 - 1;
         if intermediates_below > cert.max_path_len {
-            return Err("x509: too many intermediates for path length constraint".into());
+            return Err(PATH_LENGTH_EXCEEDED.text());
         }
     }
     Ok(())

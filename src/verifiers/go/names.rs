@@ -4,6 +4,50 @@
 use std::net::IpAddr;
 
 use super::cert::{GoCert, NameConstraints, San};
+use crate::verifiers::pattern::Pattern;
+
+/// `HostnameError.Error()`'s texts, and the name-constraint texts that reach the user.
+pub const LEGACY_COMMON_NAME: Pattern =
+    Pattern(&["x509: certificate relies on legacy Common Name field, use SANs instead"]);
+pub const NO_IP_SANS: Pattern = Pattern(&[
+    "x509: cannot validate certificate for ",
+    " because it doesn't contain any IP SANs",
+]);
+pub const TOO_MANY_IP_SANS: Pattern = Pattern(&[
+    "x509: certificate is valid for ",
+    " IP SANs, but none matched ",
+    "",
+]);
+pub const TOO_MANY_NAMES: Pattern = Pattern(&[
+    "x509: certificate is valid for ",
+    " names, but none matched ",
+    "",
+]);
+pub const NO_NAMES: Pattern = Pattern(&[
+    "x509: certificate is not valid for any names, but wanted to match ",
+    "",
+]);
+pub const VALID_FOR: Pattern = Pattern(&["x509: certificate is valid for ", ", not ", ""]);
+pub const CANNOT_PARSE_DNS_NAME: Pattern = Pattern(&["x509: cannot parse dnsName ", ""]);
+pub const UNKNOWN_ERROR: Pattern = Pattern(&["x509: unknown error"]);
+/// A name-constraint violation: what follows names the SAN and the constraint.
+pub const NOT_AUTHORIZED_FOR_NAME: Pattern = Pattern(&[
+    "x509: a root or intermediate certificate is not authorized to sign for this name: ",
+    "",
+]);
+
+/// Every text above, for `why`.
+pub const PATTERNS: &[Pattern] = &[
+    LEGACY_COMMON_NAME,
+    NO_IP_SANS,
+    TOO_MANY_IP_SANS,
+    TOO_MANY_NAMES,
+    NO_NAMES,
+    VALID_FOR,
+    CANNOT_PARSE_DNS_NAME,
+    UNKNOWN_ERROR,
+    NOT_AUTHORIZED_FOR_NAME,
+];
 
 /// Go counts SANs this many and more as "valid for N names" instead of listing them.
 const MAX_LISTED_SANS: usize = 100;
@@ -63,36 +107,28 @@ fn ip_string(bytes: &[u8]) -> String {
 /// `HostnameError.Error()`, in Go's order of variants (whether or not `host` matches).
 pub fn hostname_error(cert: &GoCert, host: &str) -> String {
     if !cert.has_san_extension && match_hostnames(&cert.common_name, host) {
-        return "x509: certificate relies on legacy Common Name field, use SANs instead".into();
+        return LEGACY_COMMON_NAME.text();
     }
     let valid = if host.parse::<IpAddr>().is_ok() {
         let ips: Vec<String> = cert.ip_addresses().map(ip_string).collect();
         if ips.is_empty() {
-            return format!(
-                "x509: cannot validate certificate for {host} because it doesn't contain any IP SANs"
-            );
+            return NO_IP_SANS.fill(&[host]);
         }
         if ips.len() >= MAX_LISTED_SANS {
-            return format!(
-                "x509: certificate is valid for {} IP SANs, but none matched {host}",
-                ips.len()
-            );
+            return TOO_MANY_IP_SANS.fill(&[&ips.len().to_string(), host]);
         }
         ips.join(", ")
     } else {
         let names: Vec<&str> = cert.dns_names().collect();
         if names.len() >= MAX_LISTED_SANS {
-            return format!(
-                "x509: certificate is valid for {} names, but none matched {host}",
-                names.len()
-            );
+            return TOO_MANY_NAMES.fill(&[&names.len().to_string(), host]);
         }
         names.join(", ")
     };
     if valid.is_empty() {
-        return format!("x509: certificate is not valid for any names, but wanted to match {host}");
+        return NO_NAMES.fill(&[host]);
     }
-    format!("x509: certificate is valid for {valid}, not {host}")
+    VALID_FOR.fill(&[&valid, host])
 }
 
 /// `validHostname`: input names may end in one dot; patterns may start with a `*` label.
@@ -163,7 +199,7 @@ pub fn check_constraints(
             match san {
                 San::Dns(name) => {
                     if !domain_name_valid(name) {
-                        return Err(format!("x509: cannot parse dnsName {name:?}"));
+                        return Err(CANNOT_PARSE_DNS_NAME.fill(&[&format!("{name:?}")]));
                     }
                     check_one(
                         comparisons,
@@ -205,8 +241,7 @@ pub fn check_constraints(
     Ok(())
 }
 
-const NOT_AUTHORIZED: &str =
-    "x509: a root or intermediate certificate is not authorized to sign for this name: ";
+const NOT_AUTHORIZED: &str = NOT_AUTHORIZED_FOR_NAME.0[0];
 
 fn check_one(
     comparisons: &mut usize,
@@ -218,7 +253,7 @@ fn check_one(
 ) -> Result<(), String> {
     *comparisons += excluded.len();
     if *comparisons > MAX_CONSTRAINT_COMPARISONS {
-        return Err("x509: unknown error".into());
+        return Err(UNKNOWN_ERROR.text());
     }
     for constraint in excluded {
         match matches(constraint, true) {
@@ -233,7 +268,7 @@ fn check_one(
     }
     *comparisons += permitted.len();
     if *comparisons > MAX_CONSTRAINT_COMPARISONS {
-        return Err("x509: unknown error".into());
+        return Err(UNKNOWN_ERROR.text());
     }
     let mut ok = true;
     for constraint in permitted {
@@ -275,7 +310,7 @@ fn check_one_ip(
     };
     *comparisons += constraints.excluded_ip.len();
     if *comparisons > MAX_CONSTRAINT_COMPARISONS {
-        return Err("x509: unknown error".into());
+        return Err(UNKNOWN_ERROR.text());
     }
     if let Some(range) = constraints.excluded_ip.iter().find(|r| matches(r)) {
         return Err(format!(
@@ -285,7 +320,7 @@ fn check_one_ip(
     }
     *comparisons += constraints.permitted_ip.len();
     if *comparisons > MAX_CONSTRAINT_COMPARISONS {
-        return Err("x509: unknown error".into());
+        return Err(UNKNOWN_ERROR.text());
     }
     if !constraints.permitted_ip.is_empty() && !constraints.permitted_ip.iter().any(matches) {
         return Err(format!(

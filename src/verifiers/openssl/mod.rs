@@ -26,13 +26,47 @@ mod key;
 pub(crate) mod name;
 mod ncons;
 mod ossl;
-mod text;
+pub mod text;
 
 #[cfg(test)]
 mod tests;
 
 use cert::Cert;
 use std::sync::Arc;
+
+use crate::verifiers::pattern::Pattern;
+
+/// Python's `ssl` words the two mismatches itself (_ssl.c fill_and_set_sslerror).
+pub const HOSTNAME_MISMATCH: Pattern =
+    Pattern(&["Hostname mismatch, certificate is not valid for '", "'."]);
+pub const IP_ADDRESS_MISMATCH: Pattern =
+    Pattern(&["IP address mismatch, certificate is not valid for '", "'."]);
+/// _ssl.c's `ValueError` for the server_hostname itself.
+pub const BAD_SERVER_HOSTNAME: Pattern =
+    Pattern(&["server_hostname cannot be an empty string or start with a leading dot."]);
+/// certready's own words where the clients fail reading the Certificate message.
+pub const NO_CERTIFICATE: Pattern = Pattern(&["the server sent no certificate"]);
+pub const UNPARSABLE: Pattern = Pattern(&["a certificate the server sent does not parse"]);
+/// grpcio's handshake failure: BoringSSL's oldest queued error, the verify result's text
+/// and the status of an inner step.
+pub const HANDSHAKE_FAILED: Pattern = Pattern(&[
+    "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: ",
+    ": ",
+    ": OK",
+]);
+/// grpc's checks after the handshake: its hostname verifier, the per-call host check.
+pub const VERIFIER_FAILED: Pattern = Pattern(&[
+    "Custom verification check failed with error: UNAUTHENTICATED: ",
+    "",
+]);
+pub const HOSTNAME_CHECK_FAILED: &str = "Hostname Verification Check failed.";
+pub const CALL_HOST_MISMATCH: Pattern = Pattern(&["call host does not match SSL server name"]);
+/// grpcio's `details()` around a handshake error: the peer, then the error.
+pub const GRPC_DETAILS: Pattern = Pattern(&[
+    "failed to connect to all addresses; last error: UNKNOWN: ",
+    ": ",
+    "",
+]);
 
 /// Which client, configured how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,18 +129,15 @@ impl Outcome {
     pub fn grpc_details(&self, peer: &str) -> String {
         match self.kind {
             Kind::CallHost => self.text.clone(),
-            _ => format!(
-                "failed to connect to all addresses; last error: UNKNOWN: {peer}: {}",
-                self.text
-            ),
+            _ => GRPC_DETAILS.fill(&[peer, &self.text]),
         }
     }
 }
 
 /// The BoringSSL error grpc prints when verification fails for an ordinary reason.
-const CERTIFICATE_VERIFY_FAILED: &str =
+pub const CERTIFICATE_VERIFY_FAILED: &str =
     "error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED";
-const KEY_USAGE_BIT_INCORRECT: &str =
+pub const KEY_USAGE_BIT_INCORRECT: &str =
     "error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT";
 /// `X509_V_ERR_INVALID_CALL` in BoringSSL's numbering: a session's verify result before
 /// verification ran.
@@ -153,15 +184,12 @@ pub fn verify(
 
 fn parse_presented(presented: &[&[u8]]) -> Result<Vec<Arc<Cert>>, Outcome> {
     if presented.is_empty() {
-        return Err(unparsable(0, "the server sent no certificate"));
+        return Err(unparsable(0, &NO_CERTIFICATE.text()));
     }
     presented
         .iter()
         .enumerate()
-        .map(|(i, der)| {
-            Cert::parse_shared(der)
-                .ok_or_else(|| unparsable(i, "a certificate the server sent does not parse"))
-        })
+        .map(|(i, der)| Cert::parse_shared(der).ok_or_else(|| unparsable(i, &UNPARSABLE.text())))
         .collect()
 }
 
@@ -185,13 +213,13 @@ fn verify_openssl(
 ) -> Result<(), Outcome> {
     // _ssl.c _ssl_configure_hostname, before any connection.
     if host.starts_with('.') {
-        let text = "server_hostname cannot be an empty string or start with a leading dot.";
+        let text = BAD_SERVER_HOSTNAME.text();
         return Err(Outcome {
             kind: Kind::BadHostname,
             code: 0,
-            reason: text.into(),
+            reason: text.clone(),
             depth: 0,
-            text: text.into(),
+            text,
         });
     }
     let target = host::Target::of(host);
@@ -207,8 +235,8 @@ fn verify_openssl(
     ossl::verify(&params, presented, store, now).map_err(|failure| {
         // _ssl.c fill_and_set_sslerror words the two mismatches itself.
         let reason = match failure.code {
-            62 => format!("Hostname mismatch, certificate is not valid for '{host}'."),
-            64 => format!("IP address mismatch, certificate is not valid for '{host}'."),
+            62 => HOSTNAME_MISMATCH.fill(&[host]),
+            64 => IP_ADDRESS_MISMATCH.fill(&[host]),
             code => text::openssl(code).to_string(),
         };
         Outcome {
@@ -233,9 +261,7 @@ fn verify_boringssl(
         Outcome {
             kind,
             code,
-            text: format!(
-                "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: {queue}: {reason}: OK"
-            ),
+            text: HANDSHAKE_FAILED.fill(&[queue, &reason]),
             reason,
             depth,
         }
@@ -258,13 +284,13 @@ fn verify_boringssl(
         )
     })?;
     if !host.is_empty() && !host::grpc_hostname_verifier(leaf, host) {
-        let reason = "Hostname Verification Check failed.";
+        let reason = HOSTNAME_CHECK_FAILED;
         return Err(Outcome {
             kind: Kind::Hostname,
             code: 0,
             reason: reason.into(),
             depth: 0,
-            text: format!("Custom verification check failed with error: UNAUTHENTICATED: {reason}"),
+            text: VERIFIER_FAILED.fill(&[reason]),
         });
     }
     Ok(())
@@ -279,12 +305,12 @@ pub fn check_call_host(leaf: &[u8], authority: &str) -> Result<(), Outcome> {
     if host::grpc_call_host_matches(&leaf[0], authority) {
         return Ok(());
     }
-    let text = "call host does not match SSL server name";
+    let text = CALL_HOST_MISMATCH.text();
     Err(Outcome {
         kind: Kind::CallHost,
         code: 0,
-        reason: text.into(),
+        reason: text.clone(),
         depth: 0,
-        text: text.into(),
+        text,
     })
 }

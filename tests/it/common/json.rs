@@ -63,6 +63,87 @@ pub struct LintDocument {
     pub configs: Vec<LintConfig>,
 }
 
+/// `why`: `{schema_version, input, recognised, closest}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhyDocument {
+    pub schema_version: u32,
+    pub input: WhyInput,
+    pub recognised: Vec<Recognised>,
+    pub closest: Vec<Closest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhyInput {
+    pub bytes_read: usize,
+    pub truncated: bool,
+    pub limit_bytes: usize,
+}
+
+/// `recognised[]`: one error text found in the paste.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recognised {
+    pub text: String,
+    pub known_text: String,
+    pub clients: Vec<PrintedBy>,
+    #[serde(deserialize_with = "nullable")]
+    pub host: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub port: Option<u16>,
+    #[serde(deserialize_with = "nullable")]
+    pub host_source: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub address: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub certificate_name: Option<String>,
+    pub findings: Vec<WhyCause>,
+    pub rules_out: Vec<Statement>,
+    pub notes: Vec<Statement>,
+    pub next: Vec<NextStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrintedBy {
+    pub client: String,
+    pub channel: String,
+    pub verifier: String,
+    #[serde(deserialize_with = "nullable")]
+    pub condition: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhyCause {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    #[serde(deserialize_with = "nullable")]
+    pub verifier: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextStep {
+    pub command: String,
+    pub purpose: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closest {
+    pub known_text: String,
+    pub similarity: f64,
+    pub clients: Vec<PrintedBy>,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -914,6 +995,72 @@ impl LintConfig {
         if let Some(report) = &self.certificate {
             report.validate();
         }
+    }
+}
+
+impl Validate for WhyDocument {
+    fn validate(&self) {
+        assert_eq!(self.schema_version, SCHEMA_VERSION);
+        assert!(self.input.bytes_read <= self.input.limit_bytes);
+        assert!(
+            self.recognised.is_empty() || self.closest.is_empty(),
+            "closest texts only when nothing was recognised"
+        );
+        let printed_by = |p: &PrintedBy| {
+            assert!(
+                CLIENTS.contains(&(p.client.as_str(), p.channel.as_str())),
+                "{} {}",
+                p.client,
+                p.channel
+            );
+            assert!(!p.verifier.is_empty());
+            assert!(p.condition.as_deref() != Some(""), "a condition or null");
+        };
+        for recognised in &self.recognised {
+            let context = &recognised.text;
+            assert!(!recognised.text.is_empty() && !recognised.text.contains('\n'));
+            assert!(!recognised.known_text.is_empty());
+            assert!(!recognised.clients.is_empty(), "{context}: who printed it");
+            recognised.clients.iter().for_each(printed_by);
+            assert!(
+                recognised.host_source.is_some() == recognised.host.is_some(),
+                "{context}: a host says where it comes from"
+            );
+            if recognised.port.is_some() {
+                assert!(recognised.host.is_some(), "{context}: a port with a host");
+            }
+            for cause in &recognised.findings {
+                assert!(is_kebab_id(&cause.id) && !cause.title.is_empty());
+            }
+            let ids: Vec<&str> = recognised.findings.iter().map(|f| f.id.as_str()).collect();
+            let mut unique = ids.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), ids.len(), "{context}: findings once each");
+            for statement in recognised.rules_out.iter().chain(&recognised.notes) {
+                assert!(!statement.text.is_empty());
+                if let Some(verifier) = &statement.verifier {
+                    assert!(
+                        recognised.clients.iter().any(|c| &c.verifier == verifier),
+                        "{context}: a statement about {verifier}, who did not print it"
+                    );
+                }
+            }
+            assert!(!recognised.next.is_empty(), "{context}: a next step");
+            for step in &recognised.next {
+                assert!(step.command.starts_with("certready "), "{}", step.command);
+                assert!(!step.purpose.is_empty());
+            }
+        }
+        for closest in &self.closest {
+            assert!((0.0..=1.0).contains(&closest.similarity));
+            closest.clients.iter().for_each(printed_by);
+        }
+        let similarities: Vec<f64> = self.closest.iter().map(|c| c.similarity).collect();
+        assert!(
+            similarities.windows(2).all(|w| w[0] >= w[1]),
+            "closest first: {similarities:?}"
+        );
     }
 }
 

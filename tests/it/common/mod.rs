@@ -170,6 +170,11 @@ impl Run {
         self.typed()
     }
 
+    /// The `certready why` document, typed and validated.
+    pub fn why_doc(&self) -> json::WhyDocument {
+        self.typed()
+    }
+
     /// The `certready lint-config` document, typed and validated.
     pub fn lint_doc(&self) -> json::LintDocument {
         self.typed()

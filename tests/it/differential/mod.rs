@@ -47,8 +47,8 @@
 
 mod browser;
 pub mod clients;
-mod generate;
-mod openssl_made;
+pub(crate) mod generate;
+pub(crate) mod openssl_made;
 mod system_roots;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
