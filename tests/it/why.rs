@@ -193,7 +193,7 @@ fn every_refusal_of_the_generated_chains_is_recognised_with_its_causes() {
     let started = Instant::now();
     let count = env_count("CERTREADY_WHY_COUNT", 1000);
     let keys = generate::Keys::generate();
-    let mut cases = generate::generate(SEED, count, &keys);
+    let mut cases = generate::generate(SEED, count, &keys, "http://127.0.0.1:9");
     let openssl_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("why-openssl");
     cases.extend(crate::differential::openssl_made::generate(
         SEED,
