@@ -71,12 +71,12 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
 fn handshake_refusal(ctx: &ClientContext<'_>) -> Option<Refusal> {
     let key = ctx.server_certificate().info.key.as_str();
     if matches!(key, "Ed25519" | "ECDSA P-521") {
-        return Some(ctx.refusal("NET::ERR_SSL_PROTOCOL_ERROR", &[]));
+        return Some(ctx.refusal(format!("NET::{}", chrome::ERR_SSL_PROTOCOL_ERROR), &[]));
     }
     let first = &ctx.leaf().info.facts;
     (first.key_usage_present && !first.ku_digital_signature).then(|| {
         ctx.refusal(
-            "NET::ERR_SSL_KEY_USAGE_INCOMPATIBLE",
+            format!("NET::{}", chrome::ERR_SSL_KEY_USAGE_INCOMPATIBLE),
             &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
         )
     })

@@ -782,12 +782,12 @@ fn add_chrome(b: &mut Builder) {
     }
     let handshake: [(&str, &'static [FindingId], &'static str); 2] = [
         (
-            "ERR_SSL_KEY_USAGE_INCOMPATIBLE",
+            crate::verifiers::chrome::ERR_SSL_KEY_USAGE_INCOMPATIBLE,
             &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
             "Chrome's TLS stack refused the first certificate sent before verifying the chain: its keyUsage does not allow signing the handshake.",
         ),
         (
-            "ERR_SSL_PROTOCOL_ERROR",
+            crate::verifiers::chrome::ERR_SSL_PROTOCOL_ERROR,
             &[FindingId::PlaintextEndpoint],
             "Chrome's TLS stack failed the handshake before any certificate was verified: a server key it offers no signature scheme for (Ed25519, ECDSA P-521), a port that does not speak TLS, or another protocol error.",
         ),

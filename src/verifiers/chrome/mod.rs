@@ -170,6 +170,11 @@ pub struct Refusal {
     pub issuer_not_found_for: Option<Vec<u8>>,
 }
 
+/// The net errors of Chrome's TLS stack (BoringSSL) that come before any certificate
+/// verification (`clients::browser` decides when; `why` recognises them).
+pub const ERR_SSL_PROTOCOL_ERROR: &str = "ERR_SSL_PROTOCOL_ERROR";
+pub const ERR_SSL_KEY_USAGE_INCOMPATIBLE: &str = "ERR_SSL_KEY_USAGE_INCOMPATIBLE";
+
 /// Chrome requires CT for publicly trusted certificates issued from 2018-05-01.
 const CT_CUTOVER: i64 = 1_525_132_800;
 /// `base::Days(398)`.
