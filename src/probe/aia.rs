@@ -14,6 +14,7 @@
 //!   up to 3 URLs per certificate; DER, then certs-only CMS, then PEM; keeps only
 //!   certificates whose subject is the requester's issuer.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use rustls_pki_types::pem::PemObject;
@@ -237,6 +238,9 @@ impl std::error::Error for RedirectRefused {}
 /// [`MAX_BODY_BYTES`], or why not.
 async fn get(url: &str, options: &ProbeOptions, timeout: Duration) -> Result<Answer, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
+    if let Some(refusal) = forbidden_url(&parsed) {
+        return Err(refusal);
+    }
     let client = client(&parsed, options, timeout)?;
     let mut response = client
         .get(parsed.clone())
@@ -297,6 +301,8 @@ fn client(
             attempt.error(RedirectRefused(format!(
                 "redirected to {next}, which is not http:// (Chrome refuses it)"
             )))
+        } else if let Some(refusal) = forbidden_url(&next) {
+            attempt.error(RedirectRefused(format!("redirected to {next}: {refusal}")))
         } else if attempt.previous().contains(&next) {
             attempt.error(RedirectRefused(format!(
                 "redirected in a loop (back to {next})"
@@ -310,6 +316,7 @@ fn client(
         }
     });
     let mut builder = reqwest::Client::builder()
+        .dns_resolver(std::sync::Arc::new(NotLinkLocal))
         .tls_backend_preconfigured(tls)
         .connect_timeout(timeout)
         .timeout(timeout)
@@ -352,6 +359,54 @@ fn client(
 
 fn timed_out(limit: Duration) -> String {
     format!("timed out after {}", humantime::format_duration(limit))
+}
+
+/// Why a URL is not fetched although http: its host is an address no CA publishes on, where
+/// cloud metadata services answer instead (link-local, and unspecified or multicast
+/// addresses). A certificate comes from whatever server is checked — `serve` probes targets
+/// named by whoever can reach it — and must not make certready fetch from there.
+fn forbidden_url(url: &reqwest::Url) -> Option<String> {
+    let ip: IpAddr = url.host_str()?.trim_matches(['[', ']']).parse().ok()?;
+    forbidden_address(ip).then(|| format!("{ip} is a link-local or special address; not fetched"))
+}
+
+fn forbidden_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast()
+        }
+        IpAddr::V6(v6) => {
+            (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| forbidden_address(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// The system resolver, less the addresses [`forbidden_address`] names: a caIssuers host
+/// whose name resolves only there is not fetched (`--resolve` pins still apply first).
+struct NotLinkLocal;
+
+impl reqwest::dns::Resolve for NotLinkLocal {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| !forbidden_address(addr.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!(
+                    "{host} resolves to link-local or special addresses only; not fetched"
+                )
+                .into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// A reqwest error in words: a refused redirect as such, else its chain of causes.

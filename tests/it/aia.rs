@@ -394,6 +394,34 @@ fn an_https_caissuers_url_is_not_fetched() {
     );
 }
 
+/// Cloud metadata services answer on link-local addresses; no CA publishes there. A
+/// certificate from any server checked (or `serve`d) must not make certready fetch from
+/// there: refused before connecting, so the test touches no network.
+#[test]
+fn a_link_local_caissuers_url_is_not_fetched() {
+    let lab = Lab::new();
+    let pki = pki_with_aia("http://169.254.169.254/latest/meta-data/");
+    let server = lab.serve(&[&pki.leaf], &pki.leaf);
+    let root = pki.root_file(&lab);
+    let report = check(&lab, &server, &["--ca-file", path_str(&root)]).report();
+    assert!(report.aia_fetched.is_empty());
+    assert!(
+        report.aia_notes[0].contains("169.254.169.254 is a link-local or special address"),
+        "{:?}",
+        report.aia_notes
+    );
+}
+
+#[test]
+fn a_redirect_to_a_link_local_address_is_refused() {
+    hostile(
+        "/metadata.crt",
+        Answer::Redirect("http://[fe80::1]/latest".into()),
+        vec![],
+        "is a link-local or special address",
+    );
+}
+
 /// A file is judged as it will be served: `inspect` fetches too (--no-fetch to stay offline).
 #[test]
 fn inspect_fetches_what_a_file_lacks() {
