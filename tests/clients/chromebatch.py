@@ -383,7 +383,13 @@ def main() -> None:
     options = parser.parse_args()
     FLAGS.extend(options.flag)
     cases = [json.loads(line) for line in sys.stdin if line.strip()]
-    groups = [[case] for case in cases] if options.fresh else [cases]
+    # A case marked "alone" (a regression case, whose CA names may repeat another case's)
+    # gets a browser of its own; the others share one.
+    if options.fresh:
+        groups = [[case] for case in cases]
+    else:
+        shared = [case for case in cases if not case.get("alone")]
+        groups = [[case] for case in cases if case.get("alone")] + ([shared] if shared else [])
     for group in groups:
         browser = Browser()
         try:
