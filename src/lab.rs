@@ -9,12 +9,15 @@ use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
+
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
 use tokio::net::TcpListener;
+
+use crate::der::tlv;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyKind {
@@ -193,21 +196,6 @@ impl Spec {
             KeyKind::Rsa2048 => KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256),
         }
     }
-}
-
-/// A DER tag-length-value with the minimal length encoding DER requires.
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match body.len() {
-        len @ 0..=0x7f => out.push(len as u8),
-        len @ 0x80..=0xff => out.extend([0x81, len as u8]),
-        len => {
-            out.push(0x82);
-            out.extend((len as u16).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(body);
-    out
 }
 
 /// AuthorityInfoAccess with one caIssuers URI, DER-encoded by hand (rcgen has no API).

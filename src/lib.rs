@@ -14,6 +14,7 @@ pub mod app;
 mod chain;
 pub mod check;
 pub mod clients;
+pub mod der;
 pub mod findings;
 pub mod flyte;
 pub mod input;

@@ -255,30 +255,14 @@ pub fn sequence_content(der: &[u8]) -> Option<&[u8]> {
     der.get(header..header + len)
 }
 
-/// Re-wraps DER content octets in a SEQUENCE header (webpki stores anchors unwrapped).
-fn wrap_sequence(content: &[u8]) -> Vec<u8> {
-    let mut der = vec![0x30];
-    let len = content.len();
-    if len < 0x80 {
-        der.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        der.push(0x80 | (bytes.len() - skip) as u8);
-        der.extend_from_slice(&bytes[skip..]);
-    }
-    der.extend_from_slice(content);
-    der
-}
-
 /// An anchor's subject as a full DER Name, comparable with a certificate's issuer.
 pub fn anchor_subject_der(anchor: &TrustAnchor<'_>) -> Vec<u8> {
-    wrap_sequence(anchor.subject.as_ref())
+    crate::der::sequence(anchor.subject.as_ref())
 }
 
 /// An anchor's SubjectPublicKeyInfo as full DER.
 pub fn anchor_spki_der(anchor: &TrustAnchor<'_>) -> Vec<u8> {
-    wrap_sequence(anchor.subject_public_key_info.as_ref())
+    crate::der::sequence(anchor.subject_public_key_info.as_ref())
 }
 
 /// Human form of an anchor's subject, e.g. "CN=ISRG Root X1, O=Internet Security Research Group".

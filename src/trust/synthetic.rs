@@ -8,6 +8,8 @@
 
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
+use crate::der::tlv;
+
 const SEQUENCE: u8 = 0x30;
 
 /// The stand-in certificate for `anchor` (DER).
@@ -86,24 +88,6 @@ fn extension(oid: &[u8], value: &[u8]) -> Vec<u8> {
         SEQUENCE,
         &[tlv(0x06, oid), vec![0x01, 0x01, 0xff], tlv(0x04, value)].concat(),
     )
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
-    let mut out = vec![tag];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 #[cfg(test)]

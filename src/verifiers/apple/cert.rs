@@ -101,8 +101,8 @@ pub fn parse(der: &[u8]) -> Option<Arc<AppleCert>> {
 
 /// An anchor known by its subject Name and SubjectPublicKeyInfo contents only.
 pub fn bare(subject_content: &[u8], spki_content: &[u8]) -> Option<Arc<AppleCert>> {
-    let subject = wrap_sequence(subject_content);
-    let spki = wrap_sequence(spki_content);
+    let subject = crate::der::sequence(subject_content);
+    let spki = crate::der::sequence(spki_content);
     let (_, name) = X509Name::from_der(&subject).ok()?;
     let (_, key) = SubjectPublicKeyInfo::from_der(&spki).ok()?;
     let normalized = normalize_name(&name);
@@ -136,24 +136,6 @@ pub fn bare(subject_content: &[u8], spki_content: &[u8]) -> Option<Arc<AppleCert
         bare: true,
         self_signed: true,
     }))
-}
-
-fn wrap_sequence(content: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x30];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 impl AppleCert {

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use certready::der::tlv;
 use rcgen::{
     BasicConstraints, CertificateParams, CidrSubnet, CustomExtension, DnType,
     ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -382,21 +383,6 @@ fn serial(rng: &mut Rng, octets: usize) -> SerialNumber {
     // Positive and of exactly this length in DER.
     bytes[0] = (bytes[0] & 0x7f) | 0x10;
     SerialNumber::from_slice(&bytes)
-}
-
-/// A DER tag-length-value with the minimal length encoding.
-fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    match body.len() {
-        len @ 0..=0x7f => out.push(len as u8),
-        len @ 0x80..=0xff => out.extend([0x81, len as u8]),
-        len => {
-            out.push(0x82);
-            out.extend((len as u16).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(body);
-    out
 }
 
 const OID_AIA: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
