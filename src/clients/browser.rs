@@ -69,12 +69,10 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
 /// scheme for (Ed25519, P-521: the server aborts the handshake), then a first certificate
 /// whose keyUsage lacks digitalSignature (TLS 1.3's check on the leaf as sent).
 fn handshake_refusal(ctx: &ClientContext<'_>) -> Option<Refusal> {
-    let key = ctx.server_certificate().info.key.as_str();
-    if matches!(key, "Ed25519" | "ECDSA P-521") {
+    if ctx.server_key_boringssl_cannot_verify().is_some() {
         return Some(ctx.refusal(format!("NET::{}", chrome::ERR_SSL_PROTOCOL_ERROR), &[]));
     }
-    let first = &ctx.leaf().info.facts;
-    (first.key_usage_present && !first.ku_digital_signature).then(|| {
+    ctx.first_certificate_cannot_sign().then(|| {
         ctx.refusal(
             format!("NET::{}", chrome::ERR_SSL_KEY_USAGE_INCOMPATIBLE),
             &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],

@@ -253,6 +253,21 @@ impl ClientContext<'_> {
             .unwrap_or(first)
     }
 
+    /// The server's key when BoringSSL (grpcio, Chrome) offers no signature scheme for it
+    /// (Ed25519, P-521): the server cannot sign its handshake and aborts it, before any
+    /// certificate is checked.
+    pub(super) fn server_key_boringssl_cannot_verify(&self) -> Option<&str> {
+        let key = self.server_certificate().info.key.as_str();
+        matches!(key, "Ed25519" | "ECDSA P-521").then_some(key)
+    }
+
+    /// BoringSSL's TLS 1.3 check on the first certificate sent, before verification: a
+    /// keyUsage extension without digitalSignature cannot sign the handshake.
+    pub(super) fn first_certificate_cannot_sign(&self) -> bool {
+        let first = &self.leaf().info.facts;
+        first.key_usage_present && !first.ku_digital_signature
+    }
+
     pub(super) fn leaf(&self) -> &Cert {
         &self.certs[self.structure.leaf]
     }

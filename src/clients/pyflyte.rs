@@ -55,8 +55,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
     // check. That is the key of the server's own certificate, which a server sending its
     // leaf after a CA does not put first (BoringSSL then refuses the first certificate's
     // key usage instead, in the engine).
-    let leaf_key = ctx.server_certificate().info.key.as_str();
-    if matches!(leaf_key, "Ed25519" | "ECDSA P-521") {
+    if let Some(leaf_key) = ctx.server_key_boringssl_cannot_verify() {
         let refusal = ctx.refusal(
             "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:10000410:SSL routines:OPENSSL_internal:SSLV3_ALERT_HANDSHAKE_FAILURE: Invalid certificate verification context",
             &[],
@@ -105,8 +104,7 @@ pub(super) fn grpc(ctx: &ClientContext<'_>) -> ClientVerdict {
             return ClientVerdict::new(ClientName::Pyflyte, Channel::Grpc, outcome, note);
         }
     }
-    let leaf_facts = &ctx.leaf().info.facts;
-    let mut outcome = if leaf_facts.key_usage_present && !leaf_facts.ku_digital_signature {
+    let mut outcome = if ctx.first_certificate_cannot_sign() {
         // BoringSSL checks the key may sign the handshake before it verifies the chain.
         Err(ctx.refusal(
             "Tls handshake failed (TSI_PROTOCOL_FAILURE): SSL_ERROR_SSL: error:1000012e:SSL routines:OPENSSL_internal:KEY_USAGE_BIT_INCORRECT: Invalid certificate verification context",

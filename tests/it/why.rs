@@ -9,12 +9,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use certready::check::{analyse, AnalysisInput, Settings};
 use certready::clients::{ClientOptions, ClientVerdict, FlytectlSettings};
 use certready::findings::FindingId;
-use certready::probe::ProbeOptions;
 use certready::trust::background::Background;
-use certready::trust::{self, StoreKind, TrustStore, TrustStores};
+use certready::trust::{self, StoreKind, TrustStore};
 use certready::why::{self, Pasted};
 
 use crate::common::*;
@@ -125,7 +123,6 @@ fn setups(index: usize) -> Vec<Setup> {
 }
 
 fn verdicts(case: &Case, ca: &TrustStore, ca_path: &Path, setup: Setup) -> Vec<ClientVerdict> {
-    let target = certready::target::parse_target(&format!("{}:443", case.host)).unwrap();
     let installed = !matches!(setup, Setup::Untrusted | Setup::InsecureSkipVerify);
     let mut stores = vec![
         TrustStore {
@@ -146,44 +143,24 @@ fn verdicts(case: &Case, ca: &TrustStore, ca_path: &Path, setup: Setup) -> Vec<C
     if installed {
         stores.push(ca.clone());
     }
-    let settings = Settings {
-        stores: std::sync::Arc::new(TrustStores { stores: Vec::new() }.into()),
-        at: None,
-        warn_days: 30,
-        probe: ProbeOptions::default(),
-        clients: ClientOptions {
-            flytectl: FlytectlSettings {
-                ca_cert_file: installed.then(|| ca_path.to_path_buf()),
-                insecure_skip_verify: matches!(setup, Setup::InsecureSkipVerify),
-                ..FlytectlSettings::default()
-            },
-            ca_cert_store: installed.then(|| ca.clone()),
-            grpc_roots: std::sync::Arc::new(Background::ready(None)),
-            ..ClientOptions::default()
+    let clients = ClientOptions {
+        flytectl: FlytectlSettings {
+            ca_cert_file: installed.then(|| ca_path.to_path_buf()),
+            insecure_skip_verify: matches!(setup, Setup::InsecureSkipVerify),
+            ..FlytectlSettings::default()
         },
-        aia_fetch: false,
+        ca_cert_store: installed.then(|| ca.clone()),
+        grpc_roots: std::sync::Arc::new(Background::ready(None)),
+        ..ClientOptions::default()
     };
     let alpn = match setup {
         Setup::NoAlpn => Some(None),
         Setup::Http1 => Some(Some("http/1.1".to_string())),
         _ => None,
     };
-    analyse(
-        AnalysisInput {
-            ders: case.served.clone(),
-            leaf_first: true,
-            hostname: Some(&target.host),
-            authority: Some(target.authority()),
-            token_url: None,
-            stores: &stores,
-            key: None,
-            alpn,
-            dialled_host: Some(target.dialled_host()),
-            aia: None,
-        },
-        &settings,
-    )
-    .clients
+    crate::differential::analyse_case(case, 443, &stores, clients, alpn, None)
+        .unwrap()
+        .clients
 }
 
 /// The round trip over the differential test's chains (rcgen-made and openssl-made),

@@ -57,7 +57,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use certready::check::{analyse, AnalysisInput, Settings};
+use certready::check::{analyse, Analysis, AnalysisInput, Settings};
 use certready::clients::{ClientName, ClientOptions};
 use certready::lab::{self, Server};
 use certready::probe::ProbeOptions;
@@ -767,8 +767,6 @@ fn predict(
     config: &Path,
     stores: &[TrustStore],
 ) -> Result<HashMap<&'static str, Prediction>, String> {
-    let target = certready::target::parse_target(&format!("{}:{port}", case.host))
-        .map_err(|e| e.to_string())?;
     let flytectl = certready::flyte::config::load(config).map_err(|e| e.to_string())?;
     let ca_cert_store = match &flytectl.ca_cert_file {
         Some(ca) => Some(
@@ -778,35 +776,14 @@ fn predict(
         None => None,
     };
     assert_eq!(flytectl.ca_cert_file.as_deref(), Some(ca_file));
-    let settings = Settings {
-        stores: std::sync::Arc::new(TrustStores { stores: Vec::new() }.into()),
-        at: None,
-        warn_days: 30,
-        probe: ProbeOptions::default(),
-        clients: ClientOptions {
-            only: vec![ClientName::FlytectlLinux, ClientName::Pyflyte],
-            flytectl,
-            ca_cert_store,
-            grpc_roots: std::sync::Arc::new(Background::ready(None)),
-            ..ClientOptions::default()
-        },
-        aia_fetch: false,
+    let clients = ClientOptions {
+        only: vec![ClientName::FlytectlLinux, ClientName::Pyflyte],
+        flytectl,
+        ca_cert_store,
+        grpc_roots: std::sync::Arc::new(Background::ready(None)),
+        ..ClientOptions::default()
     };
-    let analysis = analyse(
-        AnalysisInput {
-            ders: case.served.clone(),
-            leaf_first: true,
-            hostname: Some(&target.host),
-            authority: Some(target.authority()),
-            token_url: None,
-            stores,
-            key: None,
-            alpn: None,
-            dialled_host: Some(target.dialled_host()),
-            aia: None,
-        },
-        &settings,
-    );
+    let analysis = analyse_case(case, port, stores, clients, None, None)?;
     let mut out = HashMap::new();
     for verdict in analysis.clients {
         let channel = format!("{}/{}", verdict.client.name(), verdict.channel.name());
@@ -838,43 +815,18 @@ fn predict_browser(
     stores: &[TrustStore],
     rt: &tokio::runtime::Runtime,
 ) -> Result<Prediction, String> {
-    let target = certready::target::parse_target(&format!("{}:{port}", case.host))
-        .map_err(|e| e.to_string())?;
     let mut stores = stores.to_vec();
     stores.push(
         trust::store_from_file(StoreKind::CaFile, ca_file)
             .map_err(|e| format!("{}: {e}", ca_file.display()))?,
     );
-    let settings = Settings {
-        stores: std::sync::Arc::new(TrustStores { stores: Vec::new() }.into()),
-        at: None,
-        warn_days: 30,
-        probe: ProbeOptions::default(),
-        aia_fetch: true,
-        clients: ClientOptions {
-            only: vec![ClientName::Browser],
-            grpc_roots: std::sync::Arc::new(Background::ready(None)),
-            ..ClientOptions::default()
-        },
+    let clients = || ClientOptions {
+        only: vec![ClientName::Browser],
+        grpc_roots: std::sync::Arc::new(Background::ready(None)),
+        ..ClientOptions::default()
     };
-    let analysed = |aia| {
-        analyse(
-            AnalysisInput {
-                ders: case.served.clone(),
-                leaf_first: true,
-                hostname: Some(&target.host),
-                authority: Some(target.authority()),
-                token_url: None,
-                stores: &stores,
-                key: None,
-                alpn: None,
-                aia,
-                dialled_host: Some(target.dialled_host()),
-            },
-            &settings,
-        )
-    };
-    let mut analysis = analysed(None);
+    let analysed = |aia| analyse_case(case, port, &stores, clients(), None, aia);
+    let mut analysis = analysed(None)?;
     // As `certready check` does: a missing issuer with a caIssuers URL is fetched, then the
     // chain judged again. A short timeout: a stalled fetch fails either way (Chromium's
     // gives up after 10 s).
@@ -896,7 +848,7 @@ fn predict_browser(
             &options,
             |cert| trust::anchor_named(&stores, &cert.info.facts.issuer_der).is_some(),
         ));
-        analysis = analysed(Some(&fetched));
+        analysis = analysed(Some(&fetched))?;
     }
     analysis
         .clients
@@ -907,6 +859,44 @@ fn predict_browser(
             text: verdict.error.unwrap_or_else(|| "OK".into()),
         })
         .ok_or_else(|| "no browser verdict".to_string())
+}
+
+/// certready's analysis of `case` served on `port` (`host:port` as typed), as `certready
+/// check` makes it with these stores and client options, no ALPN probed unless `alpn`
+/// says, and `aia` the issuers fetched for the clients that fetch.
+pub(crate) fn analyse_case(
+    case: &Case,
+    port: u16,
+    stores: &[TrustStore],
+    clients: ClientOptions,
+    alpn: Option<Option<String>>,
+    aia: Option<&certready::probe::aia::AiaOutcome>,
+) -> Result<Analysis, String> {
+    let target = certready::target::parse_target(&format!("{}:{port}", case.host))
+        .map_err(|e| e.to_string())?;
+    let settings = Settings {
+        stores: std::sync::Arc::new(TrustStores { stores: Vec::new() }.into()),
+        at: None,
+        warn_days: 30,
+        probe: ProbeOptions::default(),
+        clients,
+        aia_fetch: aia.is_some(),
+    };
+    Ok(analyse(
+        AnalysisInput {
+            ders: case.served.clone(),
+            leaf_first: true,
+            hostname: Some(&target.host),
+            authority: Some(target.authority()),
+            token_url: None,
+            stores,
+            key: None,
+            alpn,
+            aia,
+            dialled_host: Some(target.dialled_host()),
+        },
+        &settings,
+    ))
 }
 
 /// Go's validity errors name the instant of verification ("current time …"), which is

@@ -10,12 +10,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use certready::check::{analyse, AnalysisInput, Settings};
 use certready::clients::{ClientName, ClientOptions};
 use certready::lab;
-use certready::probe::ProbeOptions;
 use certready::trust::background::Background;
-use certready::trust::{self, StoreKind, TrustStore, TrustStores};
+use certready::trust::{self, StoreKind, TrustStore};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::clients::{self, Request};
@@ -152,7 +150,6 @@ fn predictions_agree_with_real_clients_trusting_their_default_roots() {
 /// certready's verdicts with the case's CA file as the OS store and as
 /// GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, and no caCertFilePath.
 fn predict(case: &Case, port: u16, ca_file: &Path) -> HashMap<&'static str, Prediction> {
-    let target = certready::target::parse_target(&format!("{}:{port}", case.host)).unwrap();
     // A file webpki reads no anchor from is an empty store (the OS store with errors).
     let load = |kind| {
         trust::store_from_file(kind, ca_file).unwrap_or(TrustStore {
@@ -174,33 +171,12 @@ fn predict(case: &Case, port: u16, ca_file: &Path) -> HashMap<&'static str, Pred
             warnings: Vec::new(),
         },
     ];
-    let settings = Settings {
-        stores: std::sync::Arc::new(TrustStores { stores: Vec::new() }.into()),
-        at: None,
-        warn_days: 30,
-        aia_fetch: false,
-        probe: ProbeOptions::default(),
-        clients: ClientOptions {
-            only: vec![ClientName::FlytectlLinux, ClientName::Pyflyte],
-            grpc_roots: std::sync::Arc::new(Background::ready(grpc_roots)),
-            ..ClientOptions::default()
-        },
+    let clients = ClientOptions {
+        only: vec![ClientName::FlytectlLinux, ClientName::Pyflyte],
+        grpc_roots: std::sync::Arc::new(Background::ready(grpc_roots)),
+        ..ClientOptions::default()
     };
-    let analysis = analyse(
-        AnalysisInput {
-            ders: case.served.clone(),
-            leaf_first: true,
-            hostname: Some(&target.host),
-            authority: Some(target.authority()),
-            token_url: None,
-            stores: &stores,
-            key: None,
-            alpn: None,
-            aia: None,
-            dialled_host: Some(target.dialled_host()),
-        },
-        &settings,
-    );
+    let analysis = super::analyse_case(case, port, &stores, clients, None, None).unwrap();
     let mut out = HashMap::new();
     for verdict in analysis.clients {
         let channel = format!("{}/{}", verdict.client.name(), verdict.channel.name());
