@@ -88,6 +88,7 @@ pub fn lint_config(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         let options = certready::lint::LintOptions {
             console_origin: Some("https://console.example.com".into()),
+            openshift: false,
         };
         // A directory that does not exist: file references resolve to nothing.
         let _ = certready::lint::lint_text(

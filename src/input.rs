@@ -261,6 +261,15 @@ fn parse_secret(path: &Path, bytes: &[u8]) -> Result<Bundle, InputError> {
             "is not a certificate: no PEM block, not DER, and not a Kubernetes Secret",
         ));
     };
+    secret_bundle(path, object)
+}
+
+/// The certificates, CA and key of a Kubernetes Secret object (`data`, base64, or
+/// `stringData`); `path` names it in messages.
+pub fn secret_bundle(
+    path: &Path,
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Bundle, InputError> {
     match object.get("kind").and_then(|k| k.as_str()) {
         Some("Secret") => {}
         Some(other) => {

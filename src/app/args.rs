@@ -72,6 +72,8 @@ pbpaste | certready why --format markdown        # several lines are fine"
 
 /// The formats of the commands that have no metrics.
 const DOCUMENT_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Markdown];
+/// `lint-config`'s formats: SARIF for code scanning too.
+const LINT_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Markdown, Format::Sarif];
 
 /// `--version`: the crate version and the one rustls crypto provider compiled in.
 pub const LONG_VERSION: &str = concat!(
@@ -358,18 +360,31 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// flyteadmin config (server:, auth:) or flytectl config (admin:), YAML.
+    /// A flyteadmin config (server:, auth:), a flytectl config (admin:), flyte-core or
+    /// flyte-binary Helm values, or Kubernetes manifests (`helm template` output,
+    /// `kubectl get -o yaml`), YAML; told apart by content. "-" reads stdin.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// The console's origin: check that flyteadmin's CORS allows it.
     #[arg(long, value_name = "ORIGIN", value_parser = crate::flyte::parse_origin)]
     pub console_origin: Option<String>,
+    /// The cluster is OpenShift: a fixed runAsUser is a warning (the restricted SCC
+    /// rejects UIDs outside the namespace's range), not a note.
+    #[arg(long)]
+    pub openshift: bool,
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub fetch: FetchArgs,
-    #[command(flatten)]
-    pub judge: JudgeArgs,
+    /// Judge validity at this instant instead of now (RFC 3339, e.g. 2027-01-01T00:00:00Z).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_at)]
+    pub at: Option<i64>,
+    /// Warn when a certificate expires within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub warn_days: u32,
+    /// Output format.
+    #[arg(long, default_value = "text", value_parser = one_of(LINT_FORMATS, Format::name, Format::help))]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

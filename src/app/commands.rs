@@ -10,7 +10,7 @@ use super::settings::{flytectl_config_path, ProxySource, SettingsArgs};
 use crate::check::{self, InspectOptions, Settings};
 use crate::flyte::config as flyteconfig;
 use crate::input;
-use crate::render::{self, Format};
+use crate::render;
 use crate::report::{self, Report};
 use crate::target::{self, Target};
 
@@ -147,23 +147,22 @@ pub fn serve(args: ServeArgs) -> Result<i32, Error> {
 }
 
 pub fn lint(args: LintArgs) -> Result<i32, Error> {
-    let format = args.judge.format;
-    if format == Format::Prometheus {
-        return Err(Error::Usage(
-            "lint-config has no metrics: use --format text, json or markdown".into(),
-        ));
+    let format = args.format;
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        return Err(Error::Usage("stdin (\"-\") can be read only once".into()));
     }
     let settings = Settings::from_args(SettingsArgs {
         net: None,
         trust: &args.trust,
         clients: None,
-        at: args.judge.at,
-        warn_days: args.judge.warn_days,
+        at: args.at,
+        warn_days: args.warn_days,
         proxy: ProxySource::Environment,
         fetch: Some(&args.fetch),
     })?;
     let options = crate::lint::LintOptions {
         console_origin: args.console_origin.clone(),
+        openshift: args.openshift,
     };
     let reports: Vec<crate::lint::LintReport> = args
         .files

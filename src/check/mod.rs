@@ -423,11 +423,27 @@ pub struct InspectOptions<'a> {
 /// Analyses a certificate file (PEM, DER or Kubernetes Secret) without a network.
 pub fn inspect(path: &Path, options: &InspectOptions<'_>, settings: &Settings) -> Report {
     let label = path.display().to_string();
+    match input::load_bundle(path) {
+        Ok(bundle) => inspect_bundle(&label, bundle, options, settings),
+        Err(e) => Report::failed(
+            label,
+            options.hostname.map(|h| h.to_string()),
+            None,
+            e.to_string(),
+        ),
+    }
+}
+
+/// Analyses certificates already read (a file's, or a Secret's from a manifest stream);
+/// `label` names them in the report.
+pub fn inspect_bundle(
+    label: &str,
+    bundle: input::Bundle,
+    options: &InspectOptions<'_>,
+    settings: &Settings,
+) -> Report {
+    let label = label.to_string();
     let hostname = options.hostname.map(|h| h.to_string());
-    let bundle = match input::load_bundle(path) {
-        Ok(bundle) => bundle,
-        Err(e) => return Report::failed(label, hostname, None, e.to_string()),
-    };
     if bundle.key.is_none() && options.key.is_none() && options.extra_chain.is_empty() {
         if let Some(report) = bundle::report(&label, &bundle.certificates, settings.now()) {
             return report;

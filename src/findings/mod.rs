@@ -272,6 +272,42 @@ kinds! {
     BundleRootWeak = "bundle-root-weak", Warning, "A root in the trust bundle has a weak key",
         "Replace the root with one that has an RSA key of at least 2048 bits or an ECDSA key, and re-issue the chains below it.",
         "A root certificate in the trust bundle has an RSA key shorter than 2048 bits. Apple and OpenSSL at security level 2 refuse chains that end in it; Go still accepts 1024-bit keys. Public CAs retired such roots years ago.";
+    ConfigWrongType = "config-wrong-type", Critical, "A key has a value of the wrong type",
+        "Give the key the type the chart or program expects (the message says which); `helm template` fails on it, or the value is silently ignored.",
+        "A Helm value or a Kubernetes field has the wrong YAML type: a string where a mapping belongs (`tls: true` instead of `tls: {enabled: true}`), a word where a number belongs (`runAsUser: \"zero\"`). Helm's templates fail to render or take the default, and the API server refuses the object; either way what is deployed is not what the file says.";
+    IngressNoTls = "ingress-no-tls", Critical, "An Ingress serves Flyte's admin without TLS",
+        "Add a tls section to the Ingress with the host and a secretName holding the certificate (flyte-core: common.ingress.tls.enabled and secretName; flyte-binary: ingress.tls), or terminate TLS at the load balancer (e.g. alb.ingress.kubernetes.io/certificate-arn).",
+        "An Ingress routes Flyte's admin (gRPC or its HTTP paths) for a host that no tls entry covers. ingress-nginx then serves that host over HTTPS with its built-in \"Kubernetes Ingress Controller Fake Certificate\", which every client refuses; flytectl works only with admin.insecure against port 80, sending tokens in clear.";
+    IngressTlsSecretNotFound = "ingress-tls-secret-not-found", Info, "The TLS Secret an Ingress names is not in the stream",
+        "Make sure the Secret exists in the Ingress's namespace before rollout (cert-manager creates it from the Certificate), or add it to the manifests to have it checked too.",
+        "An Ingress's tls entry names a Secret that the linted files do not contain. It may well live in the cluster (made by cert-manager or by hand), so this is only a note: certready cannot check its certificate. If it is missing at rollout, ingress-nginx serves its fake default certificate for the host.";
+    IngressTlsHostNotInCertificate = "ingress-tls-host-not-in-certificate", Critical, "An Ingress host is not covered by its TLS certificate",
+        "Re-issue the certificate in the Secret with every Ingress host in its subjectAltName (cert-manager: list them in the Certificate's dnsNames), or point the tls entry at a Secret that covers the host.",
+        "An Ingress serves a host with a Secret whose certificate does not name that host in its subjectAltName. Every client refuses it with a name mismatch (Go: \"certificate is valid for X, not Y\"; Chrome: NET::ERR_CERT_COMMON_NAME_INVALID; grpcio: \"Peer name ... is not in peer certificate\").";
+    IngressGrpcBackendProtocolMissing = "ingress-grpc-backend-protocol-missing", Critical, "An Ingress routes flyteadmin's gRPC without gRPC to the backend",
+        "Route gRPC through an Ingress of its own with nginx.ingress.kubernetes.io/backend-protocol: \"GRPC\" (flyte-core: common.ingress.separateGrpcIngress with separateGrpcIngressAnnotations; flyte-binary: ingress.grpcAnnotations); on AWS ALB set alb.ingress.kubernetes.io/backend-protocol-version: GRPC.",
+        "flyteadmin's gRPC paths (/flyteidl.service.*, /grpc.health.v1.Health) are routed by an Ingress that proxies to the backend over HTTP/1.1. ingress-nginx needs nginx.ingress.kubernetes.io/backend-protocol: GRPC (or GRPCS) on the Ingress, which is why the charts put gRPC on a separate Ingress: flytectl and pyflyte then fail with \"Unavailable\" or an HTTP 502/426 status, while the console, on the HTTP paths, works.";
+    ContainerRunsAsRoot = "container-runs-as-root", Critical, "A container runs as root",
+        "Run the container as a non-root user: set securityContext.runAsUser to a non-zero UID (Flyte's images use 1001 or 65534) and runAsNonRoot: true, at pod or container level.",
+        "A container's effective runAsUser (its own securityContext over the pod's, as Kubernetes combines them) is 0. Flyte's security overview asks for non-root containers. With runAsNonRoot: true as well, the kubelet refuses to start it (CreateContainerConfigError), so the rollout hangs.";
+    RunAsNonRootNotSet = "run-as-non-root-not-set", Warning, "Nothing guarantees a container runs as non-root",
+        "Set securityContext.runAsNonRoot: true (and a non-zero runAsUser) at pod or container level; the kubelet then refuses an image that would run as root.",
+        "Neither runAsNonRoot nor a non-zero runAsUser is set for the container, at pod or container level, so the image's USER decides. Flyte's images set a non-root USER, but certready cannot see the image: runAsNonRoot: true makes the kubelet check it.";
+    PrivilegeEscalationAllowed = "privilege-escalation-allowed", Warning, "A container may gain more privileges than its process",
+        "Set securityContext.allowPrivilegeEscalation: false on the container.",
+        "The container's allowPrivilegeEscalation is true or unset (Kubernetes's default is true), so a setuid binary in the image can raise the process's privileges. The restricted Pod Security Standard requires false.";
+    PrivilegedContainer = "privileged-container", Critical, "A container is privileged",
+        "Remove securityContext.privileged: true; no Flyte component needs it.",
+        "A privileged container has every capability and the host's devices: root in it is root on the node. The baseline Pod Security Standard forbids it.";
+    CapabilitiesNotDropped = "capabilities-not-dropped", Warning, "A container keeps Linux capabilities it does not need",
+        "Set securityContext.capabilities.drop: [\"ALL\"] on the container (add back only what it needs, e.g. NET_BIND_SERVICE).",
+        "The container does not drop ALL capabilities, so it keeps the runtime's default set (CHOWN, SETUID, NET_RAW, ...). The restricted Pod Security Standard requires drop: [\"ALL\"].";
+    DbWaitRunsAsRoot = "db-wait-runs-as-root", Warning, "The database-wait init container runs as root (Flyte's known exception)",
+        "Run the wait as a non-root user: pg_isready is a client and needs no root, so set the init container's securityContext runAsUser to a non-zero UID (e.g. 65534) with runAsNonRoot: true, or drop the init container (flyte-binary: deployment.waitForDB.enabled: false) if the database is up before Flyte starts.",
+        "The init container that waits for the database (check-db-ready in older flyte-core charts, wait-for-db in flyte-binary) uses a postgres image, which runs as root unless told otherwise. Flyte's security overview lists it as the one known exception to non-root containers; it is still root in the pod, for a command that does not need it.";
+    RunAsUserFixed = "run-as-user-fixed", Info, "A container runs as a fixed UID",
+        "On OpenShift, leave runAsUser unset (keep runAsNonRoot: true) so the restricted SCC assigns a UID from the namespace's range; elsewhere nothing to do.",
+        "The container's runAsUser is a fixed UID. OpenShift's restricted SCC assigns each namespace a UID range and rejects pods that ask for a UID outside it (\"unable to validate against any security context constraint\"), so a chart's fixed 1001 or 65534 fails there. A warning with --openshift, a note otherwise.";
 }
 
 /// docs/findings.md, generated from [`CATALOG`] so the documentation cannot drift from

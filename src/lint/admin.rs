@@ -57,7 +57,11 @@ impl<'a> Security<'a> {
             section,
             use_auth: flag("useAuth", false),
             allow_cors: flag("allowCors", true),
-            allowed_origins: strings("allowedOrigins").unwrap_or_else(|| vec!["*".into()]),
+            allowed_origins: match section.get("allowedOrigins") {
+                // Of the wrong type: reported as such, not judged as the default.
+                Some(v) if !v.is_array() && !v.is_null() => Vec::new(),
+                _ => strings("allowedOrigins").unwrap_or_else(|| vec!["*".into()]),
+            },
             allowed_headers: strings("allowedHeaders"),
         }
     }
@@ -88,8 +92,46 @@ pub(super) fn lint_admin(
 
 fn unknown_security_keys(security: &Security<'_>, linter: &mut Linter<'_>) {
     linter.unknown_keys("server.security", security.section, SECURITY_KEYS);
+    for (key, expected) in [
+        ("secure", "a boolean"),
+        ("useAuth", "a boolean"),
+        ("allowCors", "a boolean"),
+        ("allowedOrigins", "a list of strings"),
+        ("allowedHeaders", "a list of strings"),
+    ] {
+        let Some(value) = security.section.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        let fits = match expected {
+            "a boolean" => value.is_boolean(),
+            _ => value
+                .as_array()
+                .is_some_and(|items| items.iter().all(Value::is_string)),
+        };
+        if !fits {
+            linter.push(
+                &format!("server.security.{key}"),
+                Finding::new(
+                    FindingId::ConfigWrongType,
+                    None,
+                    format!("server.security.{key} is {}, not {expected}: flyteadmin refuses to start with it (config unmarshalling fails).", json_type(value)),
+                ),
+            );
+        }
+    }
     if let Some(ssl) = security.section.get("ssl") {
         linter.unknown_keys("server.security.ssl", ssl, SSL_KEYS);
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
     }
 }
 

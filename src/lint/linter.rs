@@ -1,5 +1,5 @@
-//! Collects a config's findings, each with its dotted key and, for block-style YAML, the
-//! line of that key.
+//! Collects a config's findings, each with its dotted key and the line of that key in
+//! the file (which may hold the config inside Helm values or a ConfigMap).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,30 +7,66 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::report::LintFinding;
+use super::yaml::Node;
 use crate::findings::{Finding, FindingId};
 
 pub(super) struct Linter<'a> {
+    /// Key path (relative to the config) → line in the file.
     lines: HashMap<String, usize>,
+    /// Put before a key in findings: where the config sits in the file
+    /// (`configmap.adminServer.` in flyte-core values).
+    prefix: String,
+    /// Per top-level key, a prefix instead (a ConfigMap's data key the section came from).
+    top_level_prefixes: HashMap<String, String>,
+    object: Option<String>,
     findings: Vec<LintFinding>,
     base_dir: &'a Path,
 }
 
 impl<'a> Linter<'a> {
-    /// For config `text`; relative paths in it are read from `base_dir`.
-    pub(super) fn new(text: &str, base_dir: &'a Path) -> Self {
+    /// For the config `root`; relative paths in it are read from `base_dir`.
+    pub(super) fn new(root: &Node, base_dir: &'a Path) -> Self {
+        Self::with_lines(root.key_lines(""), base_dir)
+    }
+
+    /// For a config whose key lines are already known.
+    pub(super) fn with_lines(lines: HashMap<String, usize>, base_dir: &'a Path) -> Self {
         Linter {
-            lines: key_lines(text),
+            lines,
+            prefix: String::new(),
+            top_level_prefixes: HashMap::new(),
+            object: None,
             findings: Vec::new(),
             base_dir,
         }
     }
 
+    /// Keys in findings start with `prefix` (e.g. `configmap.adminServer.`).
+    pub(super) fn prefixed(mut self, prefix: &str) -> Self {
+        self.prefix = prefix.to_string();
+        self
+    }
+
+    /// Keys under `top` start with `prefix` instead.
+    pub(super) fn prefix_top_level(&mut self, top: &str, prefix: String) {
+        self.top_level_prefixes.insert(top.to_string(), prefix);
+    }
+
+    /// Findings concern this Kubernetes object.
+    pub(super) fn in_object(mut self, object: Option<String>) -> Self {
+        self.object = object;
+        self
+    }
+
     pub(super) fn push(&mut self, key: &str, finding: Finding) {
-        self.findings.push(LintFinding {
-            line: self.lines.get(key).copied(),
-            key: Some(key.to_string()),
-            finding,
-        });
+        let top = key.split('.').next().unwrap_or(key);
+        let prefix = self.top_level_prefixes.get(top).unwrap_or(&self.prefix);
+        let mut lint = LintFinding::new(finding, Some(format!("{prefix}{key}")), None);
+        // A key the file leaves out (a default) points at its nearest written parent.
+        lint.line = std::iter::successors(Some(key), |k| k.rsplit_once('.').map(|(p, _)| p))
+            .find_map(|k| self.lines.get(k).copied());
+        lint.object = self.object.clone();
+        self.findings.push(lint);
     }
 
     /// A finding for each key of `value` not in `known`, with the likeliest meant key.
@@ -71,55 +107,8 @@ impl<'a> Linter<'a> {
         }
     }
 
-    /// The findings, most severe first, then in file order.
-    pub(super) fn into_findings(mut self) -> Vec<LintFinding> {
-        self.findings.sort_by_key(|f| {
-            (
-                std::cmp::Reverse(f.finding.severity),
-                f.line.unwrap_or(usize::MAX),
-            )
-        });
+    /// The findings, in the order they were found (the report sorts them).
+    pub(super) fn into_findings(self) -> Vec<LintFinding> {
         self.findings
-    }
-}
-
-/// Dotted key path → line, for block-style YAML.
-fn key_lines(text: &str) -> HashMap<String, usize> {
-    let mut lines = HashMap::new();
-    let mut stack: Vec<(usize, String)> = Vec::new();
-    for (number, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("- ") {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        let Some((key, _)) = trimmed.split_once(':') else {
-            continue;
-        };
-        let key = key.trim().trim_matches(['"', '\'']);
-        if key.is_empty() || key.contains(' ') {
-            continue;
-        }
-        while stack.last().is_some_and(|(i, _)| *i >= indent) {
-            stack.pop();
-        }
-        stack.push((indent, key.to_string()));
-        let path: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
-        lines.entry(path.join(".")).or_insert(number + 1);
-    }
-    lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_lines_follow_indentation() {
-        let text = "server:\n  httpPort: 8088\n  security:\n    # comment\n    allowCors: true\n    allowedOrigins:\n      - https://a\nauth:\n  appAuth:\n    authServerType: Self\n";
-        let lines = key_lines(text);
-        assert_eq!(lines["server.security.allowCors"], 5);
-        assert_eq!(lines["server.security.allowedOrigins"], 6);
-        assert_eq!(lines["auth.appAuth.authServerType"], 10);
     }
 }

@@ -1,10 +1,12 @@
 //! What `lint-config` reports per file: the findings by key and line, and the analysis of
 //! the certificate file the config names.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::yaml::DocumentError;
 use crate::findings::Finding;
 use crate::report::{Report, Status};
 
@@ -14,18 +16,79 @@ pub struct LintFinding {
     pub finding: Finding,
     /// The config key concerned, dotted (e.g. `server.security.allowedOrigins`).
     pub key: Option<String>,
-    /// 1-based line of that key, when the YAML is in block style.
+    /// 1-based line of that key in the file (for a config inside a ConfigMap, in the
+    /// file holding the ConfigMap).
     pub line: Option<usize>,
+    /// The Kubernetes object concerned, `Kind/namespace/name` (`Kind/name` without a
+    /// namespace), for manifests; null for config and values files.
+    pub object: Option<String>,
+    /// The container concerned, for workload findings.
+    pub container: Option<String>,
 }
 
-/// Which config a file is, told apart by its top-level keys.
+impl LintFinding {
+    pub fn new(finding: Finding, key: Option<String>, line: Option<usize>) -> Self {
+        LintFinding {
+            finding,
+            key,
+            line,
+            object: None,
+            container: None,
+        }
+    }
+}
+
+/// Which config a file is, told apart by its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum ConfigKind {
     /// flyteadmin's server config (`server:`, `auth:`).
     Flyteadmin,
     /// flytectl's client config (`admin:`).
     Flytectl,
+    /// Values for the flyte-core Helm chart (`configmap.adminServer`, `common.ingress`).
+    FlyteCoreValues,
+    /// Values for the flyte-binary Helm chart (`configuration`, `deployment`, `ingress`).
+    FlyteBinaryValues,
+    /// Kubernetes objects: `helm template` output, `kubectl get -o yaml`, a List.
+    Manifests,
+}
+
+impl ConfigKind {
+    /// In words, for the text and Markdown renderings.
+    pub fn description(self) -> &'static str {
+        match self {
+            ConfigKind::Flyteadmin => "flyteadmin server config",
+            ConfigKind::Flytectl => "flytectl client config",
+            ConfigKind::FlyteCoreValues => "flyte-core Helm values",
+            ConfigKind::FlyteBinaryValues => "flyte-binary Helm values",
+            ConfigKind::Manifests => "Kubernetes manifests",
+        }
+    }
+}
+
+/// How many objects of which kinds a stream held: linted, or skipped as not concerning
+/// TLS, Flyte's config or container security.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ObjectCounts {
+    pub documents: usize,
+    pub linted: BTreeMap<String, usize>,
+    pub skipped: BTreeMap<String, usize>,
+}
+
+/// A TLS Secret of the stream run through `inspect`, once per host an Ingress serves
+/// with it (or once without a host when no Ingress names it).
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretCertificate {
+    /// `Secret/namespace/name`.
+    pub object: String,
+    /// The host checked, from the Ingresses that reference the Secret.
+    pub host: Option<String>,
+    /// Those Ingresses, `Ingress/namespace/name`.
+    pub referenced_by: Vec<String>,
+    /// Line of the Secret's `tls.crt` key.
+    pub line: Option<usize>,
+    pub report: Report,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,6 +101,12 @@ pub struct LintReport {
     pub findings: Vec<LintFinding>,
     /// The analysis of server.security.ssl.certificateFile, when present.
     pub certificate: Option<Report>,
+    /// Manifests: the objects read, by kind; null for config and values files.
+    pub objects: Option<ObjectCounts>,
+    /// Documents of the stream that are not valid YAML (the others are still linted).
+    pub document_errors: Vec<DocumentError>,
+    /// Manifests: each TLS Secret's certificate, as `inspect` judges it.
+    pub certificates: Vec<SecretCertificate>,
 }
 
 impl LintReport {
@@ -50,6 +119,9 @@ impl LintReport {
             error: None,
             findings: Vec::new(),
             certificate: None,
+            objects: None,
+            document_errors: Vec::new(),
+            certificates: Vec::new(),
         }
     }
 }
@@ -63,5 +135,6 @@ mod tests {
         let json = |kind| serde_json::to_value(kind).unwrap();
         assert_eq!(json(ConfigKind::Flyteadmin), "flyteadmin");
         assert_eq!(json(ConfigKind::Flytectl), "flytectl");
+        assert_eq!(json(ConfigKind::FlyteCoreValues), "flyte-core-values");
     }
 }

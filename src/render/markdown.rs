@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::chain::CertInfo;
 use crate::findings::Finding;
 use crate::flyte::FlyteRun;
-use crate::lint::{ConfigKind, LintReport};
+use crate::lint::LintReport;
 use crate::render::text::{
     auth_summary, cert_key, cert_names, cert_tags, cert_validity, trust_text, verdict_summary,
 };
@@ -408,11 +408,10 @@ pub fn render_lint(reports: &[LintReport], now: i64) -> String {
     let overall = Status::worst(reports.iter().map(|r| r.status));
     let _ = writeln!(out, "# certready: config lint — {}\n", overall.label());
     for report in reports {
-        let kind = match report.kind {
-            Some(ConfigKind::Flyteadmin) => " (flyteadmin server config)",
-            Some(ConfigKind::Flytectl) => " (flytectl client config)",
-            None => "",
-        };
+        let kind = report
+            .kind
+            .map(|k| format!(" ({})", k.description()))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "## `{}`{kind} — {}\n",
@@ -422,16 +421,43 @@ pub fn render_lint(reports: &[LintReport], now: i64) -> String {
         if let Some(error) = &report.error {
             let _ = writeln!(out, "Could not lint: {error}\n");
         }
+        if let Some(objects) = &report.objects {
+            let _ = writeln!(out, "{}\n", crate::render::text::objects_summary(objects));
+        }
+        for error in &report.document_errors {
+            let _ = writeln!(out, "- **Not read:** {error}");
+        }
+        if !report.document_errors.is_empty() {
+            out.push('\n');
+        }
         if report.error.is_none() && report.findings.is_empty() {
             let _ = writeln!(out, "No problems found.\n");
         }
         if !report.findings.is_empty() {
-            let _ = writeln!(out, "| Severity | Finding | Line | Key |");
-            let _ = writeln!(out, "|---|---|---|---|");
-            for lint in &report.findings {
+            let with_objects = report.findings.iter().any(|l| l.object.is_some());
+            if with_objects {
                 let _ = writeln!(
                     out,
-                    "| {} | `{}` | {} | {} |",
+                    "| Severity | Finding | Line | Object | Container | Key |"
+                );
+                let _ = writeln!(out, "|---|---|---|---|---|---|");
+            } else {
+                let _ = writeln!(out, "| Severity | Finding | Line | Key |");
+                let _ = writeln!(out, "|---|---|---|---|");
+            }
+            for lint in &report.findings {
+                let object = if with_objects {
+                    format!(
+                        " {} | {} |",
+                        lint.object.as_deref().map(code).unwrap_or_default(),
+                        lint.container.as_deref().map(code).unwrap_or_default()
+                    )
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} |{object} {} |",
                     lint.finding.severity.name().to_uppercase(),
                     lint.finding.id,
                     lint.line.map(|l| l.to_string()).unwrap_or_default(),
@@ -450,6 +476,20 @@ pub fn render_lint(reports: &[LintReport], now: i64) -> String {
                 cert.status.label()
             );
             render_report_body(&mut out, cert, now, "####");
+        }
+        for cert in &report.certificates {
+            let host = cert
+                .host
+                .as_deref()
+                .map(|h| format!(" for {h}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "### {}{host} — {}\n",
+                cert.object,
+                cert.report.status.label()
+            );
+            render_report_body(&mut out, &cert.report, now, "####");
         }
     }
     out

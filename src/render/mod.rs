@@ -5,6 +5,7 @@
 pub mod json;
 pub mod markdown;
 pub mod metrics;
+pub mod sarif;
 pub mod text;
 
 use std::path::Path;
@@ -19,6 +20,8 @@ pub enum Format {
     Json,
     Prometheus,
     Markdown,
+    /// SARIF 2.1.0; `lint-config` only.
+    Sarif,
 }
 
 impl Format {
@@ -35,6 +38,7 @@ impl Format {
             Format::Json => "json",
             Format::Prometheus => "prometheus",
             Format::Markdown => "markdown",
+            Format::Sarif => "sarif",
         }
     }
 
@@ -46,6 +50,7 @@ impl Format {
             Format::Markdown => {
                 "A Markdown report to paste into an incident ticket or a pull request"
             }
+            Format::Sarif => "SARIF 2.1.0, for GitHub code scanning and other CI linters",
         }
     }
 }
@@ -53,7 +58,8 @@ impl Format {
 /// `check` and `inspect`: the reports, and for several targets a summary line.
 pub fn reports(reports: &[Report], format: Format, now: i64) -> String {
     match format {
-        Format::Json => json::reports(reports) + "\n",
+        // Offered only by lint-config; anything else asking for SARIF gets JSON.
+        Format::Json | Format::Sarif => json::reports(reports) + "\n",
         Format::Prometheus => metrics::render(reports),
         Format::Markdown => markdown::render_reports(reports, now),
         Format::Text => {
@@ -77,7 +83,7 @@ pub fn reports(reports: &[Report], format: Format, now: i64) -> String {
 /// `flyte`: the login path, then each host's report.
 pub fn flyte(run: &FlyteRun, format: Format, now: i64) -> String {
     match format {
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             json::document(serde_json::json!({ "reports": run.reports, "flyte": run.summary }))
         }
         Format::Prometheus => metrics::render(&run.reports),
@@ -91,6 +97,7 @@ pub fn flyte(run: &FlyteRun, format: Format, now: i64) -> String {
 pub fn lint(reports: &[LintReport], format: Format, now: i64) -> String {
     match format {
         Format::Json => json::document(serde_json::json!({ "configs": reports })),
+        Format::Sarif => sarif::render_lint(reports),
         Format::Markdown => markdown::render_lint(reports, now),
         Format::Text | Format::Prometheus => text::render_lint(reports, now),
     }
@@ -100,7 +107,7 @@ pub fn lint(reports: &[LintReport], format: Format, now: i64) -> String {
 /// `Format::Prometheus`, which renders as text here.
 pub fn why(report: &crate::why::WhyReport, format: Format) -> String {
     match format {
-        Format::Json => json::document(serde_json::json!({
+        Format::Json | Format::Sarif => json::document(serde_json::json!({
             "input": report.input,
             "recognised": report.recognised,
             "closest": report.closest,

@@ -8,7 +8,6 @@ use anstyle::{AnsiColor, Style};
 
 use crate::chain::CertInfo;
 use crate::findings::Severity;
-use crate::lint::ConfigKind;
 use crate::report::{Report, Status};
 use crate::rules::DAY;
 
@@ -185,11 +184,10 @@ pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let kind = match report.kind {
-            Some(ConfigKind::Flyteadmin) => "  (flyteadmin server config)",
-            Some(ConfigKind::Flytectl) => "  (flytectl client config)",
-            None => "",
-        };
+        let kind = report
+            .kind
+            .map(|k| format!("  ({})", k.description()))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "{}{kind}  {}",
@@ -199,12 +197,25 @@ pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
         if let Some(error) = &report.error {
             wrapped(&mut out, 2, &format!("could not lint: {error}"));
         }
+        if let Some(objects) = &report.objects {
+            wrapped(&mut out, 2, &objects_summary(objects));
+        }
+        for error in &report.document_errors {
+            wrapped(&mut out, 2, &format!("not read: {error}"));
+        }
         for lint in &report.findings {
             let finding = &lint.finding;
             let place = match (&lint.key, lint.line) {
                 (Some(key), Some(line)) => format!(" line {line}: {key}"),
                 (Some(key), None) => format!(" {key}"),
                 _ => String::new(),
+            };
+            let place = match (&lint.object, &lint.container) {
+                (Some(object), Some(container)) => {
+                    format!("{place} ({object}, container {container})")
+                }
+                (Some(object), None) => format!("{place} ({object})"),
+                _ => place,
             };
             let label = finding.severity.name().to_uppercase();
             // textwrap measures without the colour codes; long dotted keys wrap under the id.
@@ -229,8 +240,44 @@ pub fn render_lint(reports: &[crate::lint::LintReport], now: i64) -> String {
             let _ = writeln!(out, "── server.security.ssl.certificateFile ──");
             render_report(&mut out, cert, now);
         }
+        for cert in &report.certificates {
+            out.push('\n');
+            let host = cert
+                .host
+                .as_deref()
+                .map(|h| format!(" for {h}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "── {}{host} ──", cert.object);
+            render_report(&mut out, &cert.report, now);
+        }
     }
     out
+}
+
+/// "Read 12 objects in 14 documents: 4 Deployment, 2 Ingress, …; skipped 3 ServiceAccount."
+pub(crate) fn objects_summary(objects: &crate::lint::ObjectCounts) -> String {
+    let list = |counts: &std::collections::BTreeMap<String, usize>| {
+        counts
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let linted: usize = objects.linted.values().sum();
+    let mut text = format!(
+        "Linted {linted} object{} in {} document{}",
+        if linted == 1 { "" } else { "s" },
+        objects.documents,
+        if objects.documents == 1 { "" } else { "s" }
+    );
+    if !objects.linted.is_empty() {
+        text.push_str(&format!(": {}", list(&objects.linted)));
+    }
+    if !objects.skipped.is_empty() {
+        text.push_str(&format!("; skipped {}", list(&objects.skipped)));
+    }
+    text.push('.');
+    text
 }
 
 /// Whether the login uses OAuth and which authorization server, in words.

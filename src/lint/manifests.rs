@@ -1,0 +1,288 @@
+//! Kubernetes manifests as `helm template` prints them (a multi-document stream) or
+//! `kubectl get -o yaml` (a List): each object by kind — workloads' container security,
+//! ConfigMaps holding flyteadmin's or flytectl's config, TLS Secrets, Ingresses — and a
+//! count of what was read and what was skipped.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use super::ingress::{self, Secrets};
+use super::linter::Linter;
+use super::report::{ConfigKind, LintFinding, LintReport, ObjectCounts};
+use super::workloads::{self, WorkloadOptions};
+use super::yaml::{self, Document, DocumentError, Node};
+use super::{admin, client, LintOptions};
+use crate::check::Settings;
+
+/// A Kubernetes object of the stream.
+pub(super) struct Object<'a> {
+    pub(super) kind: String,
+    pub(super) namespace: Option<String>,
+    pub(super) name: String,
+    /// `Kind/namespace/name`, or `Kind/name` without a namespace.
+    pub(super) label: String,
+    pub(super) node: &'a Node,
+    /// The stream document it came from (1-based).
+    pub(super) document: usize,
+}
+
+/// Whether `node` is a Kubernetes object (or a List of them).
+pub(super) fn is_object(node: &Node) -> bool {
+    node.get("apiVersion").and_then(Node::as_str).is_some()
+        && node.get("kind").and_then(Node::as_str).is_some()
+}
+
+fn object<'a>(node: &'a Node, document: usize) -> Option<Object<'a>> {
+    if !is_object(node) {
+        return None;
+    }
+    let kind = node.get("kind").and_then(Node::as_str)?.to_string();
+    let metadata = node.get("metadata");
+    let text = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Node::as_str);
+    let name = text("name").unwrap_or("(unnamed)").to_string();
+    let namespace = text("namespace").map(str::to_string);
+    let label = match &namespace {
+        Some(ns) => format!("{kind}/{ns}/{name}"),
+        None => format!("{kind}/{name}"),
+    };
+    Some(Object {
+        kind,
+        namespace,
+        name,
+        label,
+        node,
+        document,
+    })
+}
+
+/// Lints every object of the stream into `report`.
+pub(super) fn lint(
+    documents: &[Document],
+    text: &str,
+    base_dir: &Path,
+    options: &LintOptions,
+    settings: &Settings,
+    report: &mut LintReport,
+) {
+    report.kind = Some(ConfigKind::Manifests);
+    let mut counts = ObjectCounts {
+        documents: documents.len(),
+        ..ObjectCounts::default()
+    };
+    let mut objects = Vec::new();
+    for document in documents {
+        match &document.root {
+            Err(error) => report.document_errors.push(error.clone()),
+            Ok(None) => {}
+            Ok(Some(root)) => match object(root, document.index) {
+                Some(list) if list.kind == "List" || list.kind.ends_with("List") => {
+                    for item in list.node.get("items").map(Node::items).unwrap_or_default() {
+                        match object(item, document.index) {
+                            Some(o) => objects.push(o),
+                            None => bump(&mut counts.skipped, "(not a Kubernetes object)"),
+                        }
+                    }
+                }
+                Some(o) => objects.push(o),
+                None => bump(&mut counts.skipped, "(not a Kubernetes object)"),
+            },
+        }
+    }
+
+    let mut findings = Vec::new();
+    let workload_options = WorkloadOptions {
+        openshift: options.openshift,
+    };
+    let mut secrets: Secrets<'_> = HashMap::new();
+    let mut ingresses = Vec::new();
+    for object in &objects {
+        let linted = match object.kind.as_str() {
+            kind if workloads::pod_spec_path(kind).is_some() => {
+                let path = workloads::pod_spec_path(kind).unwrap_or_default();
+                if let Some(pod) = object.node.at(path) {
+                    workloads::lint_pod_spec(
+                        &object.label,
+                        pod,
+                        path,
+                        workload_options,
+                        &mut findings,
+                    );
+                }
+                true
+            }
+            "ConfigMap" => lint_config_map(
+                object,
+                text,
+                base_dir,
+                options,
+                settings,
+                report,
+                &mut findings,
+            ),
+            "Secret" if is_tls_secret(object.node) => {
+                secrets.insert((object.namespace.clone(), object.name.clone()), object);
+                true
+            }
+            "Ingress" => {
+                ingresses.push(object);
+                true
+            }
+            _ => false,
+        };
+        bump(
+            if linted {
+                &mut counts.linted
+            } else {
+                &mut counts.skipped
+            },
+            &object.kind,
+        );
+    }
+    for ingress in ingresses {
+        ingress::lint_ingress(
+            ingress,
+            &secrets,
+            settings,
+            &mut findings,
+            &mut report.certificates,
+        );
+    }
+    // TLS Secrets no Ingress of the stream serves are still judged, without a host.
+    let mut unreferenced: Vec<&&Object<'_>> = secrets
+        .values()
+        .filter(|s| !report.certificates.iter().any(|c| c.object == s.label))
+        .collect();
+    unreferenced.sort_by_key(|s| s.document);
+    for secret in unreferenced {
+        report
+            .certificates
+            .push(ingress::inspect_secret(secret, None, settings));
+    }
+    report.findings.extend(findings);
+    report.objects = Some(counts);
+}
+
+fn bump(counts: &mut std::collections::BTreeMap<String, usize>, kind: &str) {
+    *counts.entry(kind.to_string()).or_default() += 1;
+}
+
+fn is_tls_secret(node: &Node) -> bool {
+    node.get("type").and_then(Node::as_str) == Some("kubernetes.io/tls")
+        || ["data", "stringData"]
+            .iter()
+            .any(|s| node.get(s).and_then(|d| d.get("tls.crt")).is_some())
+}
+
+/// A ConfigMap whose data holds flyteadmin's config (`server:`, `auth:`, in one or
+/// several keys, merged as flyteadmin merges its config files) or flytectl's (`admin:`).
+/// Returns whether it held one.
+fn lint_config_map(
+    object: &Object<'_>,
+    text: &str,
+    base_dir: &Path,
+    options: &LintOptions,
+    settings: &Settings,
+    report: &mut LintReport,
+    findings: &mut Vec<LintFinding>,
+) -> bool {
+    let Some(data) = object.node.get("data") else {
+        return false;
+    };
+    let mut merged = serde_json::Map::new();
+    let mut lines = HashMap::new();
+    let mut prefixes = Vec::new();
+    for entry in data.entries() {
+        let Some(content) = entry.value.as_str() else {
+            continue;
+        };
+        let yaml_key = entry.key.ends_with(".yaml") || entry.key.ends_with(".yml");
+        // A literal block (`key: |`) keeps the file's lines; other styles do not, so
+        // their findings point at the data key.
+        let literal = char_at(text, entry.value.line, entry.value.column) == Some('|');
+        let first_line = if literal { entry.value.line + 1 } else { 1 };
+        let root = match yaml::parse_document(content, first_line, object.document) {
+            Ok(Some(root)) if root.is_map() => root,
+            Ok(_) => continue,
+            Err(e) if yaml_key => {
+                report.document_errors.push(DocumentError {
+                    message: format!(
+                        "{} data[{}] is not valid YAML: {}",
+                        object.label, entry.key, e.message
+                    ),
+                    line: if literal {
+                        e.line
+                    } else {
+                        Some(entry.key_line)
+                    },
+                    column: if literal { e.column } else { None },
+                    ..e
+                });
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let concerns_flyte = ["server", "auth", "admin", "flyteadmin"]
+            .iter()
+            .any(|k| root.get(k).is_some());
+        if !concerns_flyte {
+            continue;
+        }
+        let prefix = format!("data[{}].", entry.key);
+        for (key, line) in root.key_lines("") {
+            lines
+                .entry(key)
+                .or_insert(if literal { line } else { entry.key_line });
+        }
+        for top in root.entries() {
+            prefixes.push((top.key.clone(), prefix.clone()));
+        }
+        if let Json::Object(map) = root.to_json() {
+            merge(&mut merged, map);
+        }
+    }
+    if merged.is_empty() {
+        return !data.entries().is_empty();
+    }
+    let config = Json::Object(merged);
+    let mut linter = Linter::with_lines(lines, base_dir).in_object(Some(object.label.clone()));
+    for (top, prefix) in prefixes {
+        linter.prefix_top_level(&top, prefix);
+    }
+    if config.get("server").is_some() || config.get("auth").is_some() {
+        let certificate = admin::lint_admin(
+            &config,
+            &mut linter,
+            options.console_origin.as_deref(),
+            settings,
+        );
+        if report.certificate.is_none() {
+            report.certificate = certificate;
+        }
+    } else if config.get("admin").is_some() {
+        client::lint_client(&config, &mut linter);
+    }
+    findings.extend(linter.into_findings());
+    true
+}
+
+/// Deep merge, later values over earlier ones, as flyteadmin's config loader does.
+fn merge(into: &mut serde_json::Map<String, Json>, from: serde_json::Map<String, Json>) {
+    for (key, value) in from {
+        match (into.get_mut(&key), value) {
+            (Some(Json::Object(existing)), Json::Object(more)) => merge(existing, more),
+            (_, value) => {
+                into.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The character at a 1-based line and column of `text`.
+fn char_at(text: &str, line: usize, column: usize) -> Option<char> {
+    text.lines()
+        .nth(line.checked_sub(1)?)?
+        .chars()
+        .nth(column.checked_sub(1)?)
+}
