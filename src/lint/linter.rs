@@ -58,10 +58,15 @@ impl<'a> Linter<'a> {
         self
     }
 
-    pub(super) fn push(&mut self, key: &str, finding: Finding) {
+    /// `key` as findings name it: where the config sits in the file, then the key.
+    fn displayed(&self, key: &str) -> String {
         let top = key.split('.').next().unwrap_or(key);
         let prefix = self.top_level_prefixes.get(top).unwrap_or(&self.prefix);
-        let mut lint = LintFinding::new(finding, Some(format!("{prefix}{key}")), None);
+        format!("{prefix}{key}")
+    }
+
+    pub(super) fn push(&mut self, key: &str, finding: Finding) {
+        let mut lint = LintFinding::new(finding, Some(self.displayed(key)), None);
         // A key the file leaves out (a default) points at its nearest written parent.
         lint.line = std::iter::successors(Some(key), |k| k.rsplit_once('.').map(|(p, _)| p))
             .find_map(|k| self.lines.get(k).copied());
@@ -84,13 +89,14 @@ impl<'a> Linter<'a> {
                 .map(|(_, k)| format!(" Did you mean `{k}`?"))
                 .unwrap_or_default();
             let path = format!("{section}.{key}");
+            let shown = self.displayed(&path);
             self.push(
                 &path,
                 Finding::new(
                     FindingId::ConfigUnknownKey,
                     None,
                     format!(
-                        "`{path}` is not a key flyte reads, so it is silently ignored.{suggestion}"
+                        "`{shown}` is not a key flyte reads, so it is silently ignored.{suggestion}"
                     ),
                 ),
             );

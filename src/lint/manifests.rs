@@ -161,6 +161,19 @@ pub(super) fn lint(
             .push(ingress::inspect_secret(secret, None, settings));
     }
     report.findings.extend(findings);
+    // Nothing here is what lint-config reads: say so rather than pass in silence.
+    let linted: usize = counts.linted.values().sum();
+    if linted == 0 && report.document_errors.is_empty() {
+        let read = counts
+            .skipped
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        report.error = Some(format!(
+            "has nothing lint-config reads (it holds {read}): it lints workloads' containers, ConfigMaps holding flyteadmin or flytectl config, TLS Secrets and Ingresses, and flyteadmin, flytectl, flyte-core and flyte-binary config files"
+        ));
+    }
     report.objects = Some(counts);
 }
 
@@ -243,7 +256,7 @@ fn lint_config_map(
         }
     }
     if merged.is_empty() {
-        return !data.entries().is_empty();
+        return false;
     }
     let config = Json::Object(merged);
     let mut linter = Linter::with_lines(lines, base_dir).in_object(Some(object.label.clone()));

@@ -95,7 +95,15 @@ pub fn lint_text(
         }
         [only] => match &only.root {
             Err(e) => {
-                report.error = Some(format!("{}: is not valid YAML: {e}", path.display()));
+                let place = match (e.line, e.column) {
+                    (Some(line), Some(column)) => format!("line {line} column {column}: "),
+                    _ => String::new(),
+                };
+                report.error = Some(format!(
+                    "{}: is not valid YAML: {place}{}",
+                    path.display(),
+                    e.message
+                ));
                 return report;
             }
             Ok(Some(root)) if !manifests::is_object(root) => Some(root),
@@ -110,7 +118,13 @@ pub fn lint_text(
                 return report;
             }
         }
-        None => manifests::lint(&documents, text, base_dir, options, settings, &mut report),
+        None => {
+            manifests::lint(&documents, text, base_dir, options, settings, &mut report);
+            if let Some(why) = report.error.take() {
+                report.error = Some(format!("{}: {why}", path.display()));
+                return report;
+            }
+        }
     }
     settle(&mut report);
     report

@@ -170,6 +170,13 @@ impl<'de> de::Deserializer<'de> for FieldNames<'_> {
         visitor.visit_some(self)
     }
 
+    /// Maps keyed by data (counts by kind) have no field names: an empty one.
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, WalkError> {
+        visitor.visit_map(de::value::MapDeserializer::<_, WalkError>::new(
+            std::iter::empty::<(&str, u64)>(),
+        ))
+    }
+
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, WalkError> {
         visitor.visit_seq(OneElement(Some(self.0)))
     }
@@ -200,7 +207,7 @@ impl<'de> de::Deserializer<'de> for FieldNames<'_> {
 
     serde::forward_to_deserialize_any! {
         i8 i16 i32 i64 i128 u8 u128 f32 char bytes byte_buf unit unit_struct
-        newtype_struct tuple tuple_struct map identifier ignored_any
+        newtype_struct tuple tuple_struct identifier ignored_any
     }
 }
 

@@ -240,7 +240,7 @@ fn bad_input_is_named_and_unknown() {
         ("testdata/flyte/broken.yaml", "line 3 column 12"),
         (
             "testdata/flyte/not-a-config.yaml",
-            "neither a flyteadmin config",
+            "has nothing lint-config reads (it holds 1 ConfigMap)",
         ),
         ("/nonexistent/config.yaml", "no such file"),
         (path_str(&empty), "is empty"),

@@ -12,6 +12,7 @@ mod cli;
 mod client_options;
 mod client_proof;
 mod deploy;
+mod deploy_lint;
 mod differential;
 mod docs;
 mod fleet;

@@ -429,6 +429,42 @@ pub struct LintConfig {
     /// The `inspect` report of server.security.ssl.certificateFile.
     #[serde(deserialize_with = "nullable")]
     pub certificate: Option<Report>,
+    /// Manifests: the objects read by kind.
+    #[serde(deserialize_with = "nullable")]
+    pub objects: Option<ObjectCounts>,
+    pub document_errors: Vec<DocumentError>,
+    pub certificates: Vec<SecretCertificate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectCounts {
+    pub documents: usize,
+    pub linted: std::collections::BTreeMap<String, usize>,
+    pub skipped: std::collections::BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentError {
+    pub document: usize,
+    #[serde(deserialize_with = "nullable")]
+    pub line: Option<usize>,
+    #[serde(deserialize_with = "nullable")]
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretCertificate {
+    pub object: String,
+    #[serde(deserialize_with = "nullable")]
+    pub host: Option<String>,
+    pub referenced_by: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub line: Option<usize>,
+    pub report: Report,
 }
 
 /// A finding with the config key and line concerned.
@@ -445,6 +481,10 @@ pub struct LintFinding {
     pub key: Option<String>,
     #[serde(deserialize_with = "nullable")]
     pub line: Option<usize>,
+    #[serde(deserialize_with = "nullable")]
+    pub object: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub container: Option<String>,
 }
 
 /// The finding `id` among `findings`, or a panic naming the ids there are.
@@ -959,7 +999,17 @@ impl LintConfig {
         let context = &self.file;
         assert!(!self.file.is_empty());
         match &self.kind {
-            Some(kind) => one_of(kind, &["flyteadmin", "flytectl"], "configs[].kind"),
+            Some(kind) => one_of(
+                kind,
+                &[
+                    "flyteadmin",
+                    "flytectl",
+                    "flyte-core-values",
+                    "flyte-binary-values",
+                    "manifests",
+                ],
+                "configs[].kind",
+            ),
             None => assert!(
                 self.error.is_some() && self.status == Status::Unknown,
                 "{context}: no kind: unknown, and error says why"
