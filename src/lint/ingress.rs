@@ -149,8 +149,45 @@ fn controller(object: &Node) -> Controller {
 /// The stream's Secrets by (namespace, name).
 pub(super) type Secrets<'a> = HashMap<(Option<String>, String), &'a Object<'a>>;
 
+/// Whether a tls entry of `ingress` lists `host` (an entry without hosts covers the
+/// Ingress's own hosts only).
+fn tls_covers(ingress: &Node, host: &str, own: bool) -> bool {
+    let Some(entries) = ingress.at("spec.tls") else {
+        return false;
+    };
+    entries
+        .items()
+        .iter()
+        .any(|entry| match entry.get("hosts") {
+            Some(hosts) if !hosts.items().is_empty() => hosts
+                .items()
+                .iter()
+                .filter_map(Node::as_str)
+                .any(|h| h == host),
+            _ => own,
+        })
+}
+
+/// The Secret `name` for an Ingress in `namespace`; when either was rendered without a
+/// namespace (`helm template` without `-n` leaves some objects without one), by name.
+fn find_secret<'s, 'a>(
+    secrets: &'s Secrets<'a>,
+    namespace: &Option<String>,
+    name: &str,
+) -> Option<&'s &'a Object<'a>> {
+    secrets
+        .get(&(namespace.clone(), name.to_string()))
+        .or_else(|| {
+            secrets.iter().find_map(|((ns, n), secret)| {
+                (n == name && (ns.is_none() || namespace.is_none())).then_some(secret)
+            })
+        })
+}
+
+/// `others`: every Ingress of the stream (this one included).
 pub(super) fn lint_ingress(
     ingress: &Object<'_>,
+    others: &[&Object<'_>],
     secrets: &Secrets<'_>,
     settings: &Settings,
     out: &mut Vec<LintFinding>,
@@ -178,16 +215,13 @@ pub(super) fn lint_ingress(
             admin_hosts.push((route.host, route));
         }
     }
+    // ingress-nginx configures TLS per host: a tls entry for the host on another Ingress
+    // of the same namespace covers this one too.
     let covered = |host: &str| {
-        tls_entries.iter().any(|entry| match entry.get("hosts") {
-            Some(hosts) if !hosts.items().is_empty() => hosts
-                .items()
-                .iter()
-                .filter_map(Node::as_str)
-                .any(|h| h == host),
-            // A tls entry without hosts covers every host of the Ingress.
-            _ => true,
-        })
+        others
+            .iter()
+            .filter(|o| o.namespace == ingress.namespace)
+            .any(|o| tls_covers(o.node, host, o.label == ingress.label))
     };
     if tls_elsewhere.is_none() {
         for (host, route) in &admin_hosts {
@@ -254,8 +288,7 @@ pub(super) fn lint_ingress(
         };
         let secret_name = secret_entry.value.as_str().unwrap_or("");
         let key = join(&entry_key, "secretName");
-        let Some(secret) = secrets.get(&(ingress.namespace.clone(), secret_name.to_string()))
-        else {
+        let Some(secret) = find_secret(secrets, &ingress.namespace, secret_name) else {
             sink.push(
                 Finding::new(
                     FindingId::IngressTlsSecretNotFound,

@@ -140,9 +140,10 @@ pub(super) fn lint(
             &object.kind,
         );
     }
-    for ingress in ingresses {
+    for ingress in &ingresses {
         ingress::lint_ingress(
             ingress,
+            &ingresses,
             &secrets,
             settings,
             &mut findings,

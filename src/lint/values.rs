@@ -73,15 +73,13 @@ pub(super) fn lint(
                 out: &mut findings,
             };
             flyte_core_ingress(root, &mut sink);
+            // The chart renders `<component>.securityContext` as the pod's.
             for component in FLYTE_CORE_COMPONENTS {
-                for key in [
-                    "securityContext",
-                    "podSecurityContext",
-                    "containerSecurityContext",
-                ] {
-                    let path = format!("{component}.{key}");
-                    if let Some(context) = root.at(&path) {
-                        explicit_security_problems(context, &path, &mut sink);
+                let path = format!("{component}.securityContext");
+                if let Some(context) = root.at(&path) {
+                    explicit_security_problems(context, &path, &mut sink);
+                    if context.is_map() {
+                        sink.container_fields_on_pod(context, &path);
                     }
                 }
             }
@@ -443,6 +441,7 @@ fn flyte_binary_deployment(root: &Node, sink: &mut Sink<'_, '_>) {
     if let Some(context) = mapping_or_finding(root, "deployment.podSecurityContext", sink) {
         if context_enabled {
             explicit_security_problems(context, "deployment.podSecurityContext", sink);
+            sink.container_fields_on_pod(context, "deployment.podSecurityContext");
         }
     }
     if let Some(context) = mapping_or_finding(root, "deployment.securityContext", sink) {
@@ -509,6 +508,11 @@ fn flyte_binary_deployment(root: &Node, sink: &mut Sink<'_, '_>) {
 /// Problems a values file states outright in a securityContext; what the chart does
 /// with absent keys is judged on its rendered output.
 fn explicit_security_problems(context: &Node, path: &str, sink: &mut Sink<'_, '_>) {
+    // Container-only fields in a pod's context are reported as misplaced by the caller.
+    let pod_level = path.ends_with("podSecurityContext")
+        || FLYTE_CORE_COMPONENTS
+            .iter()
+            .any(|c| path == format!("{c}.securityContext"));
     if !context.is_map() {
         if !context.is_null() {
             sink.push(
@@ -559,6 +563,7 @@ fn explicit_security_problems(context: &Node, path: &str, sink: &mut Sink<'_, '_
                 None,
                 format!("{key} is false: nothing stops an image that runs as root."),
             )),
+            "privileged" | "allowPrivilegeEscalation" if pod_level => None,
             "privileged" if value.as_bool() == Some(true) => Some(Finding::new(
                 FindingId::PrivilegedContainer,
                 None,

@@ -22,6 +22,15 @@ pub(super) fn pod_spec_path(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// SecurityContext fields a container has and a pod does not.
+const CONTAINER_ONLY_FIELDS: &[&str] = &[
+    "allowPrivilegeEscalation",
+    "privileged",
+    "capabilities",
+    "readOnlyRootFilesystem",
+    "procMount",
+];
+
 /// Options that change how strictly UIDs are judged.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WorkloadOptions {
@@ -80,6 +89,7 @@ pub(super) fn lint_pod_spec(
     });
     if let Some(pod_context) = pod_context {
         sink.check_types(pod_context);
+        sink.container_fields_on_pod(pod_context.node, pod_context.path);
         if let Some(uid) = pod_context.field("runAsUser", true) {
             if uid.value.as_i64().is_some_and(|u| u > 0) {
                 sink.fixed_uid(&uid, options);
@@ -375,6 +385,26 @@ impl Sink<'_, '_> {
         self.push(finding, set.key.clone(), set.line);
     }
 
+    /// Fields only a container's securityContext has, set on the pod's: the API server
+    /// refuses them (strict field validation) or drops them, so they protect nothing.
+    pub(super) fn container_fields_on_pod(&mut self, context: &Node, path: &str) {
+        for entry in context.entries() {
+            if !CONTAINER_ONLY_FIELDS.contains(&entry.key.as_str()) {
+                continue;
+            }
+            let key = join(path, &entry.key);
+            self.push(
+                Finding::new(
+                    FindingId::ConfigUnknownKey,
+                    None,
+                    format!("`{key}` is set on the pod, but Kubernetes's PodSecurityContext has no {}: it belongs in each container's securityContext. The API server refuses it (kubectl's strict field validation) or drops it, so it has no effect.", entry.key),
+                ),
+                key,
+                entry.key_line,
+            );
+        }
+    }
+
     /// A securityContext that is not a mapping is a wrong type (and then not read).
     fn expect_map(&mut self, node: &Node, key: &str) -> bool {
         if node.is_map() || node.is_null() {
@@ -430,5 +460,97 @@ impl Sink<'_, '_> {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::yaml::parse_document;
+
+    /// (id, severity, key) of the findings for a pod spec written in YAML.
+    fn lint(pod: &str) -> Vec<(&'static str, Severity, String)> {
+        let node = parse_document(pod, 1, 1).unwrap().unwrap();
+        let mut out = Vec::new();
+        lint_pod_spec("Pod/p", &node, "spec", WorkloadOptions::default(), &mut out);
+        out.into_iter()
+            .map(|f| (f.finding.id.name(), f.finding.severity, f.key.unwrap()))
+            .collect()
+    }
+
+    const HARDENED: &str = "allowPrivilegeEscalation: false\n      capabilities: {drop: [ALL]}";
+
+    #[test]
+    fn a_container_field_overrides_the_pod_field() {
+        let found = lint(&format!("securityContext: {{runAsUser: 1001, runAsNonRoot: true}}\ncontainers:\n  - name: a\n    securityContext:\n      runAsUser: 0\n      {HARDENED}\n"));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "run-as-user-fixed");
+        assert_eq!(found[1].0, "container-runs-as-root");
+        assert_eq!(found[1].2, "spec.containers[0].securityContext.runAsUser");
+
+        let found = lint(&format!("securityContext: {{runAsUser: 0}}\ncontainers:\n  - name: a\n    securityContext:\n      runAsUser: 1000\n      {HARDENED}\n"));
+        let ids: Vec<_> = found.iter().map(|f| f.0).collect();
+        assert_eq!(ids, ["run-as-user-fixed"], "the pod's 0 is overridden");
+    }
+
+    #[test]
+    fn nothing_set_means_the_image_decides() {
+        let found = lint("containers:\n  - name: a\n    image: x\n");
+        let ids: Vec<_> = found.iter().map(|f| f.0).collect();
+        assert_eq!(
+            ids,
+            [
+                "run-as-non-root-not-set",
+                "privilege-escalation-allowed",
+                "capabilities-not-dropped"
+            ]
+        );
+        assert!(found.iter().all(|f| f.2 == "spec.containers[0]"));
+    }
+
+    #[test]
+    fn container_fields_on_the_pod_have_no_effect() {
+        let found = lint(&format!("securityContext: {{runAsNonRoot: true, allowPrivilegeEscalation: false}}\ncontainers:\n  - name: a\n    securityContext:\n      {HARDENED}\n"));
+        assert_eq!(
+            found,
+            [(
+                "config-unknown-key",
+                Severity::Warning,
+                "spec.securityContext.allowPrivilegeEscalation".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn the_database_wait_is_the_known_exception() {
+        let wait = |pod_context: &str| {
+            lint(&format!("securityContext: {pod_context}\ninitContainers:\n  - name: wait\n    image: postgres:15-alpine\n    command: [sh, -ec, 'until pg_isready -h db; do sleep 1; done']\n    securityContext:\n      {HARDENED}\ncontainers:\n  - name: a\n    securityContext:\n      runAsUser: 1001\n      {HARDENED}\n"))
+        };
+        let found = wait("{}");
+        assert_eq!(found[0].0, "db-wait-runs-as-root");
+        assert_eq!(found[0].1, Severity::Warning);
+        // runAsNonRoot without a user: the kubelet refuses the postgres image (root).
+        let found = wait("{runAsNonRoot: true}");
+        assert_eq!(found[0].0, "db-wait-runs-as-root");
+        assert_eq!(found[0].1, Severity::Critical);
+        // A user on the pod: not root, nothing to say about the wait.
+        let found = wait("{runAsUser: 65534, runAsNonRoot: true}");
+        assert!(
+            found.iter().all(|f| f.0 == "run-as-user-fixed"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let found = lint(&format!("containers:\n  - name: a\n    securityContext:\n      runAsUser: \"zero\"\n      runAsNonRoot: true\n      {HARDENED}\n"));
+        assert_eq!(
+            found,
+            [(
+                "config-wrong-type",
+                Severity::Critical,
+                "spec.containers[0].securityContext.runAsUser".to_string()
+            )]
+        );
     }
 }

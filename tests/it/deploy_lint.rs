@@ -166,7 +166,9 @@ fn flyte_core_stream_with_its_secret_is_clean() {
     assert_eq!(objects.linted["Deployment"], 5);
     assert_eq!(objects.linted["Ingress"], 2);
     assert_eq!(objects.linted["Secret"], 1);
-    assert_eq!(objects.linted["ConfigMap"], 2);
+    // flyteadmin's config is linted; the console's is not a config certready reads.
+    assert_eq!(objects.linted["ConfigMap"], 1);
+    assert_eq!(objects.skipped["ConfigMap"], 1);
     assert_eq!(objects.skipped["ServiceAccount"], 2);
     assert_eq!(config.certificates.len(), 1, "one Secret, one host");
     let cert = &config.certificates[0];
@@ -490,6 +492,12 @@ fn helm_values_of_both_charts() {
             "configmap.adminServer.server.security.allowedOrigin",
             116,
         ),
+        // flyte-core renders it as the pod's securityContext, which has no such field.
+        (
+            "config-unknown-key",
+            "datacatalog.securityContext.allowPrivilegeEscalation",
+            51,
+        ),
         (
             "container-runs-as-root",
             "flyteadmin.securityContext.runAsUser",
@@ -511,11 +519,6 @@ fn helm_values_of_both_charts() {
             82,
         ),
         ("ingress-no-tls", "common.ingress.tls.enabled", 88),
-        (
-            "privilege-escalation-allowed",
-            "datacatalog.securityContext.allowPrivilegeEscalation",
-            51,
-        ),
     ];
     assert_eq!(
         found,
@@ -722,6 +725,25 @@ fn sarif_is_read_back_by_sarif_tools() {
         "the Secret's findings are results too"
     );
 
+    // Valid against the OASIS SARIF 2.1.0 schema (testdata/, as shipped in serde-sarif's
+    // sources), checked by Python's jsonschema.
+    let validate = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, jsonschema\n\
+             schema = json.load(open(sys.argv[1]))\n\
+             jsonschema.Draft7Validator(schema).validate(json.load(open(sys.argv[2])))",
+            "testdata/sarif-schema-2.1.0.json",
+        ])
+        .arg(&sarif_file)
+        .output()
+        .unwrap();
+    assert!(
+        validate.status.success(),
+        "SARIF schema: {}",
+        String::from_utf8_lossy(&validate.stderr)
+    );
+
     // The structure code scanning needs: rules for every result, the broken document
     // as an execution notification.
     let sarif: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
@@ -797,4 +819,69 @@ fn certready_s_own_manifests_pass_its_lint() {
             "{file}: {container_problems:#?}"
         );
     }
+}
+
+#[test]
+fn ingresses_are_judged_together() {
+    let lab = Lab::new();
+    let ingress = |name: &str, annotations: &str, paths: &str, tls: &str| {
+        format!("---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n  namespace: flyte\n  annotations:\n{annotations}\nspec:\n  rules:\n    - host: flyte.example.com\n      http:\n        paths:\n{paths}{tls}")
+    };
+    let path = |p: &str, service: &str, port: u16| {
+        format!("          - path: {p}\n            pathType: ImplementationSpecific\n            backend:\n              service:\n                name: {service}\n                port:\n                  number: {port}\n")
+    };
+    let tls = "  tls:\n    - secretName: flyte-tls\n      hosts:\n        - flyte.example.com\n";
+    let http = ingress(
+        "http",
+        "    kubernetes.io/ingress.class: nginx",
+        &path("/.well-known", "flyteadmin", 80),
+        tls,
+    );
+    // TLS for the host comes from the other Ingress: ingress-nginx configures it per host.
+    let grpc = ingress(
+        "grpc",
+        "    kubernetes.io/ingress.class: nginx\n    nginx.ingress.kubernetes.io/backend-protocol: GRPC",
+        &path("/flyteidl.service.AdminService", "flyteadmin", 81),
+        "",
+    );
+    // An ALB terminates TLS with its own certificate but speaks HTTP/1.1 to admin.
+    let alb = ingress(
+        "alb",
+        "    alb.ingress.kubernetes.io/certificate-arn: arn:aws:acm:eu-west-1:1:certificate/x",
+        &path("/grpc.health.v1.Health", "flyteadmin", 81),
+        "",
+    )
+    .replace(
+        "spec:\n  rules:",
+        "spec:\n  ingressClassName: alb\n  rules:",
+    );
+    // Rendered without a namespace (helm template without -n), with a wildcard name.
+    let secret =
+        openssl_secret(&lab, "flyte-tls", &["*.example.com"]).replace("  namespace: flyte\n", "");
+    let file = lab.file("ingresses.yaml", http + &grpc + &alb + &secret);
+    let (doc, code) = lint(&lab, &[path_str(&file)]);
+    let config = &doc.configs[0];
+    assert_eq!(
+        problems(config),
+        [row(
+            "ingress-grpc-backend-protocol-missing",
+            "spec.rules[0].http.paths[0].path",
+            60,
+            "Ingress/flyte/alb",
+            ""
+        )]
+    );
+    assert_eq!(code, 2);
+    assert!(!ids(config).contains(&"ingress-tls-secret-not-found"));
+    let cert = &config.certificates[0];
+    assert_eq!(
+        (cert.object.as_str(), cert.host.as_deref()),
+        ("Secret/flyte-tls", Some(HOST))
+    );
+    assert_eq!(
+        cert.report.status,
+        json::Status::Ok,
+        "{:#?}",
+        cert.report.findings
+    );
 }
