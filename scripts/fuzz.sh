@@ -17,6 +17,10 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 mkdir -p fuzz/corpus/{certificates,bundles,configs,targets,pastes}
 cp testdata/*.pem testdata/*.der testdata/*.p12 testdata/*.key testdata/flyte/*.yaml fuzz/corpus/bundles/ 2>/dev/null || true
 cp testdata/flyte/*.yaml fuzz/corpus/configs/
+for f in $(find testdata/deploy -name '*.yaml'); do
+  rel=${f#testdata/deploy/}
+  cp "$f" "fuzz/corpus/configs/deploy_${rel//\//_}"
+done
 python3 - <<'PY'
 # Certificates target: 2-byte length-prefixed DER certificates, as the target splits them.
 import base64, glob, pathlib, re

@@ -71,6 +71,7 @@ pub(super) fn lint(
         documents: documents.len(),
         ..ObjectCounts::default()
     };
+    let lines = LineStarts::of(text);
     let mut objects = Vec::new();
     for document in documents {
         match &document.root {
@@ -114,7 +115,7 @@ pub(super) fn lint(
             }
             "ConfigMap" => lint_config_map(
                 object,
-                text,
+                &lines,
                 base_dir,
                 options,
                 settings,
@@ -194,7 +195,7 @@ fn is_tls_secret(node: &Node) -> bool {
 /// Returns whether it held one.
 fn lint_config_map(
     object: &Object<'_>,
-    text: &str,
+    file_lines: &LineStarts<'_>,
     base_dir: &Path,
     options: &LintOptions,
     settings: &Settings,
@@ -214,7 +215,7 @@ fn lint_config_map(
         let yaml_key = entry.key.ends_with(".yaml") || entry.key.ends_with(".yml");
         // A literal block (`key: |`) keeps the file's lines; other styles do not, so
         // their findings point at the data key.
-        let literal = char_at(text, entry.value.line, entry.value.column) == Some('|');
+        let literal = file_lines.char_at(entry.value.line, entry.value.column) == Some('|');
         let first_line = if literal { entry.value.line + 1 } else { 1 };
         let root = match yaml::parse_document(content, first_line, object.document) {
             Ok(Some(root)) if root.is_map() => root,
@@ -293,10 +294,27 @@ fn merge(into: &mut serde_json::Map<String, Json>, from: serde_json::Map<String,
     }
 }
 
-/// The character at a 1-based line and column of `text`.
-fn char_at(text: &str, line: usize, column: usize) -> Option<char> {
-    text.lines()
-        .nth(line.checked_sub(1)?)?
-        .chars()
-        .nth(column.checked_sub(1)?)
+/// Where each line of a file starts, to look at a line without scanning the file.
+struct LineStarts<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> LineStarts<'t> {
+    fn of(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineStarts { text, starts }
+    }
+
+    /// The character at a 1-based line and column.
+    fn char_at(&self, line: usize, column: usize) -> Option<char> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        self.text[start..]
+            .lines()
+            .next()?
+            .chars()
+            .nth(column.checked_sub(1)?)
+    }
 }

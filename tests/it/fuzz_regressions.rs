@@ -34,7 +34,18 @@ fn kept_crash_inputs_and_seeds_do_not_panic() {
         + replay("targets", support::parse_arguments)
         + replay("pastes", support::explain_paste);
     // The seeds: every fixture through every body that reads files of its kind.
-    for path in files("testdata").into_iter().chain(files("testdata/flyte")) {
+    let deploy = [
+        "testdata/deploy",
+        "testdata/deploy/flyte-core",
+        "testdata/deploy/flyte-binary",
+        "testdata/deploy/findings",
+        "testdata/deploy/broken",
+    ];
+    for path in files("testdata")
+        .into_iter()
+        .chain(files("testdata/flyte"))
+        .chain(deploy.into_iter().flat_map(files))
+    {
         let bytes = std::fs::read(&path).unwrap();
         support::parse_bundle(&bytes);
         support::analyse_chain(&bytes);
