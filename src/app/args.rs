@@ -148,10 +148,12 @@ pub enum Command {
 certready serve --targets /etc/certready/targets.txt --interval 5m\n  \
 certready serve --listen 0.0.0.0:9469         # with Prometheus relabelling to /probe?target=")]
     Serve(ServeArgs),
-    /// Lint flyteadmin's server config or a flytectl client config before deploying it.
+    /// Lint what you deploy: Helm values, rendered manifests, flyteadmin and flytectl configs.
     #[command(
         name = "lint-config",
         after_help = "Examples:\n  \
+helm template flyte flyteorg/flyte-core -n flyte -f values.yaml | certready lint-config -\n  \
+certready lint-config values.yaml rendered.yaml --format sarif > certready.sarif\n  \
 certready lint-config flyteadmin-config.yaml --console-origin https://console.example.com\n  \
 certready lint-config ~/.flyte/config.yaml"
     )]

@@ -885,3 +885,32 @@ fn ingresses_are_judged_together() {
         cert.report.findings
     );
 }
+
+#[test]
+fn text_and_markdown_name_the_object_and_container() {
+    let lab = Lab::new();
+    let file = format!("{DEPLOY}/findings/container-runs-as-root.yaml");
+    let text = lab.run(&["lint-config", &file]);
+    assert_eq!(text.code, 2);
+    // Wrapped at 80 columns: compare with the line breaks folded.
+    let folded = text.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        folded.contains("container-runs-as-root line 19: spec.template.spec.securityContext.runAsUser (Deployment/flyte/root-pod, container root-pod)"),
+        "{}",
+        text.stdout
+    );
+    assert!(text
+        .stdout
+        .contains("Linted 1 object in 1 document: 1 Deployment."));
+    let markdown = lab.run(&["lint-config", "--format", "markdown", &file]);
+    assert!(markdown
+        .stdout
+        .contains("| Severity | Finding | Line | Object | Container | Key |"));
+    assert!(markdown.stdout.contains(
+        "| CRITICAL | `container-runs-as-root` | 19 | `Deployment/flyte/root-pod` | `root-pod` |"
+    ), "{}", markdown.stdout);
+    // SARIF is lint-config's alone.
+    let run = lab.run(&["inspect", "x.pem", "--format", "sarif"]);
+    assert_eq!(run.code, 3, "a usage error: {}", run.stderr);
+    assert!(run.stderr.contains("invalid value 'sarif'"), "{}", run.stderr);
+}
