@@ -36,7 +36,7 @@ const ADMIN_HTTP_PATHS: &[&str] = &[
 ];
 
 /// Annotations saying a load balancer in front terminates TLS with its own certificate.
-const TLS_ELSEWHERE_ANNOTATIONS: &[&str] = &[
+pub(super) const TLS_ELSEWHERE_ANNOTATIONS: &[&str] = &[
     "alb.ingress.kubernetes.io/certificate-arn",
     "networking.gke.io/pre-shared-cert",
     "ingress.gcp.kubernetes.io/pre-shared-cert",
@@ -119,31 +119,33 @@ fn annotation<'a>(object: &'a Node, name: &str) -> Option<&'a str> {
         .and_then(Node::as_str)
 }
 
-/// The controller the Ingress is for, as far as the object says.
-enum Controller {
-    Nginx,
-    AwsAlb,
-    Other,
+/// The annotation that makes an Ingress's controller speak gRPC to the backend, and the
+/// values that do; None for controllers that configure it elsewhere (on the Service),
+/// which certready does not judge. `class` is the ingressClassName or the
+/// kubernetes.io/ingress.class annotation; no class means the cluster's default, which is
+/// ingress-nginx in Flyte's guides.
+pub(super) fn grpc_annotation(
+    class: Option<&str>,
+    nginx_annotated: bool,
+) -> Option<(&'static str, &'static [&'static str])> {
+    const NGINX: (&str, &[&str]) = (
+        "nginx.ingress.kubernetes.io/backend-protocol",
+        &["GRPC", "GRPCS"],
+    );
+    match class {
+        Some("alb") => Some((
+            "alb.ingress.kubernetes.io/backend-protocol-version",
+            &["GRPC"],
+        )),
+        None | Some("") => Some(NGINX),
+        Some(c) if c.contains("nginx") || nginx_annotated => Some(NGINX),
+        Some(_) => None,
+    }
 }
 
-fn controller(object: &Node) -> Controller {
-    let class = object
-        .at("spec.ingressClassName")
-        .and_then(Node::as_str)
-        .or_else(|| annotation(object, "kubernetes.io/ingress.class"));
-    let nginx_annotations = object.at("metadata.annotations").is_some_and(|a| {
-        a.entries()
-            .iter()
-            .any(|e| e.key.starts_with("nginx.ingress.kubernetes.io/"))
-    });
-    match class {
-        Some(c) if c.contains("nginx") => Controller::Nginx,
-        Some("alb") => Controller::AwsAlb,
-        // No class: the cluster's default, which is ingress-nginx in Flyte's guides.
-        None | Some("") => Controller::Nginx,
-        Some(_) if nginx_annotations => Controller::Nginx,
-        Some(_) => Controller::Other,
-    }
+/// Whether annotation `value` is one of `wanted`.
+pub(super) fn speaks_grpc(value: Option<&str>, wanted: &[&str]) -> bool {
+    value.is_some_and(|v| wanted.iter().any(|w| v.eq_ignore_ascii_case(w)))
 }
 
 /// The stream's Secrets by (namespace, name).
@@ -406,19 +408,20 @@ fn grpc_backend_protocol(node: &Node, routes: &[Route<'_>], sink: &mut Sink<'_, 
     let Some(first) = routes.iter().find(|r| r.is_grpc()) else {
         return;
     };
-    let (annotation_name, wanted): (&str, &[&str]) = match controller(node) {
-        Controller::Nginx => (
-            "nginx.ingress.kubernetes.io/backend-protocol",
-            &["GRPC", "GRPCS"],
-        ),
-        Controller::AwsAlb => (
-            "alb.ingress.kubernetes.io/backend-protocol-version",
-            &["GRPC"],
-        ),
-        Controller::Other => return,
+    let class = node
+        .at("spec.ingressClassName")
+        .and_then(Node::as_str)
+        .or_else(|| annotation(node, "kubernetes.io/ingress.class"));
+    let nginx_annotated = node.at("metadata.annotations").is_some_and(|a| {
+        a.entries()
+            .iter()
+            .any(|e| e.key.starts_with("nginx.ingress.kubernetes.io/"))
+    });
+    let Some((annotation_name, wanted)) = grpc_annotation(class, nginx_annotated) else {
+        return;
     };
     let value = annotation(node, annotation_name);
-    if value.is_some_and(|v| wanted.iter().any(|w| v.eq_ignore_ascii_case(w))) {
+    if speaks_grpc(value, wanted) {
         return;
     }
     let what = match value {

@@ -205,7 +205,7 @@ fn lint_config_map(
     let Some(data) = object.node.get("data") else {
         return false;
     };
-    let mut merged = serde_json::Map::new();
+    let mut merged = Json::Object(serde_json::Map::new());
     let mut lines = HashMap::new();
     let mut prefixes = Vec::new();
     for entry in data.entries() {
@@ -253,14 +253,12 @@ fn lint_config_map(
         for top in root.entries() {
             prefixes.push((top.key.clone(), prefix.clone()));
         }
-        if let Json::Object(map) = root.to_json() {
-            merge(&mut merged, map);
-        }
+        super::merge(&mut merged, root.to_json());
     }
-    if merged.is_empty() {
+    if merged.as_object().is_none_or(|m| m.is_empty()) {
         return false;
     }
-    let config = Json::Object(merged);
+    let config = merged;
     let mut linter = Linter::with_lines(lines, base_dir).in_object(Some(object.label.clone()));
     for (top, prefix) in prefixes {
         linter.prefix_top_level(&top, prefix);
@@ -280,18 +278,6 @@ fn lint_config_map(
     }
     findings.extend(linter.into_findings());
     true
-}
-
-/// Deep merge, later values over earlier ones, as flyteadmin's config loader does.
-fn merge(into: &mut serde_json::Map<String, Json>, from: serde_json::Map<String, Json>) {
-    for (key, value) in from {
-        match (into.get_mut(&key), value) {
-            (Some(Json::Object(existing)), Json::Object(more)) => merge(existing, more),
-            (_, value) => {
-                into.insert(key, value);
-            }
-        }
-    }
 }
 
 /// Where each line of a file starts, to look at a line without scanning the file.

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde_json::{json, Value as Json};
 
+use super::ingress::{self, TLS_ELSEWHERE_ANNOTATIONS};
 use super::linter::Linter;
 use super::report::{ConfigKind, LintFinding, LintReport};
 use super::workloads::Sink;
@@ -133,7 +134,7 @@ fn lint_admin_config(
     findings: &mut Vec<LintFinding>,
 ) -> Option<crate::report::Report> {
     let mut merged = defaults.clone();
-    merge(&mut merged, config.to_json());
+    super::merge(&mut merged, config.to_json());
     let mut linter = Linter::new(config, base_dir).prefixed(prefix);
     let certificate = admin::lint_admin(
         &merged,
@@ -143,24 +144,6 @@ fn lint_admin_config(
     );
     findings.extend(linter.into_findings());
     certificate
-}
-
-fn merge(into: &mut Json, from: Json) {
-    match (into, from) {
-        (Json::Object(into), Json::Object(from)) => {
-            for (key, value) in from {
-                match into.get_mut(&key) {
-                    Some(existing) if existing.is_object() && value.is_object() => {
-                        merge(existing, value)
-                    }
-                    _ => {
-                        into.insert(key, value);
-                    }
-                }
-            }
-        }
-        (into, from) => *into = from,
-    }
 }
 
 /// A key's value and line, when the values set it.
@@ -253,38 +236,17 @@ fn lookup<'a>(annotations: &'a [(String, String)], name: &str) -> Option<&'a str
         .map(|(_, v)| v.as_str())
 }
 
-const TLS_ELSEWHERE: &[&str] = &[
-    "alb.ingress.kubernetes.io/certificate-arn",
-    "networking.gke.io/pre-shared-cert",
-    "ingress.gcp.kubernetes.io/pre-shared-cert",
-    "networking.gke.io/managed-certificates",
-    "appgw.ingress.kubernetes.io/appgw-ssl-certificate",
-];
-
-/// Whether the gRPC Ingress's annotations make its controller speak gRPC to admin;
-/// None when the controller is one certready does not judge.
+/// Whether the gRPC Ingress's annotations make its controller speak gRPC to admin, and
+/// the annotation that does; None when the controller is one certready does not judge.
 fn grpc_ok(class: Option<&str>, annotations: &[(String, String)]) -> Option<(bool, &'static str)> {
     let nginx_annotated = annotations
         .iter()
         .any(|(k, _)| k.starts_with("nginx.ingress.kubernetes.io/"));
-    let (name, wanted): (&'static str, &[&str]) = match class {
-        Some("alb") => (
-            "alb.ingress.kubernetes.io/backend-protocol-version",
-            &["GRPC"],
-        ),
-        None | Some("") => (
-            "nginx.ingress.kubernetes.io/backend-protocol",
-            &["GRPC", "GRPCS"],
-        ),
-        Some(c) if c.contains("nginx") || nginx_annotated => (
-            "nginx.ingress.kubernetes.io/backend-protocol",
-            &["GRPC", "GRPCS"],
-        ),
-        Some(_) => return None,
-    };
-    let ok =
-        lookup(annotations, name).is_some_and(|v| wanted.iter().any(|w| v.eq_ignore_ascii_case(w)));
-    Some((ok, name))
+    let (name, wanted) = ingress::grpc_annotation(class, nginx_annotated)?;
+    Some((
+        ingress::speaks_grpc(lookup(annotations, name), wanted),
+        name,
+    ))
 }
 
 /// flyte-core's `common.ingress`: TLS for the admin host, and gRPC routed as gRPC —
@@ -313,7 +275,12 @@ fn flyte_core_ingress(root: &Node, sink: &mut Sink<'_, '_>) {
     };
     let wrong_tls_type =
         set(root, "common.ingress.tls").is_some_and(|(n, _)| !n.is_map() && !n.is_null());
-    if !tls_on && !wrong_tls_type && !TLS_ELSEWHERE.iter().any(|a| lookup(&common, a).is_some()) {
+    if !tls_on
+        && !wrong_tls_type
+        && !TLS_ELSEWHERE_ANNOTATIONS
+            .iter()
+            .any(|a| lookup(&common, a).is_some())
+    {
         let key = "common.ingress.tls.enabled";
         sink.push(
             Finding::new(
@@ -382,7 +349,9 @@ fn flyte_binary_ingress(root: &Node, sink: &mut Sink<'_, '_>) {
     let has_tls = ["ingress.tls", "ingress.httpTls", "ingress.grpcTls"]
         .iter()
         .any(|p| root.at(p).is_some_and(|t| !t.items().is_empty()));
-    let elsewhere = TLS_ELSEWHERE.iter().any(|a| lookup(&common, a).is_some());
+    let elsewhere = TLS_ELSEWHERE_ANNOTATIONS
+        .iter()
+        .any(|a| lookup(&common, a).is_some());
     if !has_tls && !elsewhere {
         let key = "ingress.tls";
         sink.push(

@@ -912,5 +912,9 @@ fn text_and_markdown_name_the_object_and_container() {
     // SARIF is lint-config's alone.
     let run = lab.run(&["inspect", "x.pem", "--format", "sarif"]);
     assert_eq!(run.code, 3, "a usage error: {}", run.stderr);
-    assert!(run.stderr.contains("invalid value 'sarif'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value 'sarif'"),
+        "{}",
+        run.stderr
+    );
 }
