@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::manifests::Object;
+use super::object::Object;
 use super::report::{LintFinding, SecretCertificate};
 use super::workloads::Sink;
 use super::yaml::{join, Node};

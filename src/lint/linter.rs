@@ -118,3 +118,24 @@ impl<'a> Linter<'a> {
         self.findings
     }
 }
+
+/// Deep merge, `from` over `into`: how flyteadmin merges its config files, and how Helm
+/// lays values over a chart's defaults.
+pub(super) fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+    use serde_json::Value;
+    match (into, from) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                match into.get_mut(&key) {
+                    Some(existing) if existing.is_object() && value.is_object() => {
+                        merge(existing, value)
+                    }
+                    _ => {
+                        into.insert(key, value);
+                    }
+                }
+            }
+        }
+        (into, from) => *into = from,
+    }
+}

@@ -10,52 +10,13 @@ use serde_json::Value as Json;
 
 use super::ingress::{self, Secrets};
 use super::linter::Linter;
+use super::object::{object, Object};
+use super::options::LintOptions;
 use super::report::{ConfigKind, LintFinding, LintReport, ObjectCounts};
 use super::workloads::{self, WorkloadOptions};
 use super::yaml::{self, Document, DocumentError, Node};
-use super::{admin, client, LintOptions};
+use super::{admin, client, linter};
 use crate::check::Settings;
-
-/// A Kubernetes object of the stream.
-pub(super) struct Object<'a> {
-    pub(super) kind: String,
-    pub(super) namespace: Option<String>,
-    pub(super) name: String,
-    /// `Kind/namespace/name`, or `Kind/name` without a namespace.
-    pub(super) label: String,
-    pub(super) node: &'a Node,
-    /// The stream document it came from (1-based).
-    pub(super) document: usize,
-}
-
-/// Whether `node` is a Kubernetes object (or a List of them).
-pub(super) fn is_object(node: &Node) -> bool {
-    node.get("apiVersion").and_then(Node::as_str).is_some()
-        && node.get("kind").and_then(Node::as_str).is_some()
-}
-
-fn object<'a>(node: &'a Node, document: usize) -> Option<Object<'a>> {
-    if !is_object(node) {
-        return None;
-    }
-    let kind = node.get("kind").and_then(Node::as_str)?.to_string();
-    let metadata = node.get("metadata");
-    let text = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Node::as_str);
-    let name = text("name").unwrap_or("(unnamed)").to_string();
-    let namespace = text("namespace").map(str::to_string);
-    let label = match &namespace {
-        Some(ns) => format!("{kind}/{ns}/{name}"),
-        None => format!("{kind}/{name}"),
-    };
-    Some(Object {
-        kind,
-        namespace,
-        name,
-        label,
-        node,
-        document,
-    })
-}
 
 /// Lints every object of the stream into `report`.
 pub(super) fn lint(
@@ -253,7 +214,7 @@ fn lint_config_map(
         for top in root.entries() {
             prefixes.push((top.key.clone(), prefix.clone()));
         }
-        super::merge(&mut merged, root.to_json());
+        linter::merge(&mut merged, root.to_json());
     }
     if merged.as_object().is_none_or(|m| m.is_empty()) {
         return false;

@@ -9,6 +9,8 @@ mod client;
 mod ingress;
 mod linter;
 mod manifests;
+mod object;
+mod options;
 mod report;
 mod values;
 mod workloads;
@@ -17,6 +19,7 @@ pub mod yaml;
 use std::io::Read;
 use std::path::Path;
 
+pub use options::LintOptions;
 pub use report::{ConfigKind, LintFinding, LintReport, ObjectCounts, SecretCertificate};
 pub use yaml::DocumentError;
 
@@ -24,13 +27,6 @@ use crate::check::Settings;
 use crate::input;
 use crate::report::Status;
 use linter::Linter;
-
-#[derive(Debug, Default, Clone)]
-pub struct LintOptions {
-    pub console_origin: Option<String>,
-    /// Judge fixed UIDs as OpenShift's restricted SCC does (a warning, not a note).
-    pub openshift: bool,
-}
 
 /// Reads the file at `path` (`-`: stdin, bounded as files are) and lints it. A file
 /// that cannot be read, or is not UTF-8, gives a report with `error` set.
@@ -106,7 +102,7 @@ pub fn lint_text(
                 ));
                 return report;
             }
-            Ok(Some(root)) if !manifests::is_object(root) => Some(root),
+            Ok(Some(root)) if !object::is_object(root) => Some(root),
             Ok(_) => None,
         },
         _ => None,
@@ -189,27 +185,6 @@ fn settle(report: &mut LintReport) {
         status = Status::Unknown;
     }
     report.status = status;
-}
-
-/// Deep merge, `from` over `into`: how flyteadmin merges its config files, and how Helm
-/// lays values over a chart's defaults.
-fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
-    use serde_json::Value;
-    match (into, from) {
-        (Value::Object(into), Value::Object(from)) => {
-            for (key, value) in from {
-                match into.get_mut(&key) {
-                    Some(existing) if existing.is_object() && value.is_object() => {
-                        merge(existing, value)
-                    }
-                    _ => {
-                        into.insert(key, value);
-                    }
-                }
-            }
-        }
-        (into, from) => *into = from,
-    }
 }
 
 pub fn exit_code(reports: &[LintReport]) -> i32 {

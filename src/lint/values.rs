@@ -11,10 +11,11 @@ use serde_json::{json, Value as Json};
 
 use super::ingress::{self, TLS_ELSEWHERE_ANNOTATIONS};
 use super::linter::Linter;
+use super::options::LintOptions;
 use super::report::{ConfigKind, LintFinding, LintReport};
 use super::workloads::Sink;
 use super::yaml::{join, Node};
-use super::{admin, LintOptions};
+use super::{admin, linter};
 use crate::check::Settings;
 use crate::findings::{Finding, FindingId};
 
@@ -134,7 +135,7 @@ fn lint_admin_config(
     findings: &mut Vec<LintFinding>,
 ) -> Option<crate::report::Report> {
     let mut merged = defaults.clone();
-    super::merge(&mut merged, config.to_json());
+    linter::merge(&mut merged, config.to_json());
     let mut linter = Linter::new(config, base_dir).prefixed(prefix);
     let certificate = admin::lint_admin(
         &merged,

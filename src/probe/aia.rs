@@ -14,16 +14,14 @@
 //!   up to 3 URLs per certificate; DER, then certs-only CMS, then PEM; keeps only
 //!   certificates whose subject is the requester's issuer.
 
-use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use x509_parser::asn1_rs::{Any, Class, FromBer, Tag};
 
-use super::ProbeOptions;
+use super::{http, ProbeOptions};
 use crate::chain::{self, Cert};
-use crate::target;
 
 /// Largest answer read. Chrome's limit (kMaxResponseSizeInBytesForAia): an intermediate is
 /// 1–2 KiB and a PKCS#7 bundle of a few a handful more, so 64 KiB fits every real answer
@@ -36,10 +34,6 @@ pub const MAX_HOPS: usize = 3;
 
 /// caIssuers URLs tried per certificate: Apple's MAX_TASKS (Chrome tries up to 5).
 pub const MAX_URLS_PER_CERT: usize = 3;
-
-/// Redirects followed, as Chrome does (URLRequest's kMaxRedirects); Apple follows none, so
-/// an issuer reached only through a redirect rescues Chrome alone.
-pub const MAX_REDIRECTS: usize = 20;
 
 /// One issuer certificate fetched from a caIssuers URL.
 #[derive(Debug, Clone)]
@@ -166,7 +160,13 @@ async fn fetch_issuer_of(
             break;
         }
         let limit = options.timeout.min(left);
-        let answer = match tokio::time::timeout(limit, get(url, options, limit)).await {
+        let request = http::Request::get(
+            url,
+            MAX_BODY_BYTES,
+            "more than any certificate (Chrome's limit)",
+        );
+        let answer = match tokio::time::timeout(limit, http::fetch(&request, options, limit)).await
+        {
             Err(_) => Err(format!(
                 "timed out after {}",
                 humantime::format_duration(limit)
@@ -214,224 +214,6 @@ async fn fetch_issuer_of(
         }
     }
     None
-}
-
-/// An answer's body and, when redirected, the URL it finally came from.
-struct Answer {
-    body: Vec<u8>,
-    redirected_to: Option<String>,
-}
-
-/// A redirect certready will not follow, in words.
-#[derive(Debug)]
-struct RedirectRefused(String);
-
-impl std::fmt::Display for RedirectRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for RedirectRefused {}
-
-/// GET `url` (http only, redirects as Chrome follows them), 200 and at most
-/// [`MAX_BODY_BYTES`], or why not.
-async fn get(url: &str, options: &ProbeOptions, timeout: Duration) -> Result<Answer, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("not a valid URL: {e}"))?;
-    if let Some(refusal) = forbidden_url(&parsed) {
-        return Err(refusal);
-    }
-    let client = client(&parsed, options, timeout)?;
-    let mut response = client
-        .get(parsed.clone())
-        .send()
-        .await
-        .map_err(|e| describe_error(&e, timeout))?;
-    let redirected_to = (response.url() != &parsed).then(|| response.url().to_string());
-    let status = response.status();
-    if status != reqwest::StatusCode::OK {
-        return Err(format!("answered HTTP {status}, not 200"));
-    }
-    let too_large = || {
-        format!(
-            "the answer is larger than {} KiB, more than any certificate (Chrome's limit); not read",
-            MAX_BODY_BYTES / 1024
-        )
-    };
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| describe_error(&e, timeout))?
-    {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Answer {
-        body,
-        redirected_to,
-    })
-}
-
-/// A client for one URL: plain HTTP through the run's proxy (unless NO_PROXY exempts the
-/// host), its --resolve pins for that host and port, no cookies, bounded by `timeout`.
-fn client(
-    url: &reqwest::Url,
-    options: &ProbeOptions,
-    timeout: Duration,
-) -> Result<reqwest::Client, String> {
-    // Only http:// is ever requested; the TLS configuration exists because reqwest needs
-    // one, and trusts nothing.
-    let tls = rustls::ClientConfig::builder_with_provider(super::provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
-    let policy = reqwest::redirect::Policy::custom(|attempt| {
-        let next = attempt.url().clone();
-        if next.scheme() != "http" {
-            attempt.error(RedirectRefused(format!(
-                "redirected to {next}, which is not http:// (Chrome refuses it)"
-            )))
-        } else if let Some(refusal) = forbidden_url(&next) {
-            attempt.error(RedirectRefused(format!("redirected to {next}: {refusal}")))
-        } else if attempt.previous().contains(&next) {
-            attempt.error(RedirectRefused(format!(
-                "redirected in a loop (back to {next})"
-            )))
-        } else if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(RedirectRefused(format!(
-                "more than {MAX_REDIRECTS} redirects"
-            )))
-        } else {
-            attempt.follow()
-        }
-    });
-    let mut builder = reqwest::Client::builder()
-        .dns_resolver(std::sync::Arc::new(NotLinkLocal))
-        .tls_backend_preconfigured(tls)
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .redirect(policy)
-        .user_agent(concat!("certready/", env!("CARGO_PKG_VERSION")));
-    let host = url.host_str().unwrap_or_default();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let authority = target::split_host_port(&format!("{host}:{port}"))
-        .map(|(host, _)| host)
-        .ok();
-    if let Some(authority) = &authority {
-        for rule in options
-            .resolve
-            .iter()
-            .filter(|r| &r.host == authority && r.port == port)
-        {
-            let addrs: Vec<std::net::SocketAddr> = rule
-                .addrs
-                .iter()
-                .map(|ip| std::net::SocketAddr::new(*ip, port))
-                .collect();
-            builder = builder.resolve_to_addrs(host.trim_matches(['[', ']']), &addrs);
-        }
-    }
-    builder = match authority.as_ref().and_then(|h| options.proxy.for_host(h)) {
-        Some(proxy) => {
-            let mut via = reqwest::Proxy::http(format!("http://{}:{}", proxy.host, proxy.port))
-                .map_err(|e| e.to_string())?;
-            if let Some(authorization) = &proxy.authorization {
-                let value = reqwest::header::HeaderValue::from_str(authorization)
-                    .map_err(|e| e.to_string())?;
-                via = via.custom_http_auth(value);
-            }
-            builder.proxy(via)
-        }
-        None => builder.no_proxy(),
-    };
-    builder.build().map_err(|e| e.to_string())
-}
-
-fn timed_out(limit: Duration) -> String {
-    format!("timed out after {}", humantime::format_duration(limit))
-}
-
-/// Why a URL is not fetched although http: its host is an address no CA publishes on, where
-/// cloud metadata services answer instead (link-local, and unspecified or multicast
-/// addresses). A certificate comes from whatever server is checked — `serve` probes targets
-/// named by whoever can reach it — and must not make certready fetch from there.
-fn forbidden_url(url: &reqwest::Url) -> Option<String> {
-    let ip: IpAddr = url.host_str()?.trim_matches(['[', ']']).parse().ok()?;
-    forbidden_address(ip).then(|| format!("{ip} is a link-local or special address; not fetched"))
-}
-
-fn forbidden_address(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast()
-        }
-        IpAddr::V6(v6) => {
-            (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| forbidden_address(IpAddr::V4(v4)))
-        }
-    }
-}
-
-/// The system resolver, less the addresses [`forbidden_address`] names: a caIssuers host
-/// whose name resolves only there is not fetched (`--resolve` pins still apply first).
-struct NotLinkLocal;
-
-impl reqwest::dns::Resolve for NotLinkLocal {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|addr| !forbidden_address(addr.ip()))
-                .collect();
-            if addrs.is_empty() {
-                return Err(format!(
-                    "{host} resolves to link-local or special addresses only; not fetched"
-                )
-                .into());
-            }
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
-/// A reqwest error in words: a refused redirect as such, else its chain of causes.
-fn describe_error(error: &reqwest::Error, timeout: Duration) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(error);
-    while let Some(e) = source {
-        if let Some(refused) = e.downcast_ref::<RedirectRefused>() {
-            return refused.to_string();
-        }
-        source = e.source();
-    }
-    if error.is_timeout() {
-        return timed_out(timeout);
-    }
-    let mut text = if error.is_connect() {
-        "cannot connect".to_string()
-    } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        text.push_str(&format!(": {e}"));
-        source = e.source();
-    }
-    text
 }
 
 /// The certificates in an AIA answer, read as Chrome and Apple do: one DER certificate,

@@ -3,6 +3,7 @@
 //! The connection carries nothing but the handshake and a close_notify.
 
 pub mod aia;
+pub mod http;
 pub mod proxy;
 
 use std::net::SocketAddr;
