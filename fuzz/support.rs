@@ -25,6 +25,7 @@ fn settings() -> &'static Settings {
         probe: ProbeOptions::default(),
         clients: ClientOptions::default(),
         aia_fetch: false,
+        revocation: Default::default(),
     })
 }
 
@@ -54,6 +55,7 @@ pub fn analyse_chain(data: &[u8]) {
                 alpn: None,
                 dialled_host: None,
                 aia: None,
+                revocation: None,
             },
             settings(),
         );
@@ -78,6 +80,7 @@ pub fn parse_bundle(data: &[u8]) {
                 alpn: None,
                 dialled_host: None,
                 aia: None,
+                revocation: None,
             },
             settings(),
         );

@@ -1,7 +1,8 @@
 //! certready: tells whether a TLS endpoint's certificate will be accepted, by which
 //! client, and what to change. The modules follow the data:
 //!
-//! `target` → `probe` (or `input` for files) → `chain` → `trust` → `rules` (findings) →
+//! `target` → `probe` (or `input` for files) → `chain` → `trust` → `revocation` (stapled
+//! OCSP, the responder, the CRL) → `rules` (findings) →
 //! `clients` (each client's verdict, through the re-implemented `verifiers`) → `report`
 //! (with its recommendations) → `render`.
 //! `check` runs that pipeline for a target or a file; `flyte`, `lint` and `serve` build
@@ -23,6 +24,7 @@ pub mod lint;
 pub mod probe;
 mod render;
 mod report;
+pub mod revocation;
 mod rules;
 mod serve;
 pub mod target;

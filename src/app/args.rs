@@ -223,6 +223,18 @@ pub struct FetchArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RevocationArgs {
+    /// Do not ask OCSP responders or CRL distribution points (air-gapped runs). The OCSP
+    /// response the server staples is still judged.
+    #[arg(long)]
+    pub no_revocation: bool,
+    /// Time allowed per OCSP or CRL request; a responder that does not answer in time is
+    /// at most a warning (revocation-unknown).
+    #[arg(long, value_name = "DURATION", default_value = "4s", value_parser = parse_timeout)]
+    pub revocation_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct TrustArgs {
     /// Also trust the CA certificates in this PEM/DER file: a private CA, assumed installed wherever each client looks (caCertFilePath, keychain, OS store, browser). Repeatable.
     #[arg(long = "ca-file", value_name = "PEM")]
@@ -279,6 +291,8 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub fetch: FetchArgs,
     #[command(flatten)]
+    pub revocation: RevocationArgs,
+    #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -323,6 +337,8 @@ pub struct FlyteArgs {
     #[command(flatten)]
     pub fetch: FetchArgs,
     #[command(flatten)]
+    pub revocation: RevocationArgs,
+    #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -354,6 +370,8 @@ pub struct ServeArgs {
     pub net: NetArgs,
     #[command(flatten)]
     pub fetch: FetchArgs,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
     #[command(flatten)]
     pub trust: TrustArgs,
     #[command(flatten)]

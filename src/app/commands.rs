@@ -29,6 +29,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         warn_days: args.judge.warn_days,
         proxy: ProxySource::ConfigThenEnvironment,
         fetch: Some(&args.fetch),
+        revocation: Some(&args.revocation),
     })?);
     let progress = progress_bar(targets.len());
     let concurrency = args.concurrency as usize;
@@ -62,6 +63,7 @@ pub fn inspect(args: InspectArgs) -> Result<i32, Error> {
         warn_days: args.judge.warn_days,
         proxy: ProxySource::Environment,
         fetch: Some(&args.fetch),
+        revocation: None,
     })?;
     let options = InspectOptions {
         hostname: args.hostname.as_ref(),
@@ -107,6 +109,7 @@ pub fn flyte(args: FlyteArgs) -> Result<i32, Error> {
         // gRPC clients honour HTTPS_PROXY; httpProxyURL is for the OAuth requests.
         proxy: ProxySource::Environment,
         fetch: Some(&args.fetch),
+        revocation: Some(&args.revocation),
     })?);
     let options = crate::flyte::FlyteOptions {
         console_origin: args.console_origin.clone(),
@@ -129,6 +132,7 @@ pub fn serve(args: ServeArgs) -> Result<i32, Error> {
         warn_days: args.warn_days,
         proxy: ProxySource::ConfigThenEnvironment,
         fetch: Some(&args.fetch),
+        revocation: Some(&args.revocation),
     })?);
     let options = crate::serve::ServeOptions {
         listen: args.listen,
@@ -159,6 +163,7 @@ pub fn lint(args: LintArgs) -> Result<i32, Error> {
         warn_days: args.warn_days,
         proxy: ProxySource::Environment,
         fetch: Some(&args.fetch),
+        revocation: None,
     })?;
     let options = crate::lint::LintOptions {
         console_origin: args.console_origin.clone(),

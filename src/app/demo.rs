@@ -158,6 +158,7 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
             warn_days: 30,
             proxy: ProxySource::Direct,
             fetch: Some(&FetchArgs { no_fetch: false }),
+            revocation: None,
         })?);
         let target =
             target::parse_target(&target_text).map_err(|e| Error::Failed(e.to_string()))?;

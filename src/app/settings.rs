@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::args::{ClientArgs, FetchArgs, NetArgs, TrustArgs};
+use super::args::{ClientArgs, FetchArgs, NetArgs, RevocationArgs, TrustArgs};
 use super::error::Error;
 use crate::check::Settings;
 use crate::clients::ClientOptions;
@@ -37,6 +37,9 @@ pub struct SettingsArgs<'a> {
     pub proxy: ProxySource,
     /// The command's --no-fetch; None where it has none (then nothing is fetched).
     pub fetch: Option<&'a FetchArgs>,
+    /// The command's --no-revocation and --revocation-timeout; None where it has none
+    /// (then no responder is asked).
+    pub revocation: Option<&'a RevocationArgs>,
 }
 
 impl Settings {
@@ -73,6 +76,13 @@ impl Settings {
             probe,
             clients,
             aia_fetch: args.fetch.is_some_and(|fetch| !fetch.no_fetch),
+            revocation: match args.revocation {
+                Some(r) => crate::check::RevocationSettings {
+                    fetch: !r.no_revocation,
+                    timeout: r.revocation_timeout,
+                },
+                None => crate::check::RevocationSettings::default(),
+            },
         })
     }
 }

@@ -59,6 +59,10 @@ pub struct CertInfo {
     pub authority_key_id: Option<String>,
     pub ocsp_urls: Vec<String>,
     pub ca_issuers_urls: Vec<String>,
+    /// The CRL distribution points' URLs.
+    pub crl_urls: Vec<String>,
+    /// The TLS Feature extension asks for status_request: OCSP must be stapled.
+    pub must_staple: bool,
     pub sct_count: usize,
     pub unknown_critical_extensions: Vec<String>,
     /// Sent by the server (or held by the file), or fetched from an AIA caIssuers URL.
@@ -84,6 +88,8 @@ pub enum CertSource {
 pub struct CertFacts {
     pub subject_der: Vec<u8>,
     pub issuer_der: Vec<u8>,
+    /// The serialNumber's content octets, as OCSP and CRLs name the certificate.
+    pub serial_der: Vec<u8>,
     pub not_before: i64,
     pub not_after: i64,
     pub rsa_bits: Option<usize>,
@@ -261,6 +267,8 @@ fn parse_uncached(der: &[u8]) -> Result<CertInfo, String> {
         authority_key_id: None,
         ocsp_urls: Vec::new(),
         ca_issuers_urls: Vec::new(),
+        crl_urls: Vec::new(),
+        must_staple: false,
         sct_count: 0,
         unknown_critical_extensions: Vec::new(),
         source: CertSource::Sent,
@@ -268,6 +276,7 @@ fn parse_uncached(der: &[u8]) -> Result<CertInfo, String> {
         facts: CertFacts {
             subject_der: cert.subject().as_raw().to_vec(),
             issuer_der: cert.issuer().as_raw().to_vec(),
+            serial_der: cert.raw_serial().to_vec(),
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             weak_hash: weak_hash(&cert.signature_algorithm.algorithm),
@@ -347,7 +356,26 @@ fn parse_uncached(der: &[u8]) -> Result<CertInfo, String> {
                     }
                 }
             }
+            ParsedExtension::CRLDistributionPoints(points) => {
+                for point in points.iter() {
+                    if let Some(x509_parser::extensions::DistributionPointName::FullName(names)) =
+                        &point.distribution_point
+                    {
+                        info.crl_urls.extend(names.iter().filter_map(|n| match n {
+                            GeneralName::URI(uri) => Some(uri.to_string()),
+                            _ => None,
+                        }));
+                    }
+                }
+            }
             ParsedExtension::SCT(scts) => info.sct_count = scts.len(),
+            // TLS Feature (RFC 7633): SEQUENCE OF INTEGER; 5 is status_request.
+            _ if ext.oid.to_id_string() == "1.3.6.1.5.5.7.1.24" => {
+                info.must_staple = x509_parser::der_parser::parse_der(ext.value)
+                    .ok()
+                    .and_then(|(_, features)| features.as_sequence().ok().cloned())
+                    .is_some_and(|features| features.iter().any(|f| f.as_u32().ok() == Some(5)));
+            }
             ParsedExtension::UnsupportedExtension { .. } | ParsedExtension::ParseError { .. }
                 if ext.critical =>
             {

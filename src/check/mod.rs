@@ -5,6 +5,9 @@
 mod aia;
 mod bundle;
 pub mod fleet;
+mod revocation;
+
+pub use revocation::RevocationSettings;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -37,6 +40,8 @@ pub struct Settings {
     /// Fetch a missing intermediate from the AIA caIssuers URL, as browsers and macOS do
     /// (off with --no-fetch). Bounded by `probe.timeout` and `probe::aia`'s limits.
     pub aia_fetch: bool,
+    /// OCSP and CRL checks (`check`, `flyte`, `serve`; off with --no-revocation).
+    pub revocation: RevocationSettings,
 }
 
 impl Settings {
@@ -71,6 +76,9 @@ pub struct AnalysisInput<'a> {
     pub dialled_host: Option<String>,
     /// What the AIA step fetched; None when it did not run.
     pub aia: Option<&'a AiaOutcome>,
+    /// What the revocation step learnt of the path's certificates; None when it did not
+    /// run (files) or found nothing to say.
+    pub revocation: Option<&'a [crate::revocation::CertRevocation]>,
 }
 
 pub struct Analysis {
@@ -86,6 +94,8 @@ pub struct Analysis {
     pub aia_fetched: Vec<crate::chain::CertInfo>,
     /// What the AIA step could not fetch, or should say.
     pub aia_notes: Vec<String>,
+    /// Each certificate's revocation, when the revocation step ran.
+    pub revocation: Vec<crate::revocation::CertRevocation>,
 }
 
 /// The whole judgement of one chain: certificates parsed, the chain's structure, a trust
@@ -147,6 +157,10 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
     if let Some(finding) = ca_file_bundle_finding(&settings.clients) {
         findings.push(finding);
     }
+    if let (Some(revocations), Some(&leaf)) = (input.revocation, structure.path.first()) {
+        crate::revocation::findings(revocations, certs[leaf].info.position, &mut findings);
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
     if let Some(finding) = alpn_finding(&input.alpn, &settings.clients) {
         findings.push(finding);
         // Most severe first, as the rules leave them.
@@ -190,6 +204,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         go_outcomes: Default::default(),
         apple_outcome: Default::default(),
         aia_fetched: &aia_fetched,
+        revocation: input.revocation.unwrap_or_default(),
     };
     let client_verdicts = clients::evaluate(&client_context);
     // Which clients the fetched issuers rescue: their verdicts without them.
@@ -240,6 +255,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         key_error,
         aia_fetched: aia::infos(&aia_fetched),
         aia_notes: input.aia.map(|o| o.notes.clone()).unwrap_or_default(),
+        revocation: input.revocation.map(<[_]>::to_vec).unwrap_or_default(),
     }
 }
 
@@ -367,14 +383,36 @@ async fn check_inner(target: &Target, settings: &Settings, token_url: Option<Str
         alpn: report.tls.as_ref().map(|tls| tls.alpn.clone()),
         dialled_host: Some(target.dialled_host()),
         aia: None,
+        revocation: None,
     };
     let mut analysis = analyse(input.clone(), settings);
+    let mut fetched = None;
     if settings.aia_fetch {
         if let Some(top) = aia::requester(&analysis.certs, &analysis.path) {
-            let fetched = aia::fetch(top, &stores.stores, settings).await;
+            fetched = Some(aia::fetch(top, &stores.stores, settings).await);
             analysis = analyse(
                 AnalysisInput {
-                    aia: Some(&fetched),
+                    aia: fetched.as_ref(),
+                    ..input.clone()
+                },
+                settings,
+            );
+        }
+    }
+    let subjects = revocation::subjects(&analysis.certs, &analysis.path, &stores.stores);
+    if let Some(&leaf) = analysis.path.positions.first() {
+        let revocations =
+            revocation::check(&subjects, leaf, outcome.stapled_ocsp.as_deref(), settings).await;
+        let mut said = Vec::new();
+        crate::revocation::findings(&revocations, leaf, &mut said);
+        // Judged again only when revocation has something to say (it seldom has).
+        if said.is_empty() {
+            analysis.revocation = revocations;
+        } else {
+            analysis = analyse(
+                AnalysisInput {
+                    aia: fetched.as_ref(),
+                    revocation: Some(&revocations),
                     ..input
                 },
                 settings,
@@ -410,6 +448,7 @@ fn fill(report: &mut Report, analysis: Analysis) {
     report.recommendations = analysis.recommendations;
     report.aia_fetched = analysis.aia_fetched;
     report.aia_notes = analysis.aia_notes;
+    report.revocation = analysis.revocation;
 }
 
 pub struct InspectOptions<'a> {
@@ -476,6 +515,7 @@ pub fn inspect_bundle(
         alpn: None,
         dialled_host: None,
         aia: None,
+        revocation: None,
     };
     let mut analysis = analyse(input.clone(), settings);
     // A file is judged as it will be served: browsers and macOS will fetch what it lacks.

@@ -55,6 +55,18 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
         ),
         note => note,
     };
+    // Chrome checks a stapled "revoked" for the leaf once the path is otherwise valid, and
+    // REVOKED outranks the errors found after path building (notes/revocation.md, from
+    // revocation_checker.cc and MapCertStatusToNetError).
+    let path_valid = match &outcome {
+        Ok(_) => true,
+        Err(refusal) => ["ERR_CERT_COMMON_NAME_INVALID", "ERR_CERT_VALIDITY_TOO_LONG"]
+            .contains(&refusal.net_error),
+    };
+    if path_valid && stapled_revoked(ctx) {
+        let refusal = ctx.refusal(NET_ERROR.fill(&[ERR_CERT_REVOKED]), &[FindingId::Revoked]);
+        return ClientVerdict::new(ClientName::Browser, Channel::Https, Err(refusal), note);
+    }
     let outcome: Result<(), Refusal> = outcome.map(|_| ()).map_err(|refusal| {
         ctx.refusal(
             NET_ERROR.fill(&[refusal.net_error]),
@@ -62,6 +74,19 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
         )
     });
     ClientVerdict::new(ClientName::Browser, Channel::Https, outcome, note)
+}
+
+/// Chrome's net error for a revoked certificate (net_error_list.h: CERT_REVOKED, -206).
+pub const ERR_CERT_REVOKED: &str = "ERR_CERT_REVOKED";
+
+/// The server stapled a valid, current OCSP response saying the leaf is revoked.
+fn stapled_revoked(ctx: &ClientContext<'_>) -> bool {
+    let Some(leaf) = ctx.certs.get(ctx.structure.leaf) else {
+        return false;
+    };
+    ctx.revocation
+        .iter()
+        .any(|r| r.position == leaf.info.position && r.stapled_revoked())
 }
 
 /// What Chrome's TLS stack (BoringSSL) refuses before any certificate verification, as
@@ -173,6 +198,7 @@ pub(super) fn causes_of(net_error: &str) -> &'static [FindingId] {
         "ERR_CERT_WEAK_KEY" => &[FindingId::WeakRsaKey],
         "ERR_CERT_DATE_INVALID" => &[FindingId::Expired, FindingId::NotYetValid],
         "ERR_CERT_VALIDITY_TOO_LONG" => &[FindingId::ValidityExceeds398Days],
+        ERR_CERT_REVOKED => &[FindingId::Revoked],
         _ => &[],
     }
 }

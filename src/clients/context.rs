@@ -200,6 +200,8 @@ pub struct ClientContext<'a> {
     /// certificate (empty when the chain is complete, fetching is off or it failed). Only
     /// the clients that fetch (Chrome, Apple's trustd) may use them.
     pub aia_fetched: &'a [AiaFetched],
+    /// What the revocation step learnt (empty when it did not run).
+    pub revocation: &'a [crate::revocation::CertRevocation],
 }
 
 /// One issuer fetched from an AIA caIssuers URL.

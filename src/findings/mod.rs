@@ -272,6 +272,24 @@ kinds! {
     BundleRootWeak = "bundle-root-weak", Warning, "A root in the trust bundle has a weak key",
         "Replace the root with one that has an RSA key of at least 2048 bits or an ECDSA key, and re-issue the chains below it.",
         "A root certificate in the trust bundle has an RSA key shorter than 2048 bits. Apple and OpenSSL at security level 2 refuse chains that end in it; Go still accepts 1024-bit keys. Public CAs retired such roots years ago.";
+    Revoked = "revoked", Critical, "A certificate on the path is revoked",
+        "Replace the certificate: get a new one issued (with a new key if the reason is keyCompromise) and deploy it; then make the server staple current OCSP responses.",
+        "The issuer has revoked a certificate on the path, according to a current, correctly signed OCSP response (stapled by the server or from the issuer's responder) or CRL. Few clients notice: Chrome refuses it (NET::ERR_CERT_REVOKED) when the server staples the revoked response or its CRLSet lists it, Firefox when its OCSP query says so, macOS for CAs in Apple's revocation database (\"certificate is revoked\"); Go (flytectl), grpcio and requests never check. It must be replaced all the same: whoever holds its key can impersonate the server.";
+    OcspMustStapleMissing = "ocsp-must-staple-missing", Warning, "A must-staple certificate is served without a stapled OCSP response",
+        "Turn on OCSP stapling on the server (nginx: ssl_stapling on; ssl_stapling_verify on; with a resolver that reaches the responder), or re-issue without the must-staple extension.",
+        "The certificate carries the TLS Feature extension with status_request (OCSP must-staple), so it promises a stapled OCSP response in every handshake. The server sent none: Firefox refuses the connection (MOZILLA_PKIX_ERROR_REQUIRED_TLS_FEATURE_MISSING); Chrome, Go, OpenSSL and grpcio do not enforce the extension.";
+    OcspResponseStale = "ocsp-response-stale", Warning, "The stapled OCSP response is out of date",
+        "Make the server refresh its staple: it must reach the OCSP responder (DNS resolver and egress for nginx's ssl_stapling), or it keeps serving the old response.",
+        "The OCSP response the server stapled is past its nextUpdate. Clients that read staples ignore it (and Firefox then asks the responder, or refuses a must-staple certificate).";
+    OcspResponseInvalid = "ocsp-response-invalid", Warning, "An OCSP response cannot be used",
+        "Check the responder (or the staple the server serves): the response must be about this certificate, signed by its issuer or a delegated responder (extendedKeyUsage OCSPSigning, issued by the issuer), and current.",
+        "An OCSP response (stapled or from the responder) is malformed, about another certificate, signed by a key that may not answer for the issuer, badly signed or dated in the future. Clients that check treat the status as unknown.";
+    RevocationUnknown = "revocation-unknown", Warning, "The revocation status could not be learnt",
+        "Nothing breaks for clients today (they soft-fail); check that the OCSP responder and CRL in the certificate answer from where your clients run, or run with --no-revocation where they cannot be reached.",
+        "certready asked the certificate's OCSP responder and/or CRL distribution point and got no usable answer in time (unreachable, slow, unknown, stale or invalid). Every client that checks revocation soft-fails on this, so it is never more than a warning.";
+    CrlTooLarge = "crl-too-large", Warning, "A CRL is too large to read",
+        "Prefer OCSP (and stapling) for this CA; clients that download CRLs per connection will be slow or skip it.",
+        "The CRL at the certificate's distribution point is larger than certready reads (10 MiB). Clients that fetch CRLs on demand either time out or skip it; browsers rely on OCSP or their own revocation lists instead.";
     ConfigWrongType = "config-wrong-type", Critical, "A key has a value of the wrong type",
         "Give the key the type the chart or program expects (the message says which); `helm template` fails on it, or the value is silently ignored.",
         "A Helm value or a Kubernetes field has the wrong YAML type: a string where a mapping belongs (`tls: true` instead of `tls: {enabled: true}`), a word where a number belongs (`runAsUser: \"zero\"`). Helm's templates fail to render or take the default, and the API server refuses the object; either way what is deployed is not what the file says.";

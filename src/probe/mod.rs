@@ -94,6 +94,8 @@ pub struct ProbeOutcome {
     /// The proxy tunnelled through, if any (without credentials).
     pub proxy: Option<String>,
     pub chain: Vec<CertificateDer<'static>>,
+    /// The OCSP response the server stapled, if any.
+    pub stapled_ocsp: Option<Vec<u8>>,
     pub tls: Option<TlsInfo>,
     pub error: Option<ProbeError>,
 }
@@ -113,6 +115,7 @@ struct ProbeState {
     phase: Phase,
     address: Option<SocketAddr>,
     chain: Vec<CertificateDer<'static>>,
+    stapled_ocsp: Option<Vec<u8>>,
     first_bytes: Vec<u8>,
     bytes_received: usize,
 }
@@ -136,6 +139,7 @@ pub async fn probe(target: &Target, options: &ProbeOptions) -> ProbeOutcome {
         phase: Phase::Resolving,
         address: None,
         chain: Vec::new(),
+        stapled_ocsp: None,
         first_bytes: Vec::new(),
         bytes_received: 0,
     }));
@@ -149,6 +153,7 @@ pub async fn probe(target: &Target, options: &ProbeOptions) -> ProbeOutcome {
         proxy,
         address: state.address,
         chain: std::mem::take(&mut state.chain),
+        stapled_ocsp: state.stapled_ocsp.take(),
         tls: None,
         error: None,
     };
@@ -705,13 +710,15 @@ impl ServerCertVerifier for CapturingVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let mut chain = Vec::with_capacity(1 + intermediates.len());
         chain.push(end_entity.clone().into_owned());
         chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
-        lock(&self.state).chain = chain;
+        let mut state = lock(&self.state);
+        state.chain = chain;
+        state.stapled_ocsp = (!ocsp_response.is_empty()).then(|| ocsp_response.to_vec());
         Ok(ServerCertVerified::assertion())
     }
 

@@ -121,6 +121,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What each client will say, per channel.
     pub clients: Vec<ClientVerdict>,
+    /// Each certificate's revocation status (stapled OCSP, responder, CRL); empty when
+    /// not checked (files).
+    pub revocation: Vec<crate::revocation::CertRevocation>,
     /// What to do, most effective first.
     pub recommendations: Vec<Recommendation>,
 }
@@ -146,6 +149,7 @@ impl Report {
             trust: Vec::new(),
             findings: Vec::new(),
             clients: Vec::new(),
+            revocation: Vec::new(),
             recommendations: Vec::new(),
         }
     }

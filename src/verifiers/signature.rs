@@ -39,7 +39,11 @@ impl SignatureAlgorithm {
     /// From the certificate's signatureAlgorithm; None for an algorithm no engine knows
     /// (or RSA-PSS with parameters other than hash = MGF1 hash, salt = hash length).
     pub fn of(cert: &X509Certificate<'_>) -> Option<Self> {
-        let algorithm = &cert.signature_algorithm;
+        Self::of_algorithm(&cert.signature_algorithm)
+    }
+
+    /// From a signatureAlgorithm (a certificate's, a CRL's, an OCSP response's).
+    pub fn of_algorithm(algorithm: &AlgorithmIdentifier<'_>) -> Option<Self> {
         let oid = &algorithm.algorithm;
         let (key, hash) = if *oid == oid!(1.2.840 .113549 .1 .1 .4) {
             (KeyType::Rsa, Hash::Md5)
@@ -69,7 +73,7 @@ impl SignatureAlgorithm {
                 hash: None,
             });
         } else if *oid == oid!(1.2.840 .113549 .1 .1 .10) {
-            return pss_hash(cert).map(|hash| SignatureAlgorithm {
+            return pss_hash(algorithm).map(|hash| SignatureAlgorithm {
                 key: KeyType::RsaPss,
                 hash: Some(hash),
             });
@@ -85,8 +89,8 @@ impl SignatureAlgorithm {
 
 /// The hash of RSA-PSS parameters when they are the one accepted shape: a SHA-2 hash,
 /// MGF1 with the same hash, salt length equal to the hash length.
-fn pss_hash(cert: &X509Certificate<'_>) -> Option<Hash> {
-    let params = cert.signature_algorithm.parameters.as_ref()?;
+fn pss_hash(algorithm: &AlgorithmIdentifier<'_>) -> Option<Hash> {
+    let params = algorithm.parameters.as_ref()?;
     let pss = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
     let hash = hash_of_oid(pss.hash_algorithm_oid())?;
     let mgf_hash = pss

@@ -435,6 +435,7 @@ fn analysis(
             ..ClientOptions::default()
         },
         aia_fetch: false,
+        revocation: Default::default(),
     };
     let hostname = host
         .parse()
@@ -452,6 +453,7 @@ fn analysis(
             alpn: None,
             dialled_host: None,
             aia: None,
+            revocation: None,
         },
         &settings,
     )

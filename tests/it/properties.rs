@@ -126,6 +126,7 @@ fn fixture() -> &'static Fixture {
                 probe: ProbeOptions::default(),
                 clients: ClientOptions::default(),
                 aia_fetch: false,
+                revocation: Default::default(),
             },
             _root_file: root_file,
         }
@@ -152,6 +153,7 @@ proptest! {
                 alpn: None,
                 dialled_host: None,
                 aia: None,
+                revocation: None,
             },
             &fixture.settings,
         );

@@ -881,6 +881,7 @@ pub(crate) fn analyse_case(
         probe: ProbeOptions::default(),
         clients,
         aia_fetch: aia.is_some(),
+        revocation: Default::default(),
     };
     Ok(analyse(
         AnalysisInput {
@@ -894,6 +895,7 @@ pub(crate) fn analyse_case(
             alpn,
             aia,
             dialled_host: Some(target.dialled_host()),
+            revocation: None,
         },
         &settings,
     ))
