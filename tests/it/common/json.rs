@@ -195,7 +195,87 @@ pub struct Report {
     pub trust: Vec<Trust>,
     pub findings: Vec<Finding>,
     pub clients: Vec<ClientVerdict>,
+    /// Each certificate's revocation (empty for files).
+    pub revocation: Vec<Revocation>,
     pub recommendations: Vec<Recommendation>,
+}
+
+/// `revocation[]`: one certificate of the path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    pub position: usize,
+    /// `good`, `revoked`, `unknown`, `unchecked`.
+    pub status: String,
+    /// `stapled-ocsp`, `ocsp`, `crl`.
+    #[serde(deserialize_with = "nullable")]
+    pub source: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub revoked_at: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub reason: Option<String>,
+    pub must_staple: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub stapled: Option<OcspAnswer>,
+    #[serde(deserialize_with = "nullable")]
+    pub ocsp: Option<OcspAnswer>,
+    #[serde(deserialize_with = "nullable")]
+    pub crl: Option<CrlAnswer>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcspAnswer {
+    #[serde(deserialize_with = "nullable")]
+    pub url: Option<String>,
+    pub answered: bool,
+    /// `good`, `revoked`, `unknown`.
+    #[serde(deserialize_with = "nullable")]
+    pub status: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub revoked_at: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub reason: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub this_update: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub next_update: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub produced_at: Option<String>,
+    /// `valid`, `invalid`, `unverifiable`.
+    #[serde(deserialize_with = "nullable")]
+    pub signature: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub signer: Option<String>,
+    pub stale: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrlAnswer {
+    pub url: String,
+    pub answered: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub bytes: Option<usize>,
+    #[serde(deserialize_with = "nullable")]
+    pub entries: Option<usize>,
+    pub listed: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub revoked_at: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub reason: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub this_update: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub next_update: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub signature: Option<String>,
+    pub stale: bool,
+    pub too_large: bool,
+    #[serde(deserialize_with = "nullable")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -241,6 +321,8 @@ pub struct Cert {
     pub authority_key_id: Option<String>,
     pub ocsp_urls: Vec<String>,
     pub ca_issuers_urls: Vec<String>,
+    pub crl_urls: Vec<String>,
+    pub must_staple: bool,
     pub sct_count: usize,
     pub unknown_critical_extensions: Vec<String>,
     /// `sent` or `aia`.
