@@ -26,6 +26,7 @@ mod openssl_engine;
 mod probe_failures;
 mod properties;
 mod release_cli;
+mod revocation;
 mod serve;
 mod snapshots;
 mod trust_bundle;

@@ -1,4 +1,5 @@
-//! A loopback HTTP server standing in for a CA's caIssuers URLs: each path answers one
+//! A loopback HTTP server standing in for a CA's caIssuers URLs (and its OCSP responder
+//! and CRL distribution point, with answers the openssl command made): each path answers one
 //! way (a certificate, a redirect, a stall, an endless body …), and every request is
 //! logged so a test can tell whether certready fetched at all.
 
@@ -42,6 +43,15 @@ impl AiaServer {
     /// `http://127.0.0.1:PORT/path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// URLs on `addr`, where nothing need listen (a responder that is down).
+    pub fn at(addr: SocketAddr) -> AiaServer {
+        AiaServer {
+            addr,
+            requests: Default::default(),
+            routes: Default::default(),
+        }
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -96,6 +106,20 @@ async fn answer(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<String
         head.push(byte[0]);
     }
     let head = String::from_utf8_lossy(&head).to_string();
+    // A POST (an OCSP request) is read whole, so that closing does not reset the answer.
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|n| n.trim().parse::<usize>().unwrap_or(0))
+        })
+        .unwrap_or(0)
+        .min(1024 * 1024);
+    let mut body = vec![0u8; length];
+    if stream.read_exact(&mut body).await.is_err() {
+        return;
+    }
     // "GET /path HTTP/1.1", or an absolute URL when sent to a proxy.
     let target = head.split_whitespace().nth(1).unwrap_or_default();
     let path = match target.strip_prefix("http://") {

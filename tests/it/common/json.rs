@@ -917,6 +917,9 @@ impl Report {
                 assert!(!note.is_empty());
             }
         }
+        for r in &self.revocation {
+            r.validate(self.chain.len() + self.aia_fetched.len());
+        }
         for recommendation in &self.recommendations {
             one_of(&recommendation.id, RECOMMENDATIONS, "recommendations[].id");
             assert!(
@@ -926,6 +929,117 @@ impl Report {
             );
             assert!(!recommendation.text.is_empty());
         }
+    }
+}
+
+impl Revocation {
+    fn validate(&self, certificates: usize) {
+        let context = format!("revocation of certificate #{}", self.position);
+        assert!(
+            self.position < certificates,
+            "{context}: a certificate of the chain"
+        );
+        one_of(
+            &self.status,
+            &["good", "revoked", "unknown", "unchecked"],
+            "revocation[].status",
+        );
+        if let Some(source) = &self.source {
+            one_of(
+                source,
+                &["stapled-ocsp", "ocsp", "crl"],
+                "revocation[].source",
+            );
+        }
+        assert_eq!(
+            self.source.is_some(),
+            matches!(self.status.as_str(), "good" | "revoked"),
+            "{context}: a source exactly when decided"
+        );
+        assert_eq!(
+            self.revoked_at.is_some(),
+            self.status == "revoked",
+            "{context}"
+        );
+        assert!(
+            self.reason.is_none() || self.status == "revoked",
+            "{context}: a reason only when revoked"
+        );
+        assert!(
+            !self.must_staple || self.position == 0 || self.stapled.is_none(),
+            "{context}: must-staple concerns the leaf's staple"
+        );
+        for answer in self.stapled.iter().chain(&self.ocsp) {
+            answer.validate(&context);
+        }
+        if let Some(crl) = &self.crl {
+            assert!(
+                crl.url.starts_with("http://"),
+                "{context}: CRL URL {}",
+                crl.url
+            );
+            assert!(
+                crl.answered || crl.error.is_some(),
+                "{context}: unanswered says why"
+            );
+            assert!(
+                !crl.listed
+                    || crl.revoked_at.is_some()
+                    || crl.reason.is_some()
+                    || crl.entries.is_some()
+            );
+            for field in [
+                &crl.this_update,
+                &crl.next_update,
+                &crl.signature,
+                &crl.reason,
+            ] {
+                assert!(field.as_ref().is_none_or(|f| !f.is_empty()));
+            }
+            assert!(!crl.stale || crl.next_update.is_some());
+            assert!(!crl.too_large || !crl.answered);
+            assert!(crl.bytes.is_none() || crl.answered);
+        }
+    }
+}
+
+impl OcspAnswer {
+    fn validate(&self, context: &str) {
+        if let Some(url) = &self.url {
+            assert!(url.starts_with("http://"), "{context}: OCSP URL {url}");
+        }
+        assert!(
+            self.answered || self.error.is_some(),
+            "{context}: unanswered says why"
+        );
+        if let Some(status) = &self.status {
+            one_of(
+                status,
+                &["good", "revoked", "unknown"],
+                "revocation[].*.status",
+            );
+        }
+        if let Some(signature) = &self.signature {
+            one_of(
+                signature,
+                &["valid", "invalid", "unverifiable"],
+                "revocation[].*.signature",
+            );
+        }
+        assert_eq!(
+            self.revoked_at.is_some(),
+            self.status.as_deref() == Some("revoked"),
+            "{context}"
+        );
+        assert!(self.reason.is_none() || self.revoked_at.is_some());
+        for time in [&self.this_update, &self.next_update, &self.produced_at] {
+            assert!(
+                time.as_ref().is_none_or(|t| t.ends_with('Z')),
+                "{context}: RFC 3339 UTC"
+            );
+        }
+        assert!(!self.stale || self.next_update.is_some());
+        assert!(self.signer.is_none() || self.signature.is_some() || self.error.is_some());
     }
 }
 
@@ -977,7 +1091,12 @@ impl Cert {
         {
             assert!(is_lower_hex(id), "{context}: key id {id}");
         }
-        for url in self.ocsp_urls.iter().chain(&self.ca_issuers_urls) {
+        for url in self
+            .ocsp_urls
+            .iter()
+            .chain(&self.ca_issuers_urls)
+            .chain(&self.crl_urls)
+        {
             assert!(url.contains("://"), "{context}: URL {url:?}");
         }
         for oid in &self.unknown_critical_extensions {
