@@ -15,6 +15,7 @@ mod hostname;
 mod pyflyte;
 mod roots;
 
+pub use browser::ERR_CERT_REVOKED;
 pub use context::{
     AiaFetched, AnchorKind, Channel, ClientContext, ClientName, ClientOptions, ClientVerdict,
     FlytectlSettings,

@@ -194,6 +194,18 @@ fn chain_table(out: &mut String, report: &Report, now: i64, level: &str) {
         }
         out.push('\n');
     }
+    let asked: Vec<_> = report
+        .revocation
+        .iter()
+        .filter(|r| r.status != crate::revocation::RevocationStatus::Unchecked)
+        .collect();
+    if !asked.is_empty() {
+        let _ = writeln!(out, "Revocation:\n");
+        for r in asked {
+            let _ = writeln!(out, "- {}", cell(&crate::render::text::revocation_line(r)));
+        }
+        out.push('\n');
+    }
 }
 
 fn chain_row(out: &mut String, cert: &CertInfo, now: i64, note: &str) {

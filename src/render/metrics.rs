@@ -110,6 +110,14 @@ pub fn render(reports: &[Report]) -> String {
         "Findings present, by id and severity (count)",
     );
     let mut tls_info = Gauges::new("certready_tls_info", "Negotiated TLS version and ALPN");
+    let mut ocsp_status = Gauges::new(
+        "certready_ocsp_status",
+        "Revocation status of each certificate on the path: 0 good, 1 revoked, 2 unknown (asked, no usable answer); absent when not checked",
+    );
+    let mut next_update = Gauges::new(
+        "certready_revocation_next_update_timestamp_seconds",
+        "Earliest nextUpdate of the OCSP responses and CRLs used, per certificate, as a Unix timestamp",
+    );
 
     for report in reports {
         let target: Arc<str> = Arc::from(report.target.as_str());
@@ -170,11 +178,44 @@ pub fn render(reports: &[Report]) -> String {
             let alpn = tls.alpn.as_deref().unwrap_or_default();
             tls_info.push(&target, &[("version", &tls.version), ("alpn", alpn)], 1.0);
         }
+        for r in &report.revocation {
+            use crate::revocation::{RevocationStatus, Source};
+            let value = match r.status {
+                RevocationStatus::Good => 0.0,
+                RevocationStatus::Revoked => 1.0,
+                RevocationStatus::Unknown => 2.0,
+                RevocationStatus::Unchecked => continue,
+            };
+            let source = match r.source {
+                Some(Source::StapledOcsp) => "stapled-ocsp",
+                Some(Source::Ocsp) => "ocsp",
+                Some(Source::Crl) => "crl",
+                None => "",
+            };
+            let position = r.position.to_string();
+            ocsp_status.push(
+                &target,
+                &[("position", &position), ("source", source)],
+                value,
+            );
+            if let Some(next) = r.next_update() {
+                next_update.push(&target, &[("position", &position)], next as f64);
+            }
+        }
     }
 
     let mut registry = Registry::default();
     registry.register_collector(Box::new(Collected(vec![
-        success, duration, status, not_after, earliest, accepts, finding, tls_info,
+        success,
+        duration,
+        status,
+        not_after,
+        earliest,
+        accepts,
+        finding,
+        tls_info,
+        ocsp_status,
+        next_update,
     ])));
     let mut out = String::new();
     encode(&mut out, &registry).expect("writing to a String cannot fail");

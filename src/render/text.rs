@@ -333,11 +333,73 @@ fn render_report(out: &mut String, report: &Report, now: i64) {
     if !report.chain.is_empty() {
         render_chain(out, report, now);
         render_trust(out, report);
+        render_revocation(out, report);
         render_clients(out, report);
     }
     render_findings(out, report);
     render_recommendations(out, report);
     render_verdict(out, report);
+}
+
+/// One line per certificate whose revocation was learnt or asked about.
+fn render_revocation(out: &mut String, report: &Report) {
+    let asked: Vec<_> = report
+        .revocation
+        .iter()
+        .filter(|r| r.status != crate::revocation::RevocationStatus::Unchecked)
+        .collect();
+    if asked.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  Revocation");
+    for r in asked {
+        wrapped_hanging(out, 4, 2, &revocation_line(r));
+    }
+}
+
+/// "#0 revoked (keyCompromise, 2026-11-01T00:00:00Z) by the OCSP response the server
+/// stapled", "#1 good by the issuer's CRL", "#0 unknown: …".
+pub(crate) fn revocation_line(r: &crate::revocation::CertRevocation) -> String {
+    use crate::revocation::RevocationStatus;
+    let source = r
+        .source
+        .map(|s| format!(" by {}", s.words()))
+        .unwrap_or_default();
+    match r.status {
+        RevocationStatus::Revoked => {
+            let details: Vec<&str> = [r.reason.as_deref(), r.revoked_at.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            let details = if details.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", details.join(", "))
+            };
+            format!("#{} REVOKED{details}{source}", r.position)
+        }
+        RevocationStatus::Good => {
+            let next = [&r.stapled, &r.ocsp]
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.next_update.clone())
+                .chain(r.crl.iter().filter_map(|c| c.next_update.clone()))
+                .next()
+                .map(|n| format!(", next update {n}"))
+                .unwrap_or_default();
+            format!("#{} good{source}{next}", r.position)
+        }
+        RevocationStatus::Unknown => {
+            let why: Vec<String> = [&r.stapled, &r.ocsp]
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.error.clone())
+                .chain(r.crl.iter().filter_map(|c| c.error.clone()))
+                .collect();
+            format!("#{} unknown: {}", r.position, why.join("; "))
+        }
+        RevocationStatus::Unchecked => format!("#{} not checked", r.position),
+    }
 }
 
 fn render_chain(out: &mut String, report: &Report, now: i64) {

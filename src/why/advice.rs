@@ -89,6 +89,8 @@ const POINTERS: &[(&str, FindingId)] = &[
     ("digest algorithm too weak", FindingId::WeakSignatureSha1),
     ("broken signature algorithm", FindingId::WeakSignatureSha1),
     ("key too weak", FindingId::WeakRsaKey),
+    ("certificate revoked", FindingId::Revoked),
+    ("certificate is revoked", FindingId::Revoked),
     ("broken key size", FindingId::WeakRsaKey),
     ("not standards compliant", FindingId::ValidityExceeds825Days),
     ("-bit keys are insecure", FindingId::WeakRsaKey),
@@ -640,6 +642,7 @@ fn chrome_problem(net_error: &str) -> &'static str {
         "ERR_CERT_WEAK_SIGNATURE_ALGORITHM" => "a SHA-1 signature",
         "ERR_CERT_WEAK_KEY" => "a weak key",
         "ERR_CERT_DATE_INVALID" => "an expired certificate",
+        "ERR_CERT_REVOKED" => "a revoked certificate",
         _ => "that problem",
     }
 }

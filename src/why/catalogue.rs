@@ -780,7 +780,12 @@ fn add_chrome(b: &mut Builder) {
             }],
         );
     }
-    let handshake: [(&str, &'static [FindingId], &'static str); 2] = [
+    let handshake: [(&str, &'static [FindingId], &'static str); 3] = [
+        (
+            crate::clients::ERR_CERT_REVOKED,
+            &[FindingId::Revoked],
+            "Chrome refused a certificate its issuer revoked: the server stapled an OCSP response saying so (or Chrome's CRLSet lists it). Go, grpcio and requests do not check revocation and still connect. Replace the certificate.",
+        ),
         (
             crate::verifiers::chrome::ERR_SSL_KEY_USAGE_INCOMPATIBLE,
             &[FindingId::IncompatibleKeyUsage, FindingId::LeafIsCa],
