@@ -194,6 +194,12 @@ impl ProbePolicy {
     pub fn is_open(&self) -> bool {
         self.allow.is_empty()
     }
+
+    /// Whether any address could still be allowed by a CIDR (else a name that matches no
+    /// glob is refused without asking DNS).
+    pub fn has_cidrs(&self) -> bool {
+        self.allow.iter().any(|p| matches!(p, ProbeAllow::Net(_)))
+    }
 }
 
 #[cfg(test)]

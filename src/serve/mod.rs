@@ -574,6 +574,14 @@ async fn admit(target: &Target, state: &State) -> Admission {
             ),
         };
     }
+    if let Host::Name(name) = &target.host {
+        if !name_allowed && !policy.has_cidrs() {
+            return Admission::Refused(
+                Reason::NotAllowed,
+                format!("{name} matches no --probe-allow pattern"),
+            );
+        }
+    }
     let (host, port) = match &probe.connect_to {
         Some((host, port)) => (host.clone(), *port),
         None => (target.host.clone(), target.port),

@@ -27,6 +27,7 @@ mod probe_failures;
 mod properties;
 mod release_cli;
 mod serve;
+mod serve_security;
 mod snapshots;
 mod trust_bundle;
 mod why;
