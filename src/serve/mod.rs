@@ -195,7 +195,9 @@ pub async fn serve(
         humantime::format_duration(options.interval)
     );
     let policy = ProbePolicy::new(options.probe_allow);
-    warn_if_exposed(local, web.as_ref().map(|w| w.current()).as_deref(), &policy);
+    for warning in exposure_warnings(local, web.as_ref().map(|w| w.current()).as_deref(), &policy) {
+        eprintln!("certready serve: warning: {warning}");
+    }
     let metrics = ServeMetrics::new(web.is_some());
     if web.is_some() {
         metrics.reloaded(true);
@@ -261,19 +263,24 @@ pub async fn serve(
     Ok(())
 }
 
-/// Says on stderr when the endpoint is reachable beyond this host without TLS or without
-/// authentication: then anyone on the network reads the metrics and uses /probe.
-fn warn_if_exposed(local: SocketAddr, web: Option<&WebConfig>, policy: &ProbePolicy) {
+/// What to say on stderr when the endpoint is reachable beyond this host without TLS or
+/// without authentication: then anyone on the network reads the metrics and uses /probe.
+fn exposure_warnings(
+    local: SocketAddr,
+    web: Option<&WebConfig>,
+    policy: &ProbePolicy,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
     if local.ip().is_loopback() {
-        return;
+        return warnings;
     }
     let tls = web.is_some_and(|w| w.tls.is_some());
     let authenticated =
         web.is_some_and(|w| w.basic_auth.is_some() || w.verifies_client_certificates);
     if !tls {
-        eprintln!(
-            "certready serve: warning: plain HTTP on {local}, beyond loopback: the metrics (and any password) cross the network unencrypted; give --web-config with tls_server_config"
-        );
+        warnings.push(format!(
+            "plain HTTP on {local}, beyond loopback: the metrics (and any password) cross the network unencrypted; give --web-config with tls_server_config"
+        ));
     }
     if !authenticated {
         let limit = if policy.is_open() {
@@ -281,10 +288,11 @@ fn warn_if_exposed(local: SocketAddr, web: Option<&WebConfig>, policy: &ProbePol
         } else {
             ""
         };
-        eprintln!(
-            "certready serve: warning: no authentication on {local}: whoever reaches the port reads every target's metrics and makes certready dial targets of its choosing through /probe{limit}; add basic_auth_users or RequireAndVerifyClientCert to --web-config"
-        );
+        warnings.push(format!(
+            "no authentication on {local}: whoever reaches the port reads every target's metrics and makes certready dial targets of its choosing through /probe{limit}; add basic_auth_users or RequireAndVerifyClientCert to --web-config"
+        ));
     }
+    warnings
 }
 
 type Service = Arc<State>;
@@ -766,5 +774,41 @@ mod tests {
         );
         assert_eq!(target_param("module=x"), None);
         assert_eq!(target_param("target=a%2").as_deref(), Some("a%2"));
+    }
+
+    #[test]
+    fn serving_beyond_loopback_without_tls_or_auth_is_warned_about() {
+        let open = ProbePolicy::default();
+        let any: SocketAddr = "0.0.0.0:9469".parse().unwrap();
+        let loopback: SocketAddr = "127.0.0.1:9469".parse().unwrap();
+        assert!(exposure_warnings(loopback, None, &open).is_empty());
+        let warnings = exposure_warnings(any, None, &open);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("plain HTTP") && warnings[1].contains("--probe-allow"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.yml");
+        let hash = bcrypt::hash("x", 4).unwrap();
+        std::fs::write(&path, format!("basic_auth_users:\n  u: '{hash}'\n")).unwrap();
+        let auth_only = web_config::load(&path).map_err(|e| e.message).unwrap();
+        let warnings = exposure_warnings(any, Some(&auth_only), &open);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("password"));
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(basic_credentials(&headers), None);
+        // "user:pa:ss" — the password may hold colons.
+        headers.insert("authorization", "basic dXNlcjpwYTpzcw==".parse().unwrap());
+        assert_eq!(
+            basic_credentials(&headers),
+            Some(("user".to_string(), b"pa:ss".to_vec()))
+        );
+        headers.insert("authorization", "Bearer dXNlcjpwYXNz".parse().unwrap());
+        assert_eq!(basic_credentials(&headers), None);
+        headers.insert("authorization", "Basic !!!".parse().unwrap());
+        assert_eq!(basic_credentials(&headers), None);
     }
 }
