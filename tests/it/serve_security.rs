@@ -630,3 +630,71 @@ fn the_deploy_example_passes_promtool_and_certready_serves_it() {
     );
     assert_eq!(metrics.status, 401);
 }
+
+#[test]
+fn versions_cipher_suites_and_allowed_sans_are_honoured() {
+    let lab = Lab::new();
+    let dir = lab.dir.path();
+    ca(dir, "ca");
+    leaf(dir, "ca", "server", "serverAuth");
+    ca(dir, "clients");
+    leaf(dir, "clients", "prometheus", "clientAuth");
+    leaf(dir, "clients", "intruder", "clientAuth");
+    let ca = dir.join("ca.pem");
+    let tls = "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n";
+
+    // TLS 1.2 only, one suite: what curl negotiates is that suite, and TLS 1.3 is refused.
+    let web = lab.file(
+        "tls12.yml",
+        format!("{tls}  max_version: TLS12\n  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n"),
+    );
+    let served = start(&lab, &["--web-config", path_str(&web)]);
+    let url = served.url("https", "/healthz");
+    let seen = curl(&url, &["-v", "--cacert", path_str(&ca)]);
+    assert_eq!(seen.status, 200, "{}", seen.stderr);
+    assert!(
+        seen.stderr
+            .contains("TLSv1.2 / ECDHE-ECDSA-AES128-GCM-SHA256"),
+        "{}",
+        seen.stderr
+    );
+    let tls13 = curl(&url, &["--cacert", path_str(&ca), "--tlsv1.3"]);
+    assert_eq!(tls13.status, 0);
+    drop(served);
+
+    // TLS 1.3 only: a TLS 1.2 client is refused.
+    let web = lab.file("tls13.yml", format!("{tls}  min_version: TLS13\n"));
+    let served = start(&lab, &["--web-config", path_str(&web)]);
+    let url = served.url("https", "/healthz");
+    let tls12 = curl(&url, &["--cacert", path_str(&ca), "--tls-max", "1.2"]);
+    assert_eq!(tls12.status, 0);
+    assert_eq!(curl(&url, &["--cacert", path_str(&ca)]).status, 200);
+    drop(served);
+
+    // client_allowed_sans: a certificate from the right CA with another name is refused.
+    let web = lab.file(
+        "sans.yml",
+        format!("{tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: clients.pem\n  client_allowed_sans: [prometheus.test]\n"),
+    );
+    let served = start(&lab, &["--web-config", path_str(&web)]);
+    let url = served.url("https", "/metrics");
+    let with = |name: &str| {
+        let (pem, key) = (
+            dir.join(format!("{name}.pem")),
+            dir.join(format!("{name}.key")),
+        );
+        curl(
+            &url,
+            &[
+                "--cacert",
+                path_str(&ca),
+                "--cert",
+                path_str(&pem),
+                "--key",
+                path_str(&key),
+            ],
+        )
+    };
+    assert_eq!(with("prometheus").status, 200);
+    assert_eq!(with("intruder").status, 0);
+}
