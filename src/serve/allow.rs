@@ -19,7 +19,7 @@ pub enum ProbeAllow {
     Net(IpNet),
 }
 
-/// clap's value parser for `--probe-allow`.
+/// The command line's parser for `--probe-allow`.
 pub fn parse_probe_allow(text: &str) -> Result<ProbeAllow, String> {
     let trimmed = text.trim();
     if let Ok(net) = trimmed.parse::<IpNet>() {
