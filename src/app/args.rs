@@ -146,7 +146,8 @@ pub enum Command {
     /// Serve Prometheus metrics: /metrics for configured targets, /probe?target= on demand.
     #[command(after_help = "Examples:\n  \
 certready serve --targets /etc/certready/targets.txt --interval 5m\n  \
-certready serve --listen 0.0.0.0:9469         # with Prometheus relabelling to /probe?target=")]
+certready serve --listen 0.0.0.0:9469         # with Prometheus relabelling to /probe?target=\n  \
+certready serve --listen 0.0.0.0:9469 --web-config web.yml --probe-allow '*.example.com'")]
     Serve(ServeArgs),
     /// Lint what you deploy: Helm values, rendered manifests, flyteadmin and flytectl configs.
     #[command(
@@ -366,6 +367,19 @@ pub struct ServeArgs {
     /// Warn when a certificate expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub warn_days: u32,
+    /// TLS, client certificates, basic auth and headers from an exporter-toolkit web config
+    /// (node_exporter's --web.config.file format). Re-read, with the files it names, when
+    /// they change; a broken change keeps the last good one. /healthz needs no credentials.
+    #[arg(long, value_name = "FILE")]
+    pub web_config: Option<PathBuf>,
+    /// How often --web-config and its certificate, key and CA files are checked for changes.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    pub web_config_reload_interval: Duration,
+    /// Let /probe dial only targets matching PATTERN: a host name glob (*.example.com) or a
+    /// CIDR (10.0.0.0/8). Repeatable. Without it, any target except link-local, cloud
+    /// metadata and unspecified addresses (those only when a CIDR names them).
+    #[arg(long, value_name = "PATTERN", value_parser = crate::serve::allow::parse_probe_allow)]
+    pub probe_allow: Vec<crate::serve::allow::ProbeAllow>,
     #[command(flatten)]
     pub net: NetArgs,
     #[command(flatten)]

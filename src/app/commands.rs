@@ -134,11 +134,23 @@ pub fn serve(args: ServeArgs) -> Result<i32, Error> {
         fetch: Some(&args.fetch),
         revocation: Some(&args.revocation),
     })?);
+    let web = match &args.web_config {
+        Some(path) => {
+            let config = crate::serve::web_config::load(path).map_err(|e| {
+                Error::Failed(format!("--web-config {}: {}", path.display(), e.message))
+            })?;
+            Some((path.clone(), config))
+        }
+        None => None,
+    };
     let options = crate::serve::ServeOptions {
         listen: args.listen,
         targets,
         interval: args.interval,
         concurrency: args.concurrency as usize,
+        web,
+        web_reload_interval: args.web_config_reload_interval,
+        probe_allow: args.probe_allow.clone(),
     };
     runtime()?
         .block_on(crate::serve::serve(

@@ -342,13 +342,31 @@ pub async fn check_with_token_url(
     token_url: Option<String>,
 ) -> Report {
     let started = std::time::Instant::now();
-    let mut report = check_inner(target, settings, token_url).await;
+    let mut report = check_inner(target, settings, &settings.probe, token_url).await;
     report.duration_seconds = Some(started.elapsed().as_secs_f64());
     report
 }
 
-async fn check_inner(target: &Target, settings: &Settings, token_url: Option<String>) -> Report {
-    let outcome = probe::probe(target, &settings.probe).await;
+/// `check`, dialling with `probe_options` instead of `settings.probe`: `serve` pins the
+/// addresses its /probe policy approved, so a second DNS answer cannot redirect the probe.
+pub async fn check_with_probe_options(
+    target: &Target,
+    settings: &Settings,
+    probe_options: &ProbeOptions,
+) -> Report {
+    let started = std::time::Instant::now();
+    let mut report = check_inner(target, settings, probe_options, None).await;
+    report.duration_seconds = Some(started.elapsed().as_secs_f64());
+    report
+}
+
+async fn check_inner(
+    target: &Target,
+    settings: &Settings,
+    probe_options: &ProbeOptions,
+    token_url: Option<String>,
+) -> Report {
+    let outcome = probe::probe(target, probe_options).await;
     // Loaded while the probe ran; awaited off the runtime's workers if still loading.
     let stores = settings.stores.get().await;
     settings.clients.grpc_roots.get().await;

@@ -28,6 +28,7 @@ mod properties;
 mod release_cli;
 mod revocation;
 mod serve;
+mod serve_security;
 mod snapshots;
 mod trust_bundle;
 mod why;
