@@ -45,7 +45,7 @@
 //! check the browser driver's faithfulness: `CERTREADY_DIFF_CHROME_ARGS=--fresh` (a browser
 //! per case) must give the same answers as the default (one browser for all cases).
 
-mod browser;
+pub(crate) mod browser;
 pub mod clients;
 pub(crate) mod generate;
 pub(crate) mod openssl_made;
@@ -110,12 +110,12 @@ fn env_number(name: &str) -> Option<u64> {
     Some(parsed.unwrap_or_else(|_| panic!("{name}={value} is not a number")))
 }
 
-fn ci() -> bool {
+pub(crate) fn ci() -> bool {
     std::env::var_os("CI").is_some()
 }
 
 /// A client that cannot run: fatal under CI, a message elsewhere.
-fn missing(what: &str, hint: &str) {
+pub(crate) fn missing(what: &str, hint: &str) {
     assert!(
         !ci(),
         "CI must provide {what} ({hint}, see .ci/run): the differential test cannot skip it there"
