@@ -86,7 +86,7 @@ fn stapled_revoked(ctx: &ClientContext<'_>) -> bool {
     };
     ctx.revocation
         .iter()
-        .any(|r| r.position == leaf.info.position && r.stapled_revoked())
+        .any(|r| r.position == leaf.info.position && r.stapled_revoked(ctx.at))
 }
 
 /// What Chrome's TLS stack (BoringSSL) refuses before any certificate verification, as

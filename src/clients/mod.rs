@@ -79,5 +79,39 @@ pub fn evaluate(ctx: &ClientContext<'_>) -> Vec<ClientVerdict> {
     if wanted(ClientName::Browser) {
         out.push(browser::chrome(ctx));
     }
+    revocation_notes(ctx, &mut out);
     out
+}
+
+/// What the verdicts cannot know about a revoked certificate: macOS consults Apple's own
+/// revocation database for public CAs (then refuses with "certificate is revoked"), and
+/// Chrome its CRLSet; neither can be seen from here. Go, grpcio and requests never check.
+fn revocation_notes(ctx: &ClientContext<'_>, verdicts: &mut [ClientVerdict]) {
+    let Some(revoked) = ctx.revocation.iter().find(|r| r.revoked()) else {
+        return;
+    };
+    let public = ctx
+        .trust
+        .iter()
+        .any(|v| v.trusted && v.store == crate::trust::StoreKind::Mozilla);
+    let name = ctx
+        .certs
+        .iter()
+        .find(|c| c.info.position == revoked.position)
+        .map(|c| c.info.display_name())
+        .unwrap_or_default();
+    for verdict in verdicts.iter_mut().filter(|v| v.accepts) {
+        let note = match verdict.client {
+            ClientName::FlytectlMacos if public && !ctx.options.flytectl.insecure_skip_verify => format!(
+                "the certificate is revoked: macOS refuses it (x509: \u{201c}{name}\u{201d} certificate is revoked) if Apple's revocation database lists it, which certready cannot see; Go itself never checks"
+            ),
+            ClientName::Browser if public => "the certificate is revoked: Chrome refuses it (NET::ERR_CERT_REVOKED) if its CRLSet lists it, which certready cannot see, or if the server staples the revoked OCSP response".to_string(),
+            ClientName::Browser => "the certificate is revoked, but Chrome does not ask OCSP responders or CRLs (it would refuse a stapled revoked response)".to_string(),
+            _ => "the certificate is revoked, but this client does not check revocation".to_string(),
+        };
+        verdict.note = Some(match verdict.note.take() {
+            Some(existing) => format!("{existing}; {note}"),
+            None => note,
+        });
+    }
 }

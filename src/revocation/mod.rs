@@ -65,6 +65,8 @@ pub struct OcspResult {
     pub revoked_at: Option<String>,
     pub reason: Option<String>,
     pub this_update: Option<String>,
+    #[serde(skip)]
+    pub this_update_unix: Option<i64>,
     pub next_update: Option<String>,
     #[serde(skip)]
     pub next_update_unix: Option<i64>,
@@ -243,11 +245,23 @@ impl CertRevocation {
         .min()
     }
 
-    /// A valid, current stapled OCSP response says revoked: what Chrome acts on.
-    pub fn stapled_revoked(&self) -> bool {
-        self.stapled
-            .as_ref()
-            .is_some_and(|r| r.usable() && r.status == Some(CertState::Revoked))
+    /// A correctly signed stapled OCSP response says revoked and is current at `now` as
+    /// Chrome counts it: thisUpdate <= now < nextUpdate, no clock skew allowed
+    /// (BoringSSL's pki/revocation_util.cc).
+    pub fn stapled_revoked(&self, now: i64) -> bool {
+        self.stapled.as_ref().is_some_and(|r| {
+            r.answered
+                && r.error.is_none()
+                && r.signature == Some(SignatureCheck::Valid)
+                && r.status == Some(CertState::Revoked)
+                && r.this_update_unix.is_some_and(|t| t <= now)
+                && r.next_update_unix.is_none_or(|n| now < n)
+        })
+    }
+
+    /// Revoked according to any usable answer.
+    pub fn revoked(&self) -> bool {
+        self.status == RevocationStatus::Revoked
     }
 }
 

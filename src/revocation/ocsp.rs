@@ -172,6 +172,7 @@ fn judge(
         })?;
     let this_update = time(&single.this_update);
     result.this_update = Some(crate::chain::rfc3339(this_update));
+    result.this_update_unix = Some(this_update);
     let next_update = single.next_update.as_ref().map(time);
     result.next_update = next_update.map(crate::chain::rfc3339);
     result.next_update_unix = next_update;

@@ -106,6 +106,8 @@ fn alert_rules_use_only_emitted_metrics_and_pass_promtool() {
         "certready_client_accepts",
         "certready_finding",
         "certready_tls_info",
+        "certready_ocsp_status",
+        "certready_revocation_next_update_timestamp_seconds",
         "certready_web_config_last_reload_successful",
     ];
     // The names must be the ones metrics::render (targets) or serve (its own) registers.
