@@ -108,16 +108,7 @@ pub fn grpc_client(
     let mut builder = builder(settings, tls).http2_prior_knowledge();
     // gRPC clients (grpc-go, grpcio) tunnel through HTTPS_PROXY unless NO_PROXY says not.
     builder = match settings.probe.proxy.for_host(&admin.host) {
-        Some(proxy) => {
-            let mut via = reqwest::Proxy::https(format!("http://{}:{}", proxy.host, proxy.port))
-                .map_err(|e| e.to_string())?;
-            if let Some(authorization) = &proxy.authorization {
-                let value = reqwest::header::HeaderValue::from_str(authorization)
-                    .map_err(|e| e.to_string())?;
-                via = via.custom_http_auth(value);
-            }
-            builder.proxy(via)
-        }
+        Some(proxy) => builder.proxy(proxy.reqwest(true)?),
         None => builder.no_proxy(),
     };
     builder.build().map_err(|e| e.to_string())

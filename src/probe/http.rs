@@ -174,16 +174,7 @@ fn client(
         }
     }
     builder = match authority.as_ref().and_then(|h| options.proxy.for_host(h)) {
-        Some(proxy) => {
-            let mut via = reqwest::Proxy::http(format!("http://{}:{}", proxy.host, proxy.port))
-                .map_err(|e| e.to_string())?;
-            if let Some(authorization) = &proxy.authorization {
-                let value = reqwest::header::HeaderValue::from_str(authorization)
-                    .map_err(|e| e.to_string())?;
-                via = via.custom_http_auth(value);
-            }
-            builder.proxy(via)
-        }
+        Some(proxy) => builder.proxy(proxy.reqwest(false)?),
         None => builder.no_proxy(),
     };
     builder.build().map_err(|e| e.to_string())

@@ -53,6 +53,26 @@ pub fn parse_proxy(url: &str) -> Result<Proxy, String> {
 }
 
 /// Which proxy, if any, the probe of `host` goes through.
+impl Proxy {
+    /// The proxy for reqwest: for `https` URLs (tunnelled with CONNECT) or plain `http`
+    /// ones (forwarded), with the Proxy-Authorization the URL's credentials give.
+    pub fn reqwest(&self, https: bool) -> Result<reqwest::Proxy, String> {
+        let url = format!("http://{}:{}", self.host, self.port);
+        let mut via = if https {
+            reqwest::Proxy::https(url)
+        } else {
+            reqwest::Proxy::http(url)
+        }
+        .map_err(|e| e.to_string())?;
+        if let Some(authorization) = &self.authorization {
+            let value =
+                reqwest::header::HeaderValue::from_str(authorization).map_err(|e| e.to_string())?;
+            via = via.custom_http_auth(value);
+        }
+        Ok(via)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ProxySettings {
     pub proxy: Option<Proxy>,
