@@ -218,6 +218,32 @@ impl Pki {
         std::fs::read(self.dir.join("resp.der")).unwrap()
     }
 
+    /// The responder's answer for a serial its database does not hold: status unknown.
+    fn ocsp_unknown(&self) -> Vec<u8> {
+        std::fs::write(self.dir.join("index.txt"), "").unwrap();
+        openssl(
+            &self.dir,
+            &[
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-rsigner",
+                "ca.pem",
+                "-rkey",
+                "ca.key",
+                "-CA",
+                "ca.pem",
+                "-reqin",
+                "req.der",
+                "-respout",
+                "resp.der",
+                "-ndays",
+                "1",
+            ],
+        );
+        std::fs::read(self.dir.join("resp.der")).unwrap()
+    }
+
     /// The CA's CRL (DER), listing the leaf when `revoked`.
     fn crl(&self, revoked: bool) -> Vec<u8> {
         self.index(revoked);
@@ -508,6 +534,21 @@ fn answers_that_cannot_be_used() {
     assert!(
         !ids(&report).contains(&"revoked"),
         "an unverified revoked counts for nothing"
+    );
+    assert_eq!(run.code, 1);
+    // "unknown": a valid answer that decides nothing.
+    ca.route("/ocsp", Answer::Body(OCSP, pki.ocsp_unknown()));
+    let (report, run) = check(&lab, &pki, &server, &[]);
+    let leaf = &report.revocation[0];
+    assert_eq!(leaf.status, "unknown");
+    assert_eq!(
+        leaf.ocsp.as_ref().unwrap().status.as_deref(),
+        Some("unknown")
+    );
+    assert!(ids(&report).contains(&"revocation-unknown"));
+    assert!(
+        !ids(&report).contains(&"ocsp-response-invalid"),
+        "valid, only undecided"
     );
     assert_eq!(run.code, 1);
     // Garbage.
