@@ -50,6 +50,9 @@ pub struct Spec {
     pub lifetime_seconds: Option<i64>,
     /// Embedded (fake) Certificate Transparency SCTs.
     pub sct_count: usize,
+    /// An embedded SCT list (TLS-encoded, RFC 6962 §3.3) in place of the fake ones, as the
+    /// last extension: the certificate without it is its precertificate's TBS.
+    pub sct_list: Option<Vec<u8>>,
     /// Add a keyUsage extension (as CAs and most issuers do); `openssl req -x509` does not.
     pub key_usage: bool,
     /// Add a critical private extension no client knows (OID 1.3.6.1.4.1.55555.1).
@@ -74,6 +77,7 @@ impl Spec {
             not_before: None,
             lifetime_seconds: None,
             sct_count: 0,
+            sct_list: None,
             key_usage: true,
             unknown_critical_extension: false,
         }
@@ -110,6 +114,7 @@ impl Spec {
             not_before: None,
             lifetime_seconds: None,
             sct_count: 0,
+            sct_list: None,
             key_usage: true,
             unknown_critical_extension: false,
         }
@@ -179,7 +184,14 @@ impl Spec {
             extension.set_criticality(true);
             params.custom_extensions.push(extension);
         }
-        if self.sct_count > 0 {
+        if let Some(list) = &self.sct_list {
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
+                    tlv(0x04, list),
+                ));
+        } else if self.sct_count > 0 {
             params
                 .custom_extensions
                 .push(CustomExtension::from_oid_content(
