@@ -244,9 +244,10 @@ pub struct TrustArgs {
     /// Use these roots as the public (Mozilla) list instead of the compiled-in one.
     #[arg(long, value_name = "PEM")]
     pub public_roots: Option<PathBuf>,
-    /// Verify SCTs against this CT log list (Chrome's v3 JSON: Google's log_list.json or
-    /// Apple's current_log_list.json) instead of the embedded snapshot (`--version` gives
-    /// its date): air-gapped updates.
+    /// Verify SCTs against this CT log list instead of the embedded one (see --version).
+    ///
+    /// Chrome's v3 JSON schema: Google's log_list.json or Apple's current_log_list.json,
+    /// copied in for air-gapped updates.
     #[arg(long, value_name = "FILE")]
     pub ct_log_list: Option<PathBuf>,
 }

@@ -432,6 +432,8 @@ fn analysis(
         probe: ProbeOptions::default(),
         clients: ClientOptions {
             anchor_kind,
+            // The lab's SCTs are signed by the lab's CT logs.
+            ct_logs: Some(lab::ct_log_list()),
             ..ClientOptions::default()
         },
         aia_fetch: false,
