@@ -196,6 +196,12 @@ fn three_valid_scts_from_two_operators_meet_both_policies() {
     assert_eq!(ct_ids(&report), Vec::<&str>::new(), "{report:#?}");
     let ct = report.ct.as_ref().unwrap();
     assert!(ct.required && ct.log_list_current);
+    assert_eq!(ct.position, 0);
+    assert!(
+        ct.log_list.contains("log_list.json (version test, "),
+        "{}",
+        ct.log_list
+    );
     assert_eq!(ct.valid_scts, 3);
     assert!(ct
         .scts
@@ -397,4 +403,48 @@ fn a_bad_log_list_is_a_usage_error() {
     ]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("--ct-log-list"), "{}", run.stderr);
+}
+
+#[test]
+fn text_markdown_and_metrics_report_the_scts() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| vec![l.a1.sign(tbs, hash, an_hour_ago())]);
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let public = lab.file("public-roots.pem", &pki.root.pem);
+    let list = lab.file(
+        "log_list.json",
+        log_list(&[&l.a1, &l.b1], OffsetDateTime::now_utc()),
+    );
+    lab.trust_system(&pki.root);
+    let args = |format: &'static str| {
+        vec![
+            "--public-roots".to_string(),
+            path_str(&public).to_string(),
+            "--ct-log-list".to_string(),
+            path_str(&list).to_string(),
+            "--no-revocation".to_string(),
+            "--format".to_string(),
+            format.to_string(),
+        ]
+    };
+    let run = |format| {
+        let args = args(format);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        lab.check(server.addr, HOST, &args)
+    };
+    let text = run("text").stdout;
+    assert!(text.contains("Certificate Transparency"), "{text}");
+    assert!(text.contains("#0 1 SCT, 1 valid"), "{text}");
+    assert!(text.contains("Chrome: fails its policy"), "{text}");
+    let markdown = run("markdown").stdout;
+    assert!(markdown.contains("Certificate Transparency:"), "{markdown}");
+    let metrics = run("prometheus").stdout;
+    let target = format!("{HOST}:{}", server.addr.port());
+    assert!(
+        metrics.contains(&format!(
+            "certready_ct_valid_scts{{target=\"{target}\",position=\"0\"}} 1"
+        )),
+        "{metrics}"
+    );
 }
