@@ -267,3 +267,115 @@ pub fn apple(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResult
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(n: u8, operator: &str, state: LogState, since: i64) -> Log {
+        Log {
+            id: [n; 32],
+            key: Vec::new(),
+            description: format!("log {n}"),
+            operator: operator.into(),
+            state,
+            state_since: since,
+            interval: None,
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000;
+    const ISSUED: i64 = NOW - 10 * DAY;
+
+    fn days(lifetime: i64) -> Validity {
+        Validity {
+            not_before: ISSUED,
+            not_after: ISSUED + lifetime * DAY,
+        }
+    }
+
+    fn sct(log: &Log, origin: SctOrigin) -> Counted<'_> {
+        Counted {
+            log,
+            origin,
+            timestamp: ISSUED,
+        }
+    }
+
+    #[test]
+    fn chrome_counts_distinct_logs_by_lifetime_and_wants_two_operators() {
+        let (a1, a2, b1) = (
+            log(1, "A", LogState::Usable, 0),
+            log(2, "A", LogState::Usable, 0),
+            log(3, "B", LogState::Usable, 0),
+        );
+        let e = SctOrigin::Embedded;
+        let of = |scts: &[Counted<'_>], lifetime| chrome(scts, days(lifetime), NOW).compliance;
+        assert_eq!(of(&[sct(&a1, e), sct(&b1, e)], 180), Compliance::Compliant);
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&b1, e)], 181),
+            Compliance::NotCompliant
+        );
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&a2, e)], 90),
+            Compliance::NotCompliant
+        );
+        // The same log twice is one.
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&a1, e), sct(&b1, e)], 181),
+            Compliance::NotCompliant
+        );
+        // Option 1: one SCT delivered by OCSP, two operators in all.
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&b1, SctOrigin::Ocsp)], 398),
+            Compliance::Compliant
+        );
+        // A log retired after issuance still counts for embedded SCTs; before, not.
+        let late = log(4, "C", LogState::Retired, ISSUED + DAY);
+        let early = log(5, "C", LogState::Retired, ISSUED - DAY);
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&b1, e), sct(&late, e)], 181),
+            Compliance::Compliant
+        );
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&b1, e), sct(&early, e)], 181),
+            Compliance::NotCompliant
+        );
+    }
+
+    #[test]
+    fn apple_caps_scts_per_operator_and_counts_embedded_ones_only() {
+        let (a1, a2, b1) = (
+            log(1, "A", LogState::Usable, 0),
+            log(2, "A", LogState::Usable, 0),
+            log(3, "B", LogState::Usable, 0),
+        );
+        let e = SctOrigin::Embedded;
+        let of = |scts: &[Counted<'_>], lifetime| {
+            let r = apple(scts, days(lifetime), NOW);
+            (r.compliance, r.counted, r.required)
+        };
+        // 180 days or less: one per operator.
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&a2, e)], 90),
+            (Compliance::NotCompliant, 1, 2)
+        );
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&b1, e)], 90),
+            (Compliance::Compliant, 2, 2)
+        );
+        // Beyond: three, two per operator.
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&a2, e), sct(&b1, e)], 200),
+            (Compliance::Compliant, 3, 3)
+        );
+        // Through Go trustd never sees an OCSP SCT.
+        assert_eq!(
+            of(&[sct(&a1, e), sct(&b1, SctOrigin::Ocsp)], 90).0,
+            Compliance::NotCompliant
+        );
+        // An SCT after the log went read-only does not count.
+        let frozen = log(4, "C", LogState::Readonly, ISSUED - DAY);
+        assert_eq!(of(&[sct(&a1, e), sct(&frozen, e)], 90).1, 1);
+    }
+}
