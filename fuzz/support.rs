@@ -56,6 +56,7 @@ pub fn analyse_chain(data: &[u8]) {
                 dialled_host: None,
                 aia: None,
                 revocation: None,
+                stapled_ocsp: None,
             },
             settings(),
         );
@@ -81,6 +82,7 @@ pub fn parse_bundle(data: &[u8]) {
                 dialled_host: None,
                 aia: None,
                 revocation: None,
+                stapled_ocsp: None,
             },
             settings(),
         );

@@ -48,8 +48,12 @@ pub struct Spec {
     pub not_before: Option<OffsetDateTime>,
     /// A lifetime in seconds instead of `lifetime_days` (for exact boundaries).
     pub lifetime_seconds: Option<i64>,
-    /// Embedded (fake) Certificate Transparency SCTs.
+    /// Embedded Certificate Transparency SCTs, signed over the precertificate by this many
+    /// of the lab's test CT logs ([`ct_log_list_json`]), one per operator, at notBefore.
     pub sct_count: usize,
+    /// An embedded SCT list (TLS-encoded, RFC 6962 §3.3) in place of the fake ones, as the
+    /// last extension: the certificate without it is its precertificate's TBS.
+    pub sct_list: Option<Vec<u8>>,
     /// Add a keyUsage extension (as CAs and most issuers do); `openssl req -x509` does not.
     pub key_usage: bool,
     /// Add a critical private extension no client knows (OID 1.3.6.1.4.1.55555.1).
@@ -74,6 +78,7 @@ impl Spec {
             not_before: None,
             lifetime_seconds: None,
             sct_count: 0,
+            sct_list: None,
             key_usage: true,
             unknown_critical_extension: false,
         }
@@ -110,6 +115,7 @@ impl Spec {
             not_before: None,
             lifetime_seconds: None,
             sct_count: 0,
+            sct_list: None,
             key_usage: true,
             unknown_critical_extension: false,
         }
@@ -179,12 +185,12 @@ impl Spec {
             extension.set_criticality(true);
             params.custom_extensions.push(extension);
         }
-        if self.sct_count > 0 {
+        if let Some(list) = &self.sct_list {
             params
                 .custom_extensions
                 .push(CustomExtension::from_oid_content(
                     &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
-                    sct_list(self.sct_count, params.not_before.unix_timestamp()),
+                    tlv(0x04, list),
                 ));
         }
         Ok(params)
@@ -206,25 +212,131 @@ fn aia_ca_issuers(url: &str) -> Vec<u8> {
     tlv(0x30, &tlv(0x30, &description))
 }
 
-/// An embedded SCT list extension value with `count` well-formed but fake SCTs
-/// (RFC 6962 §3.3), timestamped at the certificate's notBefore as logs stamp them:
-/// enough for counting, not for verifying.
-fn sct_list(count: usize, issued: i64) -> Vec<u8> {
-    let mut scts = Vec::new();
-    for i in 0..count {
-        let mut sct = vec![0u8]; // v1
-        sct.extend([i as u8; 32]); // log id
-        sct.extend((issued.max(0) as u64 * 1000).to_be_bytes()); // timestamp (ms)
-        sct.extend([0, 0]); // no extensions
-        sct.extend([4, 3]); // sha256, ecdsa
-        sct.extend([0, 2, 0x30, 0x00]); // a 2-byte signature
-        scts.extend((sct.len() as u16).to_be_bytes());
-        scts.extend(sct);
-    }
-    let mut list = (scts.len() as u16).to_be_bytes().to_vec();
-    list.extend(scts);
-    // The extension value is an OCTET STRING holding the TLS-encoded list.
-    tlv(0x04, &list)
+/// The lab's test CT logs: P-256 keys made once per process, each its own operator
+/// ("Lab CT Operator N"), enough for any SCT count Apple's and Chrome's policies ask.
+fn lab_ct_logs() -> &'static [KeyPair] {
+    static LOGS: std::sync::OnceLock<Vec<KeyPair>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        (0..6)
+            .map(|_| {
+                KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
+                    .expect("a P-256 key generates")
+            })
+            .collect()
+    })
+}
+
+fn log_id(key: &KeyPair) -> [u8; 32] {
+    use rcgen::PublicKeyData;
+    let digest =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &key.subject_public_key_info());
+    let mut id = [0; 32];
+    id.copy_from_slice(digest.as_ref());
+    id
+}
+
+/// A CT log list (Chrome's v3 schema, made now) of the lab's test logs, for
+/// `--ct-log-list` or [`crate::clients::ClientOptions::ct_logs`].
+pub fn ct_log_list_json() -> String {
+    use base64::Engine;
+    use rcgen::PublicKeyData;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let operators: Vec<serde_json::Value> = lab_ct_logs()
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            serde_json::json!({
+                "name": format!("Lab CT Operator {}", i + 1),
+                "email": [],
+                "logs": [{
+                    "description": format!("Lab CT log {}", i + 1),
+                    "log_id": b64.encode(log_id(key)),
+                    "key": b64.encode(key.subject_public_key_info()),
+                    "url": "https://ct.invalid/",
+                    "mmd": 86400,
+                    "state": { "usable": { "timestamp": "2010-01-01T00:00:00Z" } },
+                }],
+            })
+        })
+        .collect();
+    let made = OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    serde_json::json!({ "version": "lab", "log_list_timestamp": made, "operators": operators })
+        .to_string()
+}
+
+/// The lab's test logs as certready reads them.
+pub fn ct_log_list() -> Arc<crate::ct::LogList> {
+    Arc::new(
+        crate::ct::LogList::parse(ct_log_list_json().as_bytes(), "lab CT log list")
+            .expect("the lab's log list parses"),
+    )
+}
+
+/// `count` SCTs (RFC 6962 §3.2) over the precertificate `precert` (the certificate
+/// issued without them) by the first `count` lab logs, timestamped `at`.
+fn lab_sct_list(precert: &[u8], issuer_spki: &[u8], count: usize, at: i64) -> Vec<u8> {
+    use crate::ct::sct;
+    use rcgen::SigningKey;
+    let tbs = crate::ct::precert::tbs(precert).unwrap_or_default();
+    let mut issuer_key_hash = [0; 32];
+    issuer_key_hash.copy_from_slice(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, issuer_spki).as_ref(),
+    );
+    let scts: Vec<sct::Sct> = lab_ct_logs()
+        .iter()
+        .cycle()
+        .take(count)
+        .map(|key| {
+            let mut sct = sct::Sct {
+                version: 0,
+                log_id: log_id(key),
+                timestamp: at.max(0) as u64 * 1000,
+                extensions: Vec::new(),
+                hash: 4,
+                signature_algorithm: 3,
+                signature: Vec::new(),
+            };
+            let entry = sct::Entry::Precertificate {
+                issuer_key_hash,
+                tbs,
+            };
+            sct.signature = key
+                .sign(&sct::signed_data(&sct, &entry))
+                .unwrap_or_default();
+            sct
+        })
+        .collect();
+    sct::encode_list(&scts)
+}
+
+/// `spec` with its SCTs: issued once without them (the precertificate), the lab logs
+/// sign that, then issued again with the list (same notBefore, key and serial).
+fn with_lab_scts(
+    spec: &Spec,
+    key: &KeyPair,
+    issuer_spki: &[u8],
+    issue: impl Fn(&Spec, KeyPair) -> Result<Issued, rcgen::Error>,
+) -> Result<Spec, rcgen::Error> {
+    let mut spec = spec.clone();
+    spec.not_before = Some(spec.params()?.not_before);
+    let precert = issue(
+        &Spec {
+            sct_count: 0,
+            ..spec.clone()
+        },
+        KeyPair::from_pem(&key.serialize_pem())?,
+    )?;
+    spec.sct_list = Some(lab_sct_list(
+        &precert.der,
+        issuer_spki,
+        spec.sct_count,
+        spec.not_before
+            .map(OffsetDateTime::unix_timestamp)
+            .unwrap_or_default(),
+    ));
+    Ok(spec)
 }
 
 /// A generated certificate with its key and parameters (to issue further certificates).
@@ -265,8 +377,18 @@ impl Issued {
 }
 
 pub fn self_signed(spec: &Spec) -> Result<Issued, rcgen::Error> {
-    let params = spec.params()?;
     let key = spec.key_pair()?;
+    self_signed_with_key(spec, key)
+}
+
+fn self_signed_with_key(spec: &Spec, key: KeyPair) -> Result<Issued, rcgen::Error> {
+    if spec.sct_count > 0 && spec.sct_list.is_none() {
+        use rcgen::PublicKeyData;
+        let spki = key.subject_public_key_info();
+        let spec = with_lab_scts(spec, &key, &spki, self_signed_with_key)?;
+        return self_signed_with_key(&spec, key);
+    }
+    let params = spec.params()?;
     let cert = params.self_signed(&key)?;
     Ok(Issued {
         der: cert.der().clone(),
@@ -282,6 +404,12 @@ pub fn issue(spec: &Spec, issuer: &Issued) -> Result<Issued, rcgen::Error> {
 
 /// `issue` for a subject key chosen by the caller (e.g. to cross-sign an existing CA).
 pub fn issue_with_key(spec: &Spec, key: KeyPair, issuer: &Issued) -> Result<Issued, rcgen::Error> {
+    if spec.sct_count > 0 && spec.sct_list.is_none() {
+        use rcgen::PublicKeyData;
+        let spki = issuer.key.subject_public_key_info();
+        let spec = with_lab_scts(spec, &key, &spki, |s, k| issue_with_key(s, k, issuer))?;
+        return issue_with_key(&spec, key, issuer);
+    }
     let params = spec.params()?;
     let issuer_params = issuer
         .params

@@ -2,7 +2,7 @@
 //! client, and what to change. The modules follow the data:
 //!
 //! `target` → `probe` (or `input` for files) → `chain` → `trust` → `revocation` (stapled
-//! OCSP, the responder, the CRL) → `rules` (findings) →
+//! OCSP, the responder, the CRL) → `ct` (SCTs verified, CT policies) → `rules` (findings) →
 //! `clients` (each client's verdict, through the re-implemented `verifiers`) → `report`
 //! (with its recommendations) → `render`.
 //! `check` runs that pipeline for a target or a file; `flyte`, `lint` and `serve` build
@@ -15,6 +15,7 @@ pub mod app;
 mod chain;
 pub mod check;
 pub mod clients;
+pub mod ct;
 pub mod der;
 pub mod findings;
 pub mod flyte;

@@ -79,7 +79,8 @@ const LINT_FORMATS: &[Format] = &[Format::Text, Format::Json, Format::Markdown, 
 pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\nTLS: rustls 0.23, crypto provider aws-lc-rs (the only one compiled in)",
-    "\nCertificate paths: rustls-webpki 0.103; public roots: webpki-roots (Mozilla)"
+    "\nCertificate paths: rustls-webpki 0.103; public roots: webpki-roots (Mozilla)",
+    "\nCT log list: Chrome's log_list.json 50.35 (2024-12-11), embedded; --ct-log-list FILE replaces it"
 );
 
 #[derive(Debug, Parser)]
@@ -243,6 +244,12 @@ pub struct TrustArgs {
     /// Use these roots as the public (Mozilla) list instead of the compiled-in one.
     #[arg(long, value_name = "PEM")]
     pub public_roots: Option<PathBuf>,
+    /// Verify SCTs against this CT log list instead of the embedded one (see --version).
+    ///
+    /// Chrome's v3 JSON schema: Google's log_list.json or Apple's current_log_list.json,
+    /// copied in for air-gapped updates.
+    #[arg(long, value_name = "FILE")]
+    pub ct_log_list: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

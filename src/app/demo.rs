@@ -149,6 +149,7 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
         let trust = TrustArgs {
             ca_files,
             public_roots: None,
+            ct_log_list: None,
         };
         let settings = Arc::new(Settings::from_args(SettingsArgs {
             net: Some(&net),

@@ -46,10 +46,15 @@ impl Settings {
     /// Reads the named trust files and flytectl's config now (a bad file fails before any
     /// probe) and starts loading the OS store in the background.
     pub(crate) fn from_args(args: SettingsArgs<'_>) -> Result<Self, Error> {
-        let clients = match args.clients {
+        let mut clients = match args.clients {
             Some(clients) => client_options(clients)?,
             None => ClientOptions::from_env(),
         };
+        if let Some(path) = &args.trust.ct_log_list {
+            let list = crate::ct::LogList::from_file(path)
+                .map_err(|e| Error::Usage(format!("--ct-log-list: {e}")))?;
+            clients.ct_logs = Some(Arc::new(list));
+        }
         let probe = match args.net {
             None => ProbeOptions::default(),
             Some(net) => {

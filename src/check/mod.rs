@@ -79,6 +79,8 @@ pub struct AnalysisInput<'a> {
     /// What the revocation step learnt of the path's certificates; None when it did not
     /// run (files) or found nothing to say.
     pub revocation: Option<&'a [crate::revocation::CertRevocation]>,
+    /// The OCSP response the server stapled (its SCTs count for CT).
+    pub stapled_ocsp: Option<&'a [u8]>,
 }
 
 pub struct Analysis {
@@ -96,6 +98,8 @@ pub struct Analysis {
     pub aia_notes: Vec<String>,
     /// Each certificate's revocation, when the revocation step ran.
     pub revocation: Vec<crate::revocation::CertRevocation>,
+    /// The leaf's Certificate Transparency.
+    pub ct: Option<crate::ct::CtReport>,
 }
 
 /// The whole judgement of one chain: certificates parsed, the chain's structure, a trust
@@ -161,6 +165,32 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         crate::revocation::findings(revocations, certs[leaf].info.position, &mut findings);
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     }
+    let aia_fetched = aia::fetched(input.aia, input.ders.len());
+    let ct = certs.get(structure.leaf).map(|leaf| {
+        let issuer = crate::ct::issuer_spki(
+            leaf,
+            certs.iter().chain(aia_fetched.iter().map(|f| &f.cert)),
+            input.stores,
+        );
+        let ocsp_list = match (input.stapled_ocsp, &issuer) {
+            (Some(stapled), Some(issuer)) => crate::ct::stapled_list(stapled, leaf, issuer),
+            _ => None,
+        };
+        crate::ct::evaluate(&crate::ct::Input {
+            leaf,
+            issuer_spki: issuer.as_deref(),
+            ocsp_list: ocsp_list.as_deref(),
+            logs: &settings.clients.ct_log_list(),
+            at,
+            required: verdicts
+                .iter()
+                .any(|v| v.store == trust::StoreKind::Mozilla && v.trusted),
+        })
+    });
+    if let Some(ct) = &ct {
+        crate::ct::findings(ct, &mut findings);
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
     if let Some(finding) = alpn_finding(&input.alpn, &settings.clients) {
         findings.push(finding);
         // Most severe first, as the rules leave them.
@@ -186,7 +216,6 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             path.missing_issuer = Some(top.info.issuer.clone());
         }
     }
-    let aia_fetched = aia::fetched(input.aia, input.ders.len());
     let client_context = ClientContext {
         presented: &input.ders,
         certs: &certs,
@@ -205,6 +234,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         apple_outcome: Default::default(),
         aia_fetched: &aia_fetched,
         revocation: input.revocation.unwrap_or_default(),
+        ct: ct.as_ref(),
     };
     let client_verdicts = clients::evaluate(&client_context);
     // Which clients the fetched issuers rescue: their verdicts without them.
@@ -256,6 +286,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         aia_fetched: aia::infos(&aia_fetched),
         aia_notes: input.aia.map(|o| o.notes.clone()).unwrap_or_default(),
         revocation: input.revocation.map(<[_]>::to_vec).unwrap_or_default(),
+        ct,
     }
 }
 
@@ -402,6 +433,7 @@ async fn check_inner(
         dialled_host: Some(target.dialled_host()),
         aia: None,
         revocation: None,
+        stapled_ocsp: outcome.stapled_ocsp.as_deref(),
     };
     let mut analysis = analyse(input.clone(), settings);
     let mut fetched = None;
@@ -467,6 +499,7 @@ fn fill(report: &mut Report, analysis: Analysis) {
     report.aia_fetched = analysis.aia_fetched;
     report.aia_notes = analysis.aia_notes;
     report.revocation = analysis.revocation;
+    report.ct = analysis.ct;
 }
 
 pub struct InspectOptions<'a> {
@@ -534,6 +567,7 @@ pub fn inspect_bundle(
         dialled_host: None,
         aia: None,
         revocation: None,
+        stapled_ocsp: None,
     };
     let mut analysis = analyse(input.clone(), settings);
     // A file is judged as it will be served: browsers and macOS will fetch what it lacks.

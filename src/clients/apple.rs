@@ -26,8 +26,18 @@ fn evaluate(ctx: &ClientContext<'_>) -> Result<(), Refusal> {
         .map(|cert| cert.der.as_ref())
         .collect();
     let anchors = anchors(ctx, &presented, &aia);
-    apple::verify(&presented, &anchors, &aia, &ctx.server_name(), ctx.at)
-        .map_err(|refusal| ctx.refusal(refusal.text, causes_of(refusal.stage)))
+    let options = apple::Options {
+        ct_policy_met: ctx.ct.is_none_or(crate::ct::CtReport::apple_met),
+    };
+    apple::verify(
+        &presented,
+        &anchors,
+        &aia,
+        &ctx.server_name(),
+        ctx.at,
+        options,
+    )
+    .map_err(|refusal| ctx.refusal(refusal.text, causes_of(refusal.stage)))
 }
 
 /// The findings that explain a refusal, by the check that made it.
@@ -55,8 +65,8 @@ pub(super) fn causes_of(stage: Stage) -> &'static [FindingId] {
             Check::KeyUsage
             | Check::BasicConstraintsPathLen
             | Check::IdLinkage
-            | Check::NonEmptySubject
-            | Check::SystemTrustedCtRequired => &[],
+            | Check::NonEmptySubject => &[],
+            Check::SystemTrustedCtRequired => super::browser::CT_CAUSES,
         },
     }
 }

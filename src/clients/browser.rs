@@ -32,7 +32,10 @@ pub(super) fn chrome(ctx: &ClientContext<'_>) -> ClientVerdict {
         &fetched,
         &host,
         ctx.at,
-        Options::default(),
+        Options {
+            ct_policy_met: ctx.ct.is_none_or(crate::ct::CtReport::chrome_met),
+            ..Options::default()
+        },
     );
     let note = match (&outcome, fetched_certs.first()) {
         (Ok(_), Some(first)) => Some(format!(
@@ -183,6 +186,13 @@ fn aia_url_for_missing_issuer(
         .cloned()
 }
 
+/// The findings that explain a Certificate Transparency refusal.
+pub(super) const CT_CAUSES: &[FindingId] = &[
+    FindingId::CtInsufficientScts,
+    FindingId::CtSctInvalid,
+    FindingId::CtUnknownLog,
+];
+
 /// The findings that explain a net error.
 pub(super) fn causes_of(net_error: &str) -> &'static [FindingId] {
     match net_error {
@@ -199,6 +209,7 @@ pub(super) fn causes_of(net_error: &str) -> &'static [FindingId] {
         "ERR_CERT_DATE_INVALID" => &[FindingId::Expired, FindingId::NotYetValid],
         "ERR_CERT_VALIDITY_TOO_LONG" => &[FindingId::ValidityExceeds398Days],
         ERR_CERT_REVOKED => &[FindingId::Revoked],
+        "ERR_CERTIFICATE_TRANSPARENCY_REQUIRED" => CT_CAUSES,
         _ => &[],
     }
 }

@@ -139,6 +139,18 @@ pub struct ClientOptions {
     /// FLYTE_PLATFORM_CA_CERT_FILE_PATH and FLYTE_PLATFORM_INSECURE_SKIP_VERIFY.
     pub pyflyte_ca_cert_store: Option<TrustStore>,
     pub pyflyte_insecure_skip_verify: Option<bool>,
+    /// The CT log list SCTs are verified against (`--ct-log-list`); None: the embedded
+    /// snapshot.
+    pub ct_logs: Option<std::sync::Arc<crate::ct::LogList>>,
+}
+
+impl ClientOptions {
+    /// The CT log list in use.
+    pub fn ct_log_list(&self) -> std::sync::Arc<crate::ct::LogList> {
+        self.ct_logs
+            .clone()
+            .unwrap_or_else(crate::ct::LogList::embedded)
+    }
 }
 
 impl ClientOptions {
@@ -202,6 +214,8 @@ pub struct ClientContext<'a> {
     pub aia_fetched: &'a [AiaFetched],
     /// What the revocation step learnt (empty when it did not run).
     pub revocation: &'a [crate::revocation::CertRevocation],
+    /// The leaf's SCTs, verified and counted by Chrome's and Apple's policies.
+    pub ct: Option<&'a crate::ct::CtReport>,
 }
 
 /// One issuer fetched from an AIA caIssuers URL.

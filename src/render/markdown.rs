@@ -206,6 +206,13 @@ fn chain_table(out: &mut String, report: &Report, now: i64, level: &str) {
         }
         out.push('\n');
     }
+    if let Some(lines) = crate::render::text::ct_lines(report) {
+        let _ = writeln!(out, "Certificate Transparency:\n");
+        for line in lines {
+            let _ = writeln!(out, "- {}", cell(&line));
+        }
+        out.push('\n');
+    }
 }
 
 fn chain_row(out: &mut String, cert: &CertInfo, now: i64, note: &str) {

@@ -119,6 +119,11 @@ pub fn render(reports: &[Report]) -> String {
         "Earliest nextUpdate of the OCSP responses and CRLs used, per certificate, as a Unix timestamp",
     );
 
+    let mut ct_valid = Gauges::new(
+        "certready_ct_valid_scts",
+        "SCTs of the leaf whose signature verified against the CT log list (embedded and stapled OCSP)",
+    );
+
     for report in reports {
         let target: Arc<str> = Arc::from(report.target.as_str());
         let ok = report.error.is_none() && !report.chain.is_empty();
@@ -202,6 +207,13 @@ pub fn render(reports: &[Report]) -> String {
                 next_update.push(&target, &[("position", &position)], next as f64);
             }
         }
+        if let Some(ct) = &report.ct {
+            ct_valid.push(
+                &target,
+                &[("position", &ct.position.to_string())],
+                ct.valid_scts as f64,
+            );
+        }
     }
 
     let mut registry = Registry::default();
@@ -216,6 +228,7 @@ pub fn render(reports: &[Report]) -> String {
         tls_info,
         ocsp_status,
         next_update,
+        ct_valid,
     ])));
     let mut out = String::new();
     encode(&mut out, &registry).expect("writing to a String cannot fail");

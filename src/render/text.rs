@@ -334,6 +334,7 @@ fn render_report(out: &mut String, report: &Report, now: i64) {
         render_chain(out, report, now);
         render_trust(out, report);
         render_revocation(out, report);
+        render_ct(out, report);
         render_clients(out, report);
     }
     render_findings(out, report);
@@ -355,6 +356,56 @@ fn render_revocation(out: &mut String, report: &Report) {
     for r in asked {
         wrapped_hanging(out, 4, 2, &revocation_line(r));
     }
+}
+
+/// The leaf's Certificate Transparency, when it has SCTs or a public root requires them.
+fn render_ct(out: &mut String, report: &Report) {
+    let Some(lines) = ct_lines(report) else {
+        return;
+    };
+    let _ = writeln!(out, "\n  Certificate Transparency");
+    for line in lines {
+        wrapped_hanging(out, 4, 2, &line);
+    }
+}
+
+/// "#0 3 SCTs, 3 valid (embedded Chrome log list 50.35 (2024-12-11))", then one line per
+/// policy: "Chrome: compliant — …"; None when there is nothing to say (a private chain
+/// without SCTs).
+pub(crate) fn ct_lines(report: &Report) -> Option<Vec<String>> {
+    let ct = report.ct.as_ref()?;
+    if !ct.required && ct.scts.is_empty() {
+        return None;
+    }
+    let mut lines = vec![format!(
+        "#{} {} SCT{}, {} valid, checked against the {}{}{}",
+        ct.position,
+        ct.scts.len(),
+        if ct.scts.len() == 1 { "" } else { "s" },
+        ct.valid_scts,
+        ct.log_list,
+        if ct.log_list_current {
+            ""
+        } else {
+            " (over 70 days older than the instant judged)"
+        },
+        if ct.required {
+            ""
+        } else {
+            "; not required: the chain is not anchored in a public root"
+        }
+    )];
+    if ct.required {
+        for (who, policy) in [("Chrome", &ct.chrome), ("Apple", &ct.apple)] {
+            let verdict = match policy.compliance {
+                crate::ct::Compliance::Compliant => "meets its policy",
+                crate::ct::Compliance::NotCompliant => "fails its policy",
+                crate::ct::Compliance::Undetermined => "cannot be judged",
+            };
+            lines.push(format!("{who}: {verdict}: {}", policy.reason));
+        }
+    }
+    Some(lines)
 }
 
 /// "#0 revoked (keyCompromise, 2026-11-01T00:00:00Z) by the OCSP response the server

@@ -124,6 +124,9 @@ pub struct Report {
     /// Each certificate's revocation status (stapled OCSP, responder, CRL); empty when
     /// not checked (files).
     pub revocation: Vec<crate::revocation::CertRevocation>,
+    /// The leaf's Certificate Transparency: its SCTs verified against the CT log list,
+    /// and Chrome's and Apple's policies; null when there is no leaf.
+    pub ct: Option<crate::ct::CtReport>,
     /// What to do, most effective first.
     pub recommendations: Vec<Recommendation>,
 }
@@ -150,6 +153,7 @@ impl Report {
             findings: Vec::new(),
             clients: Vec::new(),
             revocation: Vec::new(),
+            ct: None,
             recommendations: Vec::new(),
         }
     }

@@ -211,6 +211,29 @@ fn judge(
     Ok(())
 }
 
+/// The SCT list (1.3.6.1.4.1.11129.2.4.5, TLS-encoded) of the basic response's answer
+/// about `cert`, for Certificate Transparency (`crate::ct`); the SCTs' own signatures
+/// authenticate them, so the response's is not needed.
+pub fn sct_list(body: &[u8], cert: &Cert, issuer: &Issuer) -> Option<Vec<u8>> {
+    const SCT_LIST: &str = "1.3.6.1.4.1.11129.2.4.5";
+    let bytes = OcspResponse::from_der(body).ok()?.response_bytes?;
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).ok()?;
+    let issuer_key = key_bits(&issuer.spki_der)?;
+    let single = basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .find(|r| names(&r.cert_id, cert, &issuer_key))?;
+    let extension = single
+        .single_extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.extn_id.to_string() == SCT_LIST)?;
+    OctetString::from_der(extension.extn_value.as_bytes())
+        .ok()
+        .map(|list| list.as_bytes().to_vec())
+}
+
 fn check_signature(
     algorithm: &AlgorithmIdentifierOwned,
     tbs: &[u8],

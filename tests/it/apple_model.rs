@@ -432,6 +432,8 @@ fn analysis(
         probe: ProbeOptions::default(),
         clients: ClientOptions {
             anchor_kind,
+            // The lab's SCTs are signed by the lab's CT logs.
+            ct_logs: Some(lab::ct_log_list()),
             ..ClientOptions::default()
         },
         aia_fetch: false,
@@ -454,6 +456,7 @@ fn analysis(
             dialled_host: None,
             aia: None,
             revocation: None,
+            stapled_ocsp: None,
         },
         &settings,
     )
@@ -668,9 +671,16 @@ fn aia_verdict(
         source: AnchorSource::TrustSettings,
     }];
     let fetched: Vec<&[u8]> = fetched.iter().map(|c| c.der.as_ref()).collect();
-    engine::verify(&[leaf.der.as_ref()], &anchors, &fetched, host, at)
-        .err()
-        .map(|refusal| refusal.text[refusal.text.find("x509:").unwrap()..].to_string())
+    engine::verify(
+        &[leaf.der.as_ref()],
+        &anchors,
+        &fetched,
+        host,
+        at,
+        engine::Options::default(),
+    )
+    .err()
+    .map(|refusal| refusal.text[refusal.text.find("x509:").unwrap()..].to_string())
 }
 
 #[test]
@@ -772,9 +782,16 @@ fn private_verdict(leaf: &[u8], intermediate: &[u8], root: &[u8]) -> Option<Stri
         source: AnchorSource::TrustSettings,
     }];
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    engine::verify(&[leaf, intermediate], &anchors, &[], HOST, now)
-        .err()
-        .map(|refusal| refusal.text[refusal.text.find("x509:").unwrap()..].to_string())
+    engine::verify(
+        &[leaf, intermediate],
+        &anchors,
+        &[],
+        HOST,
+        now,
+        engine::Options::default(),
+    )
+    .err()
+    .map(|refusal| refusal.text[refusal.text.find("x509:").unwrap()..].to_string())
 }
 
 #[test]

@@ -471,7 +471,17 @@ fn validity_398_day_boundary_for_public_roots() {
         // and public roots are in the OS store too.
         let public = pki.root_file(&lab);
         lab.trust_system(&pki.root);
-        let run = lab.check_json(server.addr, HOST, &["--public-roots", path_str(&public)]);
+        let logs = lab.file("ct-logs.json", certready::lab::ct_log_list_json());
+        let run = lab.check_json(
+            server.addr,
+            HOST,
+            &[
+                "--public-roots",
+                path_str(&public),
+                "--ct-log-list",
+                path_str(&logs),
+            ],
+        );
         let report = run.report();
         assert!(report.trusted_by("mozilla"), "{report:#?}");
         let ids = report.finding_ids();

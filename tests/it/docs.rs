@@ -56,6 +56,17 @@ fn version_names_the_locked_tls_crates() {
         );
     }
     assert!(text.contains("crypto provider aws-lc-rs"), "{text}");
+    // The embedded CT log list's version and date, as the data file says.
+    let list: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("src/ct/log_list.json").unwrap()).unwrap();
+    let version = list["version"].as_str().unwrap();
+    let date = &list["log_list_timestamp"].as_str().unwrap()[..10];
+    assert!(
+        text.contains(&format!(
+            "CT log list: Chrome's log_list.json {version} ({date})"
+        )),
+        "--version does not name the CT log list {version} of {date}: {text}"
+    );
 }
 
 /// One rustls crypto provider in the binary: ring (rustls' other provider) is not built.

@@ -11,6 +11,7 @@ mod check_findings;
 mod cli;
 mod client_options;
 mod client_proof;
+mod ct;
 mod deploy;
 mod deploy_lint;
 mod differential;

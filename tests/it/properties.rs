@@ -154,6 +154,7 @@ proptest! {
                 dialled_host: None,
                 aia: None,
                 revocation: None,
+                stapled_ocsp: None,
             },
             &fixture.settings,
         );

@@ -77,8 +77,6 @@ pub struct AppleCert {
     pub unknown_critical_extension: bool,
     /// caIssuers URIs of the AuthorityInfoAccess extension, in order.
     pub ca_issuers: Vec<String>,
-    /// Embedded SCTs: (log id, timestamp in ms).
-    pub scts: Vec<([u8; 32], u64)>,
     pub key: Key,
     pub hash: SigHash,
     pub signature_algorithm: Option<SignatureAlgorithm>,
@@ -127,7 +125,6 @@ pub fn bare(subject_content: &[u8], spki_content: &[u8]) -> Option<Arc<AppleCert
         san_critical: false,
         unknown_critical_extension: false,
         ca_issuers: Vec::new(),
-        scts: Vec::new(),
         key: key_of(&key),
         hash: SigHash::Unknown,
         signature_algorithm: None,
@@ -255,7 +252,6 @@ fn parse_uncached(der: &[u8]) -> Option<AppleCert> {
         san_critical: false,
         unknown_critical_extension: false,
         ca_issuers: Vec::new(),
-        scts: Vec::new(),
         key,
         hash: hash_of(&cert),
         signature_algorithm: SignatureAlgorithm::of(&cert),
@@ -340,11 +336,6 @@ fn apply_extension(apple: &mut AppleCert, extension: &X509Extension<'_>) -> bool
                         apple.ca_issuers.push(uri.to_string());
                     }
                 }
-            }
-        }
-        ParsedExtension::SCT(scts) => {
-            for sct in scts {
-                apple.scts.push((*sct.id.key_id, sct.timestamp));
             }
         }
         _ => {

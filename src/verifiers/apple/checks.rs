@@ -233,6 +233,8 @@ pub struct PathView<'a> {
     pub trust: Vec<Trust>,
     /// The last certificate is an anchor (of either kind).
     pub anchored: bool,
+    /// `SecPolicyCheckCT`'s answer for the leaf, from [`crate::ct::policy::apple`].
+    pub ct_policy_met: bool,
 }
 
 /// `SecPolicyCheckSystemTrustValidityPeriodMaximums`' dates (CFAbsoluteTime + 978307200).
@@ -243,8 +245,6 @@ pub const SEP_2020: i64 = 1_598_918_400;
 pub const JUL_2019_AS_CODED: i64 = 1_561_935_600;
 /// `SecPolicyCheckSystemTrustedCTRequired`: leaves issued on or after 2018-10-16.
 pub const CT_REQUIRED_FROM: i64 = 1_539_648_000;
-/// `verify_tls_ct_policy`: the lifetime-based SCT counts apply from 2021-04-21.
-pub const CT_POLICY_V2_FROM: i64 = 1_618_963_200;
 const DAY: i64 = 86_400;
 
 /// Every check of the SSL server policy that fails on `path` at `now`, for the host
@@ -394,7 +394,7 @@ pub fn failures(path: &PathView<'_>, host: &str, now: i64) -> Vec<Detail> {
     if !server_auth_eku_allowed(certs, root_trust) {
         fail(Check::ServerAuthEku, 0);
     }
-    if path.anchored && root_trust.system && ct_required(leaf, now) && !is_ct(leaf, now) {
+    if path.anchored && root_trust.system && ct_required(leaf, now) && !path.ct_policy_met {
         fail(Check::SystemTrustedCtRequired, 0);
     }
     out
@@ -519,39 +519,8 @@ fn ct_required(leaf: &AppleCert, now: i64) -> bool {
     leaf.not_before >= CT_REQUIRED_FROM && leaf.valid_at(now)
 }
 
-/// `SecPolicyCheckCT` with embedded SCTs only (Go passes trustd neither the TLS nor the
-/// OCSP ones): SCTs from distinct logs, none from the future, counted against
-/// `verify_embedded_sct_policy_v1`/`_v2`. The logs' signatures and qualification are not
-/// checked: every embedded SCT is taken as from a qualified log.
-fn is_ct(leaf: &AppleCert, now: i64) -> bool {
-    let mut logs: Vec<[u8; 32]> = Vec::new();
-    for (log, timestamp_ms) in &leaf.scts {
-        if (*timestamp_ms / 1000) as i64 <= now && !logs.contains(log) {
-            logs.push(*log);
-        }
-    }
-    let required = if leaf.not_before < CT_POLICY_V2_FROM {
-        match months_between(leaf.not_before, leaf.not_after) {
-            m if m < 15 => 2,
-            m if m <= 27 => 3,
-            m if m <= 39 => 4,
-            _ => 5,
-        }
-    } else {
-        let lifetime = leaf.not_after.saturating_sub(leaf.not_before);
-        if lifetime <= 180 * DAY {
-            2
-        } else if lifetime <= 825 * DAY {
-            3
-        } else {
-            4
-        }
-    };
-    !logs.is_empty() && logs.len() >= required
-}
-
 /// Whole months from `from` to `to` in UTC (`CFCalendarGetComponentDifference` "M").
-pub(super) fn months_between(from: i64, to: i64) -> i64 {
+pub fn months_between(from: i64, to: i64) -> i64 {
     let (Ok(a), Ok(b)) = (
         time::OffsetDateTime::from_unix_timestamp(from),
         time::OffsetDateTime::from_unix_timestamp(to),

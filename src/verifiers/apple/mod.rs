@@ -24,8 +24,8 @@ mod tests;
 use std::sync::Arc;
 
 pub use checks::{
-    status_message, Check, Subtype, ERR_SEC_CERTIFICATE_EXPIRED, ERR_SEC_HOST_NAME_MISMATCH,
-    ERR_SEC_NOT_TRUSTED,
+    months_between, status_message, Check, Subtype, ERR_SEC_CERTIFICATE_EXPIRED,
+    ERR_SEC_HOST_NAME_MISMATCH, ERR_SEC_NOT_TRUSTED,
 };
 
 use crate::verifiers::go;
@@ -98,6 +98,14 @@ pub const INVALID_LEAF: Pattern = Pattern(&["invalid leaf certificate"]);
 pub const INVALID_CERTIFICATE: Pattern =
     Pattern(&["SecCertificateCreateWithData: invalid certificate"]);
 
+/// What certready tells trustd besides the certificates.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The leaf's SCTs meet `SecPolicyCheckCT`, as [`crate::ct`] verified and counted them
+    /// (they depend on the issuer's key and a log list: not the engine's to judge).
+    pub ct_policy_met: bool,
+}
+
 /// What a Go TLS client on macOS says about the chain a server presented (`presented`,
 /// leaf first) for `server_name` at `now` (Unix seconds): `anchors` are the Mac's trusted
 /// certificates that could matter, `aia` the certificates fetched from the chain's http
@@ -109,6 +117,7 @@ pub fn verify(
     aia: &[&[u8]],
     server_name: &str,
     now: i64,
+    options: Options,
 ) -> Result<(), Refusal> {
     let refuse = |stage, text: String| Refusal { stage, text };
     let go_certs = go::parse_presented(presented).map_err(|e| refuse(Stage::GoParse, e))?;
@@ -118,7 +127,8 @@ pub fn verify(
             "tls: server sent no certificate".into(),
         ));
     };
-    let pool = pool(presented, anchors, aia)?;
+    let mut pool = pool(presented, anchors, aia)?;
+    pool.ct_policy_met = options.ct_policy_met;
     let outcome = path::evaluate(&pool, server_name, now);
     if let Some(detail) = checks::reported(&outcome.details) {
         let failing = &pool.nodes[outcome.path[detail.cert]].cert;
@@ -207,7 +217,10 @@ fn pool(presented: &[&[u8]], anchors: &[Anchor<'_>], aia: &[&[u8]]) -> Result<Po
             nodes.push(node(cert, Origin::Aia, None));
         }
     }
-    Ok(Pool { nodes })
+    Ok(Pool {
+        nodes,
+        ct_policy_met: false,
+    })
 }
 
 fn node(cert: Arc<cert::AppleCert>, origin: Origin, source: Option<AnchorSource>) -> Node {

@@ -36,6 +36,8 @@ pub struct Node {
 /// The certificates of one evaluation: sent (leaf first), anchors, fetched over AIA.
 pub struct Pool {
     pub nodes: Vec<Node>,
+    /// The leaf's SCTs meet Apple's CT policy (see [`super::Options`]).
+    pub ct_policy_met: bool,
 }
 
 /// The path trustd settles on and what its policy says about it.
@@ -73,6 +75,7 @@ impl Pool {
             certs,
             trust,
             anchored,
+            ct_policy_met: self.ct_policy_met,
         }
     }
 

@@ -82,6 +82,7 @@ fn run(chain: &(Issued, Issued, Issued), host: &str, at: i64) -> Result<(), Refu
         &[],
         host,
         at,
+        Options::default(),
     )
 }
 
@@ -142,7 +143,15 @@ fn a_certificate_go_cannot_parse_fails_before_trustd() {
     let chain = private_chain(Spec::leaf("a.example.com"), Spec::ca("Unit Issuing CA"));
     let mut broken = chain.2.der.to_vec();
     broken.truncate(broken.len() / 2);
-    let refusal = verify(&[&broken], &[], &[], "a.example.com", now()).unwrap_err();
+    let refusal = verify(
+        &[&broken],
+        &[],
+        &[],
+        "a.example.com",
+        now(),
+        Options::default(),
+    )
+    .unwrap_err();
     assert_eq!(refusal.stage, Stage::GoParse);
     assert!(refusal
         .text
@@ -187,9 +196,11 @@ fn ct_lifetimes_in_months_count_whole_calendar_months() {
 fn an_anchor_known_only_by_subject_and_key_anchors_like_its_certificate() {
     // The compiled-in public roots are webpki TrustAnchors: subject and SPKI contents.
     let root = lab::self_signed(&Spec::ca("Bare Root")).unwrap();
-    let mut leaf = Spec::leaf("a.example.com");
-    leaf.sct_count = 2;
-    let leaf = lab::issue(&leaf, &root).unwrap();
+    let leaf = lab::issue(&Spec::leaf("a.example.com"), &root).unwrap();
+    // The SCTs meet Apple's policy (as `ct` counted them).
+    let met = Options {
+        ct_policy_met: true,
+    };
     let anchor = webpki::anchor_from_trusted_cert(&root.der).unwrap();
     let bare = [Anchor {
         cert: AnchorCert::Bare {
@@ -199,12 +210,27 @@ fn an_anchor_known_only_by_subject_and_key_anchors_like_its_certificate() {
         source: AnchorSource::System,
     }];
     assert_eq!(
-        verify(&[leaf.der.as_ref()], &bare, &[], "a.example.com", now()),
+        verify(
+            &[leaf.der.as_ref()],
+            &bare,
+            &[],
+            "a.example.com",
+            now(),
+            met
+        ),
         Ok(())
     );
-    // A system root: no SCTs is a Certificate Transparency failure on the leaf.
-    let plain = lab::issue(&Spec::leaf("a.example.com"), &root).unwrap();
-    let refusal = verify(&[plain.der.as_ref()], &bare, &[], "a.example.com", now()).unwrap_err();
+    // A system root: SCTs short of the policy are a Certificate Transparency failure on
+    // the leaf.
+    let refusal = verify(
+        &[leaf.der.as_ref()],
+        &bare,
+        &[],
+        "a.example.com",
+        now(),
+        Options::default(),
+    )
+    .unwrap_err();
     assert_eq!(
         refusal.stage,
         Stage::Trustd {
@@ -222,7 +248,15 @@ fn an_anchor_known_only_by_subject_and_key_anchors_like_its_certificate() {
         },
         source: AnchorSource::System,
     }];
-    let refusal = verify(&[leaf.der.as_ref()], &wrong, &[], "a.example.com", now()).unwrap_err();
+    let refusal = verify(
+        &[leaf.der.as_ref()],
+        &wrong,
+        &[],
+        "a.example.com",
+        now(),
+        met,
+    )
+    .unwrap_err();
     assert_eq!(
         refusal.stage,
         Stage::Trustd {

@@ -51,8 +51,6 @@ pub struct ChromeCert {
     pub unconsumed_critical: bool,
     /// An http caIssuers URL: AIA fetching can be asked for its issuer.
     pub has_ca_issuers: bool,
-    /// Embedded SCTs (the CT policy counts them).
-    pub embedded_scts: usize,
     /// Stands for an issuer assumed to be fetched and trusted (no key: its signature is
     /// taken as good).
     pub assumed: bool,
@@ -98,7 +96,6 @@ impl ChromeCert {
             subject_key_id: None,
             unconsumed_critical: false,
             has_ca_issuers: false,
-            embedded_scts: 0,
             assumed: false,
         })
     }
@@ -131,7 +128,6 @@ impl ChromeCert {
             subject_key_id: None,
             unconsumed_critical: false,
             has_ca_issuers: false,
-            embedded_scts: 0,
             assumed: true,
         }
     }
@@ -197,7 +193,6 @@ fn parse_uncached(der_bytes: &[u8]) -> Option<ChromeCert> {
         subject_key_id: None,
         unconsumed_critical: false,
         has_ca_issuers: false,
-        embedded_scts: 0,
         assumed: false,
     };
     for extension in cert.extensions() {
@@ -254,10 +249,6 @@ fn parse_uncached(der_bytes: &[u8]) -> Option<ChromeCert> {
                         && matches!(d.access_location, X509GeneralName::URI(uri)
                             if uri.to_ascii_lowercase().starts_with("http://"))
                 });
-                false
-            }
-            ParsedExtension::SCT(scts) => {
-                parsed.embedded_scts = scts.len();
                 false
             }
             ParsedExtension::CertificatePolicies(_)

@@ -135,6 +135,10 @@ impl Roots {
 pub struct Options {
     /// Chrome's CT policy for known roots (on in Chrome; `IsCtEnabled`).
     pub enforce_ct: bool,
+    /// The leaf's SCTs meet `ChromeCTPolicyEnforcer`'s policy, as [`crate::ct`] verified
+    /// and counted them (they depend on the issuer's key and a log list: not the
+    /// engine's to judge).
+    pub ct_policy_met: bool,
     /// When no issuer is found for a certificate naming a caIssuers URL and none was
     /// fetched, assume the fetch would find one that chains to a trusted root.
     pub assume_aia_issuer: bool,
@@ -144,6 +148,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             enforce_ct: true,
+            ct_policy_met: false,
             assume_aia_issuer: false,
         }
     }
@@ -215,7 +220,9 @@ pub fn verify(
     };
     let policy = Policy {
         now,
-        ct_compliant: Box::new(move |leaf: &ChromeCert| !options.enforce_ct || ct_compliant(leaf)),
+        ct_compliant: Box::new(move |leaf: &ChromeCert| {
+            !options.enforce_ct || ct_compliant(leaf, options.ct_policy_met)
+        }),
     };
     // No second attempt with SHA-1 allowed: Chromium 156 refuses a SHA-1 signature as
     // ERR_CERT_INVALID (seen in the differential test), not as a weak one.
@@ -320,16 +327,8 @@ fn has_too_long_validity(leaf: &ChromeCert) -> bool {
     leaf.not_before > leaf.not_after || leaf.not_after - leaf.not_before > MAX_VALIDITY_SECONDS
 }
 
-/// Chrome's CT policy for embedded SCTs (ChromeCTPolicyEnforcer): 2 SCTs for a lifetime of
-/// 180 days or less, 3 beyond. SCT signatures and log identities are not checked.
-fn ct_compliant(leaf: &ChromeCert) -> bool {
-    if leaf.not_before < CT_CUTOVER {
-        return true;
-    }
-    let needed = if leaf.not_after - leaf.not_before <= 180 * 86_400 {
-        2
-    } else {
-        3
-    };
-    leaf.embedded_scts >= needed
+/// `CheckCertificateTransparency`: certificates issued before the cut-over need no CT;
+/// the others meet the policy (`policy_met`, from [`crate::ct::policy::chrome`]).
+fn ct_compliant(leaf: &ChromeCert, policy_met: bool) -> bool {
+    leaf.not_before < CT_CUTOVER || policy_met
 }

@@ -197,7 +197,54 @@ pub struct Report {
     pub clients: Vec<ClientVerdict>,
     /// Each certificate's revocation (empty for files).
     pub revocation: Vec<Revocation>,
+    /// The leaf's Certificate Transparency (null without a leaf).
+    #[serde(deserialize_with = "nullable")]
+    pub ct: Option<Ct>,
     pub recommendations: Vec<Recommendation>,
+}
+
+/// `ct`: the leaf's SCTs and the two CT policies.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ct {
+    pub position: usize,
+    pub required: bool,
+    pub log_list: String,
+    pub log_list_current: bool,
+    pub scts: Vec<Sct>,
+    pub valid_scts: usize,
+    pub chrome: CtPolicy,
+    pub apple: CtPolicy,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sct {
+    /// `embedded`, `ocsp`.
+    pub origin: String,
+    pub log_id: String,
+    #[serde(deserialize_with = "nullable")]
+    pub log: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub operator: Option<String>,
+    /// `pending`, `qualified`, `usable`, `readonly`, `retired`, `rejected`.
+    #[serde(deserialize_with = "nullable")]
+    pub log_state: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub timestamp: Option<String>,
+    /// `valid`, `invalid-signature`, `unknown-log`, `future-timestamp`, `malformed`,
+    /// `unverifiable`.
+    pub status: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CtPolicy {
+    /// `compliant`, `not-compliant`, `undetermined`.
+    pub compliance: String,
+    pub counted: usize,
+    pub required: usize,
+    pub reason: String,
 }
 
 /// `revocation[]`: one certificate of the path.

@@ -896,6 +896,7 @@ pub(crate) fn analyse_case(
             aia,
             dialled_host: Some(target.dialled_host()),
             revocation: None,
+            stapled_ocsp: None,
         },
         &settings,
     ))

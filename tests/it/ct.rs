@@ -1,0 +1,450 @@
+//! Certificate Transparency against test CT logs: P-256 log keys listed in a `--ct-log-list`
+//! file (two operators), SCTs they sign over the precertificate entry (RFC 6962 §3.2) of a
+//! leaf then issued with those SCTs embedded, served on 127.0.0.1 under a root made
+//! "public" with `--public-roots`. Valid, too few, a corrupted signature, an unknown log,
+//! a log list too old to judge, and a private root that needs no CT.
+
+use base64::Engine;
+use certready::ct::{precert, sct};
+use certready::lab::{self, Issued, Spec};
+use rcgen::{KeyPair, PublicKeyData, SigningKey};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+use crate::common::*;
+
+/// A test CT log: its key and operator.
+struct TestLog {
+    key: KeyPair,
+    operator: &'static str,
+    name: &'static str,
+}
+
+impl TestLog {
+    fn new(operator: &'static str, name: &'static str) -> Self {
+        TestLog {
+            key: KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap(),
+            operator,
+            name,
+        }
+    }
+
+    fn id(&self) -> [u8; 32] {
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.spki())
+            .as_ref()
+            .try_into()
+            .unwrap()
+    }
+
+    fn spki(&self) -> Vec<u8> {
+        self.key.subject_public_key_info()
+    }
+
+    /// An SCT over the precertificate entry (`tbs`, the issuer's key hash) at `at`.
+    fn sign(&self, tbs: &[u8], issuer_key_hash: [u8; 32], at: OffsetDateTime) -> sct::Sct {
+        let mut sct = sct::Sct {
+            version: 0,
+            log_id: self.id(),
+            timestamp: (at.unix_timestamp() * 1000) as u64,
+            extensions: Vec::new(),
+            hash: 4,
+            signature_algorithm: 3,
+            signature: Vec::new(),
+        };
+        let entry = sct::Entry::Precertificate {
+            issuer_key_hash,
+            tbs,
+        };
+        sct.signature = self.key.sign(&sct::signed_data(&sct, &entry)).unwrap();
+        sct
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap()
+}
+
+/// A v3 log list holding `logs`, made at `made`.
+fn log_list(logs: &[&TestLog], made: OffsetDateTime) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut operators: Vec<serde_json::Value> = Vec::new();
+    for operator in ["Test Operator A", "Test Operator B"] {
+        let entries: Vec<serde_json::Value> = logs
+            .iter()
+            .filter(|l| l.operator == operator)
+            .map(|l| {
+                serde_json::json!({
+                    "description": l.name,
+                    "log_id": b64.encode(l.id()),
+                    "key": b64.encode(l.spki()),
+                    "url": "https://ct.invalid/",
+                    "mmd": 86400,
+                    "state": { "usable": { "timestamp": "2024-01-01T00:00:00Z" } },
+                })
+            })
+            .collect();
+        operators.push(serde_json::json!({ "name": operator, "email": [], "logs": entries }));
+    }
+    serde_json::json!({
+        "version": "test",
+        "log_list_timestamp": rfc3339(made),
+        "operators": operators,
+    })
+    .to_string()
+}
+
+/// A root, an intermediate, and a 90-day leaf for HOST embedding the SCTs `sign` makes
+/// over its precertificate (`sign` gets the precertificate TBS and the issuer key hash).
+struct CtPki {
+    root: Issued,
+    intermediate: Issued,
+    leaf: Issued,
+}
+
+fn pki(sign: impl FnOnce(&[u8], [u8; 32]) -> Vec<sct::Sct>) -> CtPki {
+    let root = lab::self_signed(&Spec::ca("CT Test Root CA")).unwrap();
+    let intermediate = lab::issue(&Spec::ca("CT Test Issuing CA"), &root).unwrap();
+    let mut spec = Spec::leaf(HOST);
+    // Fixed, so that both passes make the same TBS.
+    spec.not_before = Some(
+        (OffsetDateTime::now_utc() - Duration::days(1))
+            .replace_nanosecond(0)
+            .unwrap(),
+    );
+    let precert = lab::issue(&spec, &intermediate).unwrap();
+    let tbs = precert::tbs(&precert.der).unwrap().to_vec();
+    let (_, issuer) = x509_parser::parse_x509_certificate(&intermediate.der).unwrap();
+    let issuer_key_hash: [u8; 32] =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, issuer.public_key().raw)
+            .as_ref()
+            .try_into()
+            .unwrap();
+    spec.sct_list = Some(sct::encode_list(&sign(&tbs, issuer_key_hash)));
+    let leaf = lab::issue_with_key(&spec, precert.key_copy(), &intermediate).unwrap();
+    // The final certificate less its SCT list is the precertificate the logs signed.
+    assert_eq!(precert::tbs_without_scts(&leaf.der).unwrap(), tbs);
+    CtPki {
+        root,
+        intermediate,
+        leaf,
+    }
+}
+
+struct Logs {
+    a1: TestLog,
+    a2: TestLog,
+    b1: TestLog,
+    unlisted: TestLog,
+}
+
+fn logs() -> Logs {
+    Logs {
+        a1: TestLog::new("Test Operator A", "Test 'A1' log"),
+        a2: TestLog::new("Test Operator A", "Test 'A2' log"),
+        b1: TestLog::new("Test Operator B", "Test 'B1' log"),
+        unlisted: TestLog::new("Test Operator B", "Test 'Unlisted' log"),
+    }
+}
+
+fn an_hour_ago() -> OffsetDateTime {
+    OffsetDateTime::now_utc() - Duration::hours(1)
+}
+
+/// Serves `pki` and checks it with the root as the public list, and the CT log list
+/// `list` (JSON). Returns the run.
+fn check_public(lab: &Lab, pki: &CtPki, list: &str) -> Run {
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let public = lab.file("public-roots.pem", &pki.root.pem);
+    let list = lab.file("log_list.json", list);
+    // Public roots are in the OS store too.
+    lab.trust_system(&pki.root);
+    lab.check_json(
+        server.addr,
+        HOST,
+        &[
+            "--public-roots",
+            path_str(&public),
+            "--ct-log-list",
+            path_str(&list),
+            "--no-revocation",
+        ],
+    )
+}
+
+fn ct_ids(report: &json::Report) -> Vec<&str> {
+    report
+        .finding_ids()
+        .into_iter()
+        .filter(|id| id.starts_with("ct-"))
+        .collect()
+}
+
+#[test]
+fn three_valid_scts_from_two_operators_meet_both_policies() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        [&l.a1, &l.b1, &l.a2]
+            .iter()
+            .map(|log| log.sign(tbs, hash, an_hour_ago()))
+            .collect()
+    });
+    let list = log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc());
+    let run = check_public(&lab, &pki, &list);
+    let report = run.report();
+    assert!(report.trusted_by("mozilla"), "{report:#?}");
+    assert_eq!(ct_ids(&report), Vec::<&str>::new(), "{report:#?}");
+    let ct = report.ct.as_ref().unwrap();
+    assert!(ct.required && ct.log_list_current);
+    assert_eq!(ct.position, 0);
+    assert!(
+        ct.log_list.contains("log_list.json (version test, "),
+        "{}",
+        ct.log_list
+    );
+    assert_eq!(ct.valid_scts, 3);
+    assert!(ct
+        .scts
+        .iter()
+        .all(|s| s.status == "valid" && s.origin == "embedded"));
+    let first = &ct.scts[0];
+    assert_eq!(first.log.as_deref(), Some("Test 'A1' log"));
+    assert_eq!(first.operator.as_deref(), Some("Test Operator A"));
+    assert_eq!(first.log_state.as_deref(), Some("usable"));
+    assert_eq!(
+        first.log_id,
+        base64::engine::general_purpose::STANDARD.encode(l.a1.id())
+    );
+    assert!(first.timestamp.is_some());
+    assert!(
+        ct.chrome.reason.contains("3 embedded SCTs"),
+        "{}",
+        ct.chrome.reason
+    );
+    assert_eq!(ct.chrome.compliance, "compliant", "{:?}", ct.chrome);
+    // Apple counts one SCT per operator for 180 days or less: A1 and B1.
+    assert_eq!(
+        (
+            ct.apple.compliance.as_str(),
+            ct.apple.counted,
+            ct.apple.required
+        ),
+        ("compliant", 2, 2)
+    );
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    assert!(
+        report.client("flytectl-macos", "oauth-http").accepts,
+        "{report:#?}"
+    );
+    assert_eq!(run.code, 0, "{report:#?}");
+}
+
+#[test]
+fn one_valid_sct_is_too_few_for_chrome_and_apple() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| vec![l.a1.sign(tbs, hash, an_hour_ago())]);
+    let list = log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc());
+    let run = check_public(&lab, &pki, &list);
+    let report = run.report();
+    assert_eq!(ct_ids(&report), ["ct-insufficient-scts"], "{report:#?}");
+    let finding = report.finding("ct-insufficient-scts");
+    assert_eq!(finding.severity, Severity::Critical);
+    assert!(finding.message.contains("Chrome:"), "{}", finding.message);
+    assert!(finding.message.contains("Apple"), "{}", finding.message);
+    let browser = report.client("browser", "https");
+    assert_eq!(
+        browser.error.as_deref(),
+        Some("NET::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED")
+    );
+    assert_eq!(browser.causes, ["ct-insufficient-scts"]);
+    let mac = report.client("flytectl-macos", "oauth-http");
+    assert!(
+        mac.error
+            .as_deref()
+            .unwrap()
+            .ends_with("x509: “flyte.example.com” certificate is not standards compliant"),
+        "{mac:?}"
+    );
+    assert_eq!(mac.causes, ["ct-insufficient-scts"]);
+    // Go on Linux knows no CT.
+    assert!(report.client("flytectl-linux", "oauth-http").accepts);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn an_sct_with_a_corrupted_signature_does_not_count() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        let mut corrupted = l.a2.sign(tbs, hash, an_hour_ago());
+        let last = corrupted.signature.len() - 1;
+        corrupted.signature[last] ^= 0x01;
+        vec![
+            l.a1.sign(tbs, hash, an_hour_ago()),
+            l.b1.sign(tbs, hash, an_hour_ago()),
+            corrupted,
+        ]
+    });
+    let list = log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc());
+    let run = check_public(&lab, &pki, &list);
+    let report = run.report();
+    // Two valid SCTs from two operators still meet both policies for 90 days.
+    assert_eq!(ct_ids(&report), ["ct-sct-invalid"], "{report:#?}");
+    let finding = report.finding("ct-sct-invalid");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(
+        finding.message.contains("Test 'A2' log"),
+        "{}",
+        finding.message
+    );
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.valid_scts, 2);
+    assert_eq!(ct.scts[2].status, "invalid-signature");
+    assert!(report.client("browser", "https").accepts);
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn an_sct_from_an_unknown_log_does_not_count() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        vec![
+            l.a1.sign(tbs, hash, an_hour_ago()),
+            l.unlisted.sign(tbs, hash, an_hour_ago()),
+        ]
+    });
+    let list = log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc());
+    let run = check_public(&lab, &pki, &list);
+    let report = run.report();
+    assert_eq!(
+        ct_ids(&report),
+        ["ct-insufficient-scts", "ct-unknown-log"],
+        "{report:#?}"
+    );
+    assert_eq!(report.finding("ct-unknown-log").severity, Severity::Warning);
+    let browser = report.client("browser", "https");
+    assert_eq!(
+        browser.causes,
+        ["ct-insufficient-scts", "ct-unknown-log"],
+        "{browser:?}"
+    );
+    assert_eq!(report.ct.as_ref().unwrap().scts[1].status, "unknown-log");
+    assert_eq!(run.code, 2);
+
+    // The same with a list made 200 days ago: the log may be newer than the list, so
+    // certready claims no refusal and says so.
+    let stale = log_list(
+        &[&l.a1, &l.a2, &l.b1],
+        OffsetDateTime::now_utc() - Duration::days(200),
+    );
+    let run = check_public(&lab, &pki, &stale);
+    let report = run.report();
+    assert_eq!(ct_ids(&report), ["ct-unknown-log"], "{report:#?}");
+    let finding = report.finding("ct-unknown-log");
+    assert_eq!(finding.severity, Severity::Info);
+    assert!(
+        finding.message.contains("--ct-log-list"),
+        "{}",
+        finding.message
+    );
+    let ct = report.ct.as_ref().unwrap();
+    assert!(!ct.log_list_current);
+    assert_eq!(ct.chrome.compliance, "undetermined");
+    assert!(report.client("browser", "https").accepts);
+    assert_eq!(run.code, 0, "{report:#?}");
+}
+
+#[test]
+fn a_private_root_needs_no_ct() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| vec![l.a1.sign(tbs, hash, an_hour_ago())]);
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let root = lab.file("root.pem", &pki.root.pem);
+    let list = lab.file(
+        "log_list.json",
+        log_list(&[&l.a1, &l.b1], OffsetDateTime::now_utc()),
+    );
+    let run = lab.check_json(
+        server.addr,
+        HOST,
+        &[
+            "--ca-file",
+            path_str(&root),
+            "--ct-log-list",
+            path_str(&list),
+            "--no-revocation",
+        ],
+    );
+    let report = run.report();
+    assert_eq!(ct_ids(&report), Vec::<&str>::new(), "{report:#?}");
+    let ct = report.ct.as_ref().unwrap();
+    assert!(!ct.required);
+    assert_eq!(ct.valid_scts, 1);
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    assert!(
+        report.client("flytectl-macos", "oauth-http").accepts,
+        "{report:#?}"
+    );
+    assert_eq!(run.code, 0, "{report:#?}");
+}
+
+#[test]
+fn a_bad_log_list_is_a_usage_error() {
+    let lab = Lab::new();
+    let list = lab.file("log_list.json", "{\"operators\": 1}");
+    let run = lab.run(&[
+        "inspect",
+        "testdata/aia-leaf.pem",
+        "--ct-log-list",
+        path_str(&list),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("--ct-log-list"), "{}", run.stderr);
+}
+
+#[test]
+fn text_markdown_and_metrics_report_the_scts() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| vec![l.a1.sign(tbs, hash, an_hour_ago())]);
+    let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
+    let public = lab.file("public-roots.pem", &pki.root.pem);
+    let list = lab.file(
+        "log_list.json",
+        log_list(&[&l.a1, &l.b1], OffsetDateTime::now_utc()),
+    );
+    lab.trust_system(&pki.root);
+    let args = |format: &'static str| {
+        vec![
+            "--public-roots".to_string(),
+            path_str(&public).to_string(),
+            "--ct-log-list".to_string(),
+            path_str(&list).to_string(),
+            "--no-revocation".to_string(),
+            "--format".to_string(),
+            format.to_string(),
+        ]
+    };
+    let run = |format| {
+        let args = args(format);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        lab.check(server.addr, HOST, &args)
+    };
+    let text = run("text").stdout;
+    assert!(text.contains("Certificate Transparency"), "{text}");
+    assert!(text.contains("#0 1 SCT, 1 valid"), "{text}");
+    assert!(text.contains("Chrome: fails its policy"), "{text}");
+    let markdown = run("markdown").stdout;
+    assert!(markdown.contains("Certificate Transparency:"), "{markdown}");
+    let metrics = run("prometheus").stdout;
+    let target = format!("{HOST}:{}", server.addr.port());
+    assert!(
+        metrics.contains(&format!(
+            "certready_ct_valid_scts{{target=\"{target}\",position=\"0\"}} 1"
+        )),
+        "{metrics}"
+    );
+}
