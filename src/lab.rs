@@ -458,6 +458,16 @@ pub async fn serve(
     serve_on(([127, 0, 0, 1], 0).into(), chain, key, alpn).await
 }
 
+/// `serve`, stapling the OCSP response `staple` in every handshake.
+pub async fn serve_stapling(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+    staple: Vec<u8>,
+) -> std::io::Result<Server> {
+    serve_inner(([127, 0, 0, 1], 0).into(), chain, key, alpn, Some(staple)).await
+}
+
 /// `serve` on a chosen address (e.g. `[::1]:0`).
 pub async fn serve_on(
     bind: SocketAddr,
@@ -465,12 +475,24 @@ pub async fn serve_on(
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
 ) -> std::io::Result<Server> {
+    serve_inner(bind, chain, key, alpn, None).await
+}
+
+async fn serve_inner(
+    bind: SocketAddr,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+    staple: Option<Vec<u8>>,
+) -> std::io::Result<Server> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let signing_key = provider
         .key_provider
         .load_private_key(key)
         .map_err(std::io::Error::other)?;
-    let certified = Arc::new(CertifiedKey::new(chain, signing_key));
+    let mut certified = CertifiedKey::new(chain, signing_key);
+    certified.ocsp = staple;
+    let certified = Arc::new(certified);
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(std::io::Error::other)?

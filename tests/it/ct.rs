@@ -448,3 +448,170 @@ fn text_markdown_and_metrics_report_the_scts() {
         "{metrics}"
     );
 }
+
+impl TestLog {
+    /// An SCT over the certificate itself (the entry of an SCT delivered by OCSP or TLS).
+    fn sign_certificate(&self, der: &[u8], at: OffsetDateTime) -> sct::Sct {
+        let mut sct = sct::Sct {
+            version: 0,
+            log_id: self.id(),
+            timestamp: (at.unix_timestamp() * 1000) as u64,
+            extensions: Vec::new(),
+            hash: 4,
+            signature_algorithm: 3,
+            signature: Vec::new(),
+        };
+        sct.signature = self
+            .key
+            .sign(&sct::signed_data(&sct, &sct::Entry::Certificate(der)))
+            .unwrap();
+        sct
+    }
+}
+
+/// A good OCSP response about `leaf`, signed by its issuer, carrying `sct_list` in the
+/// SingleResponse's SCT extension (1.3.6.1.4.1.11129.2.4.5) — what a CA's responder
+/// returns for certificates issued without embedded SCTs. Built by hand: `openssl ocsp`
+/// cannot add the extension.
+fn ocsp_with_scts(leaf: &Issued, issuer: &Issued, sct_list: &[u8]) -> Vec<u8> {
+    use der::asn1::{BitString, GeneralizedTime, Null, OctetString};
+    use der::{Decode, Encode};
+    use x509_cert::ext::Extension;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::spki::AlgorithmIdentifierOwned;
+    use x509_ocsp::{
+        BasicOcspResponse, CertId, CertStatus, OcspResponse, OcspResponseStatus, ResponderId,
+        ResponseBytes, ResponseData, SingleResponse,
+    };
+    let sha1 = |data: &[u8]| {
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
+            .as_ref()
+            .to_vec()
+    };
+    let (_, leaf_cert) = x509_parser::parse_x509_certificate(&leaf.der).unwrap();
+    let (_, issuer_cert) = x509_parser::parse_x509_certificate(&issuer.der).unwrap();
+    let issuer_key = issuer_cert.public_key().subject_public_key.data.to_vec();
+    let time = |t: OffsetDateTime| {
+        let since = std::time::Duration::from_secs(t.unix_timestamp() as u64);
+        GeneralizedTime::from_unix_duration(since).unwrap().into()
+    };
+    let now = OffsetDateTime::now_utc() - Duration::minutes(1);
+    // The extension's value is the list as an OCTET STRING (RFC 6962 §3.3).
+    let extension_value = OctetString::new(sct_list).unwrap().to_der().unwrap();
+    let data = ResponseData {
+        version: Default::default(),
+        responder_id: ResponderId::ByKey(OctetString::new(sha1(&issuer_key)).unwrap()),
+        produced_at: time(now),
+        responses: vec![SingleResponse {
+            cert_id: CertId {
+                hash_algorithm: AlgorithmIdentifierOwned {
+                    oid: der::oid::ObjectIdentifier::new_unwrap("1.3.14.3.2.26"),
+                    parameters: Some(Null.into()),
+                },
+                issuer_name_hash: OctetString::new(sha1(leaf_cert.issuer().as_raw())).unwrap(),
+                issuer_key_hash: OctetString::new(sha1(&issuer_key)).unwrap(),
+                serial_number: SerialNumber::new(leaf_cert.raw_serial()).unwrap(),
+            },
+            cert_status: CertStatus::good(),
+            this_update: time(now),
+            next_update: Some(time(now + Duration::days(1))),
+            single_extensions: Some(vec![Extension {
+                extn_id: der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.5"),
+                critical: false,
+                extn_value: OctetString::new(extension_value).unwrap(),
+            }]),
+        }],
+        response_extensions: None,
+    };
+    let signature = issuer.key.sign(&data.to_der().unwrap()).unwrap();
+    let basic = BasicOcspResponse {
+        tbs_response_data: data,
+        signature_algorithm: AlgorithmIdentifierOwned {
+            oid: der::oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2"),
+            parameters: None,
+        },
+        signature: BitString::from_bytes(&signature).unwrap(),
+        certs: None,
+    };
+    let response = OcspResponse {
+        response_status: OcspResponseStatus::Successful,
+        response_bytes: Some(ResponseBytes {
+            response_type: der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1"),
+            response: OctetString::new(basic.to_der().unwrap()).unwrap(),
+        }),
+    }
+    .to_der()
+    .unwrap();
+    // It is a response certready's own OCSP judge accepts (signature and CertID).
+    assert!(OcspResponse::from_der(&response).is_ok());
+    response
+}
+
+/// SCTs delivered in the stapled OCSP response, none embedded: Chrome counts them (two
+/// from distinct operators suffice); Go hands trustd no staple, so for flytectl on macOS
+/// the certificate has no SCTs and is "not standards compliant".
+#[test]
+fn scts_in_a_stapled_ocsp_response_count_for_chrome_only() {
+    let lab = Lab::new();
+    let l = logs();
+    let root = lab::self_signed(&Spec::ca("CT OCSP Test Root CA")).unwrap();
+    let intermediate = lab::issue(&Spec::ca("CT OCSP Test Issuing CA"), &root).unwrap();
+    let leaf = lab::issue(&Spec::leaf(HOST), &intermediate).unwrap();
+    let scts: Vec<sct::Sct> = [&l.a1, &l.b1]
+        .iter()
+        .map(|log| log.sign_certificate(&leaf.der, an_hour_ago()))
+        .collect();
+    let staple = ocsp_with_scts(&leaf, &intermediate, &sct::encode_list(&scts));
+    let server = lab
+        .rt
+        .block_on(lab::serve_stapling(
+            vec![leaf.der.clone(), intermediate.der.clone()],
+            leaf.key_der(),
+            &[b"h2", b"http/1.1"],
+            staple,
+        ))
+        .unwrap();
+    let public = lab.file("public-roots.pem", &root.pem);
+    let list = lab.file(
+        "log_list.json",
+        log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc()),
+    );
+    lab.trust_system(&root);
+    let run = lab.check_json(
+        server.addr,
+        HOST,
+        &[
+            "--public-roots",
+            path_str(&public),
+            "--ct-log-list",
+            path_str(&list),
+            "--no-revocation",
+        ],
+    );
+    let report = run.report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.valid_scts, 2, "{ct:#?}");
+    assert!(
+        ct.scts
+            .iter()
+            .all(|s| s.origin == "ocsp" && s.status == "valid"),
+        "{ct:#?}"
+    );
+    assert_eq!(ct.chrome.compliance, "compliant", "{:?}", ct.chrome);
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    assert_eq!(
+        report.revocation[0].status, "good",
+        "the staple is a good OCSP answer too"
+    );
+    let macos = report.client("flytectl-macos", "oauth-http");
+    assert!(!macos.accepts, "{report:#?}");
+    assert!(
+        macos
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not standards compliant"),
+        "{:?}",
+        macos.error
+    );
+}
