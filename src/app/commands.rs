@@ -7,16 +7,36 @@ use std::sync::Arc;
 use super::args::{CheckArgs, FlyteArgs, InspectArgs, LintArgs, ServeArgs, WhyArgs};
 use super::error::Error;
 use super::settings::{flytectl_config_path, ProxySource, SettingsArgs};
+use super::targets::{self, Lines};
+use crate::check::fleet::Listed;
 use crate::check::{self, InspectOptions, Settings};
 use crate::flyte::config as flyteconfig;
 use crate::input;
 use crate::render;
-use crate::report::{self, Report};
-use crate::target::{self, Target};
+use crate::report::{self, Report, Status};
+use crate::target;
 
 pub fn check(args: CheckArgs) -> Result<i32, Error> {
-    let targets = named_and_listed(&args.targets, args.targets_file.as_deref())?;
-    if targets.is_empty() {
+    let shard = args.shard;
+    let file = args.targets_file.as_deref();
+    // A file is read twice, the first time only to count and validate (a line that is not
+    // a target fails the run before any probe, and the progress bar knows the total);
+    // stdin is read once, as the run goes.
+    let counted = match file {
+        Some(path) if path != Path::new("-") => Some(Lines::validate(path, shard)?),
+        _ => None,
+    };
+    let named = targets::named_in_shard(&args.targets, shard);
+    let mut lines = file.map(|path| Lines::open(path, shard)).transpose()?;
+    // Stdin: wait for its first target of this shard (or its end) before writing anything.
+    let first = lines.as_mut().and_then(Iterator::next);
+    let seen = args.targets.len()
+        + match (&counted, &lines) {
+            (Some((seen, _)), _) => *seen,
+            (None, Some(lines)) => lines.seen(),
+            (None, None) => 0,
+        };
+    if seen == 0 {
         return Err(Error::Usage(
             "no targets: name some, or give --targets FILE".into(),
         ));
@@ -31,22 +51,123 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         fetch: Some(&args.fetch),
         revocation: Some(&args.revocation),
     })?);
-    let progress = progress_bar(targets.len());
-    let concurrency = args.concurrency as usize;
-    let reports = runtime()?.block_on(check::fleet::check_all(
-        targets,
-        settings.clone(),
-        concurrency,
-        progress,
-    ));
+    let total = counted.map(|(_, in_shard)| named.len() + in_shard);
+    let progress = progress_bar(total);
+    let listed = named
+        .into_iter()
+        .map(Listed::Target)
+        .chain(first)
+        .chain(lines.into_iter().flatten());
+
     let format = args.judge.format;
-    let text = render::reports(&reports, format, settings.now());
-    match &args.output {
-        None => render::write_stdout(format, &text),
-        Some(path) => render::write_file(path, format, &text)
-            .map_err(|e| Error::Failed(format!("--output {}: {e}", path.display())))?,
+    let now = settings.now();
+    let output_error = |e: std::io::Error| match &args.output {
+        Some(path) => Error::Failed(format!("--output {}: {e}", path.display())),
+        None => Error::Failed(format!("cannot write the output: {e}")),
+    };
+    let output = match &args.output {
+        Some(path) => Output::file(path).map_err(output_error)?,
+        None => Output::stdout(format),
+    };
+    let to_terminal = matches!(output, Output::Stdout(_));
+    let plain = !to_terminal;
+    let mut stream =
+        render::stream::Stream::start(format, output, plain, now).map_err(output_error)?;
+    let bar = progress.clone();
+    let run = runtime()?.block_on(check::fleet::check_stream(
+        listed,
+        settings,
+        args.concurrency as usize,
+        progress,
+        move |index, report| render::stream::piece(format, index, report, now),
+        |piece| match (&bar, to_terminal) {
+            // The bar steps aside while a report goes to the same terminal.
+            (Some(bar), true) => bar.suspend(|| stream.write(piece)),
+            _ => stream.write(piece),
+        },
+    ));
+    let summary = match run.and_then(|summary| stream.finish(&summary)?.commit().map(|()| summary))
+    {
+        Ok(summary) => summary,
+        // The reader has gone (`| head`): nothing to say, and the run is cut short.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && args.output.is_none() => {
+            return Ok(Status::Unknown.exit_code())
+        }
+        Err(e) => return Err(output_error(e)),
+    };
+    Ok(check::fleet::exit_code(&summary))
+}
+
+/// Where `check` writes: stdout, or a temporary file renamed over `--output` at the end.
+enum Output {
+    Stdout(Box<dyn std::io::Write>),
+    File {
+        temp: std::io::BufWriter<tempfile::NamedTempFile>,
+        path: std::path::PathBuf,
+    },
+}
+
+impl Output {
+    /// Text goes through anstream, which drops colour off terminals and under NO_COLOR;
+    /// the other formats never carry colour.
+    fn stdout(format: render::Format) -> Output {
+        if format == render::Format::Text {
+            Output::Stdout(Box::new(anstream::stdout().lock()))
+        } else {
+            Output::Stdout(Box::new(std::io::stdout().lock()))
+        }
     }
-    Ok(report::worst_exit_code(&reports))
+
+    /// A temporary file next to `path` (the same file system, so the rename is atomic and
+    /// node_exporter's textfile collector never reads half a file).
+    fn file(path: &Path) -> std::io::Result<Output> {
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let temp = tempfile::NamedTempFile::new_in(dir)?;
+        Ok(Output::File {
+            temp: std::io::BufWriter::with_capacity(256 * 1024, temp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Flushes stdout, or puts the finished file in place.
+    fn commit(self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(mut out) => out.flush(),
+            Output::File { temp, path } => {
+                let temp = temp.into_inner().map_err(|e| e.into_error())?;
+                temp.as_file().sync_all()?;
+                temp.persist(&path).map_err(|e| e.error)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::io::Write for Output {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Output::Stdout(out) => out.write(bytes),
+            Output::File { temp, .. } => temp.write(bytes),
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.write_all(bytes),
+            Output::File { temp, .. } => temp.write_all(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush(),
+            // The file is flushed once, when complete.
+            Output::File { .. } => Ok(()),
+        }
+    }
 }
 
 pub fn inspect(args: InspectArgs) -> Result<i32, Error> {
@@ -123,7 +244,8 @@ pub fn flyte(args: FlyteArgs) -> Result<i32, Error> {
 }
 
 pub fn serve(args: ServeArgs) -> Result<i32, Error> {
-    let targets = named_and_listed(&args.targets, args.targets_file.as_deref())?;
+    let (targets, listed) =
+        targets::all_in_shard(&args.targets, args.targets_file.as_deref(), args.shard)?;
     let settings = Arc::new(Settings::from_args(SettingsArgs {
         net: Some(&args.net),
         trust: &args.trust,
@@ -151,6 +273,8 @@ pub fn serve(args: ServeArgs) -> Result<i32, Error> {
         web,
         web_reload_interval: args.web_config_reload_interval,
         probe_allow: args.probe_allow.clone(),
+        shard: args.shard,
+        listed,
     };
     runtime()?
         .block_on(crate::serve::serve(
@@ -223,52 +347,26 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::Failed(format!("cannot start the async runtime: {e}")))
 }
 
-/// The targets named on the command line, then those of `--targets FILE`.
-fn named_and_listed(named: &[Target], file: Option<&Path>) -> Result<Vec<Target>, Error> {
-    let mut targets = named.to_vec();
-    if let Some(file) = file {
-        targets.extend(read_targets_file(file)?);
-    }
-    Ok(targets)
-}
-
-/// Targets from `--targets FILE` ("-": stdin): one per line, blank lines and # comments
-/// skipped; a line that is not a target names its line number.
-fn read_targets_file(path: &Path) -> Result<Vec<Target>, Error> {
-    let text = if path == Path::new("-") {
-        use std::io::Read;
-        let mut text = String::new();
-        std::io::stdin()
-            .take(input::MAX_INPUT_BYTES)
-            .read_to_string(&mut text)
-            .map_err(|e| Error::Failed(format!("--targets -: cannot read stdin: {e}")))?;
-        text
-    } else {
-        let bytes =
-            input::read_limited(path).map_err(|e| Error::Failed(format!("--targets {e}")))?;
-        String::from_utf8(bytes).map_err(|_| {
-            Error::Failed(format!("--targets {}: is not UTF-8 text", path.display()))
-        })?
-    };
-    text.lines()
-        .map(|line| line.split(" #").next().unwrap_or_default().trim())
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(|line| target::parse_target(line).map_err(|e| Error::Usage(e.to_string())))
-        .collect()
-}
-
-/// A progress bar on stderr for runs of several targets, only when stderr is a terminal.
-fn progress_bar(total: usize) -> Option<indicatif::ProgressBar> {
+/// A progress bar on stderr, only when stderr is a terminal: with the total for a list
+/// of several targets, a count alone when it is read from stdin.
+fn progress_bar(total: Option<usize>) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    if total < 2 || !std::io::stderr().is_terminal() {
+    if total.is_some_and(|n| n < 2) || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
+    let (bar, template) = match total {
+        Some(total) => (
+            indicatif::ProgressBar::new(total as u64),
             "{spinner} checked {pos}/{len} targets {wide_bar} {elapsed}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} checked {pos} targets {elapsed}",
+        ),
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     Some(bar)
