@@ -15,6 +15,7 @@ use crate::input;
 use crate::render;
 use crate::report::{self, Report, Status};
 use crate::target;
+use futures_util::StreamExt;
 
 pub fn check(args: CheckArgs) -> Result<i32, Error> {
     let shard = args.shard;
@@ -53,11 +54,12 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     })?);
     let total = counted.map(|(_, in_shard)| named.len() + in_shard);
     let progress = progress_bar(total);
-    let listed = named
-        .into_iter()
-        .map(Listed::Target)
-        .chain(first)
-        .chain(lines.into_iter().flatten());
+    let concurrency = args.concurrency as usize;
+    let listed = futures_util::stream::iter(named.into_iter().map(Listed::Target).chain(first))
+        .chain(
+            futures_util::stream::iter(lines.map(|lines| targets::read_ahead(lines, concurrency)))
+                .flatten(),
+        );
 
     let format = args.judge.format;
     let now = settings.now();
@@ -77,7 +79,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     let run = runtime()?.block_on(check::fleet::check_stream(
         listed,
         settings,
-        args.concurrency as usize,
+        concurrency,
         progress,
         move |index, report| render::stream::piece(format, index, report, now),
         |piece| match (&bar, to_terminal) {
@@ -370,4 +372,90 @@ fn progress_bar(total: Option<usize>) -> Option<indicatif::ProgressBar> {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     Some(bar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::args::{FetchArgs, TrustArgs};
+    use crate::lab::{self, Spec};
+    use crate::render::stream::{piece, Stream};
+    use crate::render::Format;
+    use crate::report::Summary;
+
+    /// Real reports (a good chain, a self-signed leaf, an unreadable file) from `inspect`.
+    fn reports() -> (Vec<Report>, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = lab::self_signed(&Spec::ca("Stream Root")).unwrap();
+        let leaf = lab::issue(&Spec::leaf("a.example.com"), &root).unwrap();
+        let old = lab::self_signed(&Spec::openssl_req_x509("a.example.com")).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let root_file = write("root.pem", &root.pem);
+        let files = [
+            write("good.pem", &leaf.pem),
+            write("old.pem", &old.pem),
+            dir.path().join("missing.pem"),
+            write("good-again.pem", &leaf.pem),
+        ];
+        let settings = Settings::from_args(SettingsArgs {
+            net: None,
+            trust: &TrustArgs {
+                ca_files: vec![root_file],
+                public_roots: None,
+            },
+            clients: None,
+            at: None,
+            warn_days: 30,
+            proxy: ProxySource::Direct,
+            fetch: Some(&FetchArgs { no_fetch: true }),
+            revocation: None,
+        })
+        .unwrap();
+        let host = crate::target::Host::Name("a.example.com".into());
+        let options = InspectOptions {
+            hostname: Some(&host),
+            key: None,
+            extra_chain: &[],
+        };
+        let reports = files
+            .iter()
+            .map(|file| check::inspect(file, &options, &settings))
+            .collect();
+        (reports, settings.now())
+    }
+
+    /// What `check` streams is what the whole-run renderers make of the same reports,
+    /// byte for byte, in every format, for none, one and several targets.
+    #[test]
+    fn streamed_output_equals_the_whole_rendering_in_every_format() {
+        let (all, now) = reports();
+        let statuses: Vec<Status> = all.iter().map(|r| r.status).collect();
+        assert!(
+            statuses.contains(&Status::Ok) && statuses.contains(&Status::Unknown),
+            "{statuses:?}"
+        );
+        for count in [0, 1, 2, all.len()] {
+            let reports = &all[..count];
+            for &format in Format::ALL {
+                let whole = render::reports(reports, format, now);
+                let mut stream = Stream::start(format, Vec::new(), false, now).unwrap();
+                for (index, report) in reports.iter().enumerate() {
+                    stream
+                        .write(piece(format, index, report.clone(), now))
+                        .unwrap();
+                }
+                let streamed = stream.finish(&Summary::of(reports)).unwrap();
+                let streamed = String::from_utf8(streamed).unwrap();
+                assert_eq!(streamed, whole, "{} of {count}", format.name());
+                if format == Format::Json {
+                    let doc: serde_json::Value = serde_json::from_str(&streamed).unwrap();
+                    assert_eq!(doc["reports"].as_array().unwrap().len(), count);
+                }
+            }
+        }
+    }
 }

@@ -14,7 +14,7 @@ const MAX_LINE: usize = 8192;
 
 /// The targets of a list, lazily, with the line number of each problem.
 pub struct Lines {
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + Send>,
     /// How the list is named in messages: `--targets FILE` or `--targets -`.
     label: String,
     line: usize,
@@ -28,7 +28,7 @@ pub struct Lines {
 impl Lines {
     /// Opens `path` ("-": stdin).
     pub fn open(path: &Path, shard: Shard) -> Result<Lines, Error> {
-        let (reader, label): (Box<dyn BufRead>, String) = if path == Path::new("-") {
+        let (reader, label): (Box<dyn BufRead + Send>, String) = if path == Path::new("-") {
             (
                 Box::new(std::io::BufReader::new(std::io::stdin())),
                 "--targets -".into(),
@@ -149,6 +149,23 @@ impl Iterator for Lines {
         }
         None
     }
+}
+
+/// The rest of `lines` as a stream, read on a thread of its own (stdin may block), at most
+/// `ahead` lines ahead of the run.
+pub fn read_ahead(lines: Lines, ahead: usize) -> impl futures_util::Stream<Item = Listed> {
+    let (send, receive) = tokio::sync::mpsc::channel(ahead.max(1));
+    std::thread::spawn(move || {
+        for listed in lines {
+            // The run has ended (an output error): stop reading.
+            if send.blocking_send(listed).is_err() {
+                return;
+            }
+        }
+    });
+    futures_util::stream::unfold(receive, |mut receive| async move {
+        receive.recv().await.map(|listed| (listed, receive))
+    })
 }
 
 /// The named targets of this shard.

@@ -1,7 +1,7 @@
 //! Many targets at once, for `check --targets` and `serve`'s rounds, in memory bounded
 //! by the concurrency rather than by the number of targets.
 //!
-//! Targets are pulled from an iterator (a targets file is read line by line), at most
+//! Targets are pulled from a stream (a targets file is read line by line), at most
 //! `concurrency` checks run at once, and each finished check is handed on in input order.
 //! Results that finish before an earlier, slower target wait in a reorder window of
 //! `window(concurrency)` targets; when the window is full no further check starts until
@@ -139,7 +139,7 @@ pub fn total(summary: &Summary) -> usize {
 /// target's UNKNOWN report ("internal error"); the others carry on. Returns the status
 /// counts, or the first error of `sink` (e.g. a closed stdout), which stops the run.
 pub async fn check_stream<T, K, S>(
-    targets: impl Iterator<Item = Listed>,
+    targets: impl futures_util::Stream<Item = Listed>,
     settings: Arc<Settings>,
     concurrency: usize,
     progress: Option<indicatif::ProgressBar>,
@@ -197,7 +197,7 @@ pub async fn check_all(
 ) -> Vec<Report> {
     let mut reports = Vec::with_capacity(targets.len());
     let _ = check_stream(
-        targets.into_iter().map(Listed::Target),
+        futures_util::stream::iter(targets.into_iter().map(Listed::Target)),
         settings,
         concurrency,
         progress,
@@ -235,55 +235,77 @@ async fn checked(target: &Target, settings: &Settings) -> Report {
 }
 
 /// The pipeline: runs `work(index, item)` for each item, at most `concurrency` at once and
-/// at most `window` items between the oldest unfinished one and the newest started, and
+/// at most `window` items between the oldest unwritten one and the newest started, and
 /// gives each output to `sink` in item order. Items are pulled only as the window
-/// allows, so a lazy iterator is read as the run goes. A `sink` error aborts what is in
-/// flight and ends the run.
-pub async fn ordered<I, T, W, Fut, S>(
-    items: I,
+/// allows, and while the oldest item is still running, so a list read from a pipe is
+/// read as the run goes and a finished head is written without waiting for the next
+/// line. A `sink` error aborts what is in flight and ends the run.
+pub async fn ordered<X, T, W, Fut, S>(
+    items: impl futures_util::Stream<Item = X>,
     concurrency: usize,
     window: usize,
     work: W,
     mut sink: S,
 ) -> std::io::Result<()>
 where
-    I: Iterator,
-    W: Fn(usize, I::Item) -> Fut,
+    W: Fn(usize, X) -> Fut,
     Fut: Future<Output = T> + Send + 'static,
     T: Send + 'static,
     S: FnMut(T) -> std::io::Result<()>,
 {
+    use futures_util::StreamExt;
+
+    enum Step<T, X> {
+        Finished(Result<T, tokio::task::JoinError>),
+        Next(Option<X>),
+    }
     let limit = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let window = window.max(1);
-    let mut pending = VecDeque::new();
-    let mut items = items.enumerate();
+    let mut pending: VecDeque<tokio::task::JoinHandle<T>> = VecDeque::new();
+    let mut items = std::pin::pin!(items);
     let mut more = true;
+    let mut next_index = 0;
     loop {
-        while more && pending.len() < window {
-            let Some((index, item)) = items.next() else {
-                more = false;
-                break;
-            };
-            let limit = limit.clone();
-            let job = work(index, item);
-            // The semaphore is fair: checks start in input order.
-            pending.push_back(tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                job.await
-            }));
-        }
-        let Some(head) = pending.pop_front() else {
-            return Ok(());
-        };
-        let written = match head.await {
-            Ok(output) => sink(output),
-            Err(e) => Err(std::io::Error::other(format!("internal error: {e}"))),
-        };
-        if let Err(e) = written {
-            for task in pending {
-                task.abort();
+        let waiting = !pending.is_empty();
+        let may_start = more && pending.len() < window;
+        let head = async {
+            match pending.front_mut() {
+                Some(task) => task.await,
+                None => std::future::pending().await,
             }
-            return Err(e);
+        };
+        let step = tokio::select! {
+            // Write what is finished before reading further.
+            biased;
+            finished = head, if waiting => Step::Finished(finished),
+            item = items.next(), if may_start => Step::Next(item),
+            else => return Ok(()),
+        };
+        match step {
+            Step::Next(Some(item)) => {
+                let limit = limit.clone();
+                let job = work(next_index, item);
+                next_index += 1;
+                // The semaphore is fair: checks start in input order.
+                pending.push_back(tokio::spawn(async move {
+                    let _permit = limit.acquire_owned().await;
+                    job.await
+                }));
+            }
+            Step::Next(None) => more = false,
+            Step::Finished(finished) => {
+                pending.pop_front();
+                let written = match finished {
+                    Ok(output) => sink(output),
+                    Err(e) => Err(std::io::Error::other(format!("internal error: {e}"))),
+                };
+                if let Err(e) = written {
+                    for task in pending {
+                        task.abort();
+                    }
+                    return Err(e);
+                }
+            }
         }
     }
 }
@@ -291,6 +313,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::stream;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
@@ -331,13 +354,19 @@ mod tests {
             }
         };
         runtime()
-            .block_on(ordered(0..count, concurrency, window, work, |out| {
-                let index = written.len();
-                // Items started beyond this one: never more than the window allows.
-                furthest_ahead = furthest_ahead.max(started.load(Ordering::SeqCst) - index);
-                written.push(out);
-                Ok(())
-            }))
+            .block_on(ordered(
+                stream::iter(0..count),
+                concurrency,
+                window,
+                work,
+                |out| {
+                    let index = written.len();
+                    // Items started beyond this one: never more than the window allows.
+                    furthest_ahead = furthest_ahead.max(started.load(Ordering::SeqCst) - index);
+                    written.push(out);
+                    Ok(())
+                },
+            ))
             .unwrap();
         assert_eq!(written, (0..count).map(|i| i * 10).collect::<Vec<_>>());
         assert!(furthest_ahead <= window, "{furthest_ahead} started ahead");
@@ -367,7 +396,7 @@ mod tests {
         };
         runtime()
             .block_on(ordered(
-                std::iter::repeat_n((), 20),
+                stream::iter(std::iter::repeat_n((), 20)),
                 2,
                 window,
                 work,
@@ -390,7 +419,7 @@ mod tests {
         });
         let mut calls = 0;
         let result = runtime().block_on(ordered(
-            items,
+            stream::iter(items),
             4,
             16,
             |_, i| async move { i },
@@ -433,10 +462,7 @@ mod tests {
         }
         // Fixed values: the split must not change between versions (replicas of different
         // versions during a rollout split the same way). SHA-256("a") begins ca978112ca1bbdca.
-        assert_eq!(
-            Shard::number_of("a", u64::MAX),
-            0xca978112ca1bbdca % u64::MAX
-        );
+        assert_eq!(Shard::number_of("a", u64::MAX), 0xca978112ca1bbdca);
         assert_eq!(Shard::number_of(" a ", 7), Shard::number_of("a", 7));
         assert!(Shard::ALL.holds("anything"));
     }

@@ -148,6 +148,9 @@ impl EncodeLabelSet for Labels<'_> {
     }
 }
 
+/// Receives a series' labels (after `target`) and value.
+type SampleSink<'a> = dyn FnMut(&[(&'static str, &str)], f64) -> std::fmt::Result + 'a;
+
 /// The families, in the order they are written.
 #[derive(Debug, Clone, Copy)]
 enum Family {
@@ -238,11 +241,7 @@ impl Family {
 
     /// Calls `sample` with the labels (after `target`) and value of each of `series`'s
     /// samples in this family.
-    fn samples(
-        self,
-        series: &TargetSeries,
-        sample: &mut dyn FnMut(&[(&'static str, &str)], f64) -> std::fmt::Result,
-    ) -> std::fmt::Result {
+    fn samples(self, series: &TargetSeries, sample: &mut SampleSink<'_>) -> std::fmt::Result {
         let flag = |yes: bool| if yes { 1.0 } else { 0.0 };
         match self {
             Family::Success => sample(&[], flag(series.success)),

@@ -467,7 +467,7 @@ async fn probe_rounds(
         let mut series = Vec::with_capacity(targets.len());
         // Only a sink error stops a round early, and this sink has none.
         let _ = check::fleet::check_stream(
-            targets.iter().cloned().map(Listed::Target),
+            futures_util::stream::iter(targets.iter().cloned().map(Listed::Target)),
             state.settings.clone(),
             concurrency,
             None,
