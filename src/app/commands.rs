@@ -71,8 +71,8 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         Some(path) => Output::file(path).map_err(output_error)?,
         None => Output::stdout(format),
     };
-    let to_terminal = matches!(output, Output::Stdout(_));
-    let plain = !to_terminal;
+    let to_stdout = matches!(output, Output::Stdout(_));
+    let plain = !to_stdout;
     let mut stream =
         render::stream::Stream::start(format, output, plain, now).map_err(output_error)?;
     let bar = progress.clone();
@@ -82,7 +82,7 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
         concurrency,
         progress,
         move |index, report| render::stream::piece(format, index, report, now),
-        |piece| match (&bar, to_terminal) {
+        |piece| match (&bar, to_stdout) {
             // The bar steps aside while a report goes to the same terminal.
             (Some(bar), true) => bar.suspend(|| stream.write(piece)),
             _ => stream.write(piece),
