@@ -107,8 +107,9 @@ if [ "$parts" = scale ]; then
     awk -v n="$size" -v e="$endpoints" -v p="$first_port" 'BEGIN { for (i = 0; i < n; i++) print "127.0.0.1:" p + i % e }' > "$big"
     for format in text json markdown prometheus; do
       out="$work/scale.out"
-      measured=$( { /usr/bin/time -f "%e %M" "$certready" check --targets "$big" --concurrency 32 --ca-file "$work/ca.pem" \
-        --format "$format" --output "$out" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+      /usr/bin/time -o "$work/time" -f "%e %M" "$certready" check --targets "$big" --concurrency 32 --ca-file "$work/ca.pem" \
+        --format "$format" --output "$out" >/dev/null 2>&1 || true
+      measured=$(tail -1 "$work/time")
       wall=${measured% *}
       peak=${measured#* }
       case $format in

@@ -75,6 +75,9 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     let plain = !to_stdout;
     let mut stream =
         render::stream::Stream::start(format, output, plain, now).map_err(output_error)?;
+    if let Some(total) = total {
+        stream.expect(total);
+    }
     let bar = progress.clone();
     let run = runtime()?.block_on(check::fleet::check_stream(
         listed,

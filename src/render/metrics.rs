@@ -8,6 +8,7 @@
 //! KiB). The text is then written family by family into any `std::io::Write`, so a run
 //! of 100,000 targets never holds its (hundreds of MiB of) text either.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use prometheus_client::collector::Collector;
@@ -27,7 +28,65 @@ struct CertSeries {
     position: u32,
     not_after: i64,
     subject: Box<str>,
-    sha256: Box<str>,
+    sha256: Fingerprint,
+}
+
+/// A SHA-256 fingerprint as 32 bytes rather than 64 hex digits (kept per certificate of
+/// every target until the end of a run).
+#[derive(Debug, Clone)]
+enum Fingerprint {
+    Digest([u8; 32]),
+    /// Whatever else the report holds, as it is.
+    Text(Box<str>),
+}
+
+impl Fingerprint {
+    fn of(hex: &str) -> Fingerprint {
+        let mut digest = [0u8; 32];
+        let lower_hex = |c: u8| match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        };
+        if hex.len() == 64 {
+            let pairs = hex.as_bytes().chunks(2);
+            if digest.iter_mut().zip(pairs).all(|(byte, pair)| {
+                match (lower_hex(pair[0]), lower_hex(pair[1])) {
+                    (Some(high), Some(low)) => {
+                        *byte = high << 4 | low;
+                        true
+                    }
+                    _ => false,
+                }
+            }) {
+                return Fingerprint::Digest(digest);
+            }
+        }
+        Fingerprint::Text(hex.into())
+    }
+
+    fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Fingerprint::Digest(digest) => {
+                use std::fmt::Write;
+                let mut hex = String::with_capacity(64);
+                for byte in digest {
+                    let _ = write!(hex, "{byte:02x}");
+                }
+                hex.into()
+            }
+            Fingerprint::Text(text) => text.as_ref().into(),
+        }
+    }
+}
+
+/// The few values of the TLS version and ALPN labels, without an allocation per target.
+fn label_value(value: &str) -> Cow<'static, str> {
+    const KNOWN: &[&str] = &["TLSv1.3", "TLSv1.2", "h2", "http/1.1", ""];
+    match KNOWN.iter().find(|known| **known == value) {
+        Some(known) => Cow::Borrowed(known),
+        None => Cow::Owned(value.to_string()),
+    }
 }
 
 /// One certificate's revocation series.
@@ -52,7 +111,7 @@ pub struct TargetSeries {
     clients: Box<[(ClientName, Channel, bool)]>,
     /// Several findings may share an id (one per certificate): one series with the count.
     findings: Box<[(FindingId, Severity, u32)]>,
-    tls: Option<(Box<str>, Box<str>)>,
+    tls: Option<(Cow<'static, str>, Cow<'static, str>)>,
     revocation: Box<[RevocationSeries]>,
 }
 
@@ -107,7 +166,7 @@ impl TargetSeries {
                     position: position(cert.position),
                     not_after: cert.facts.not_after,
                     subject: cert.subject.as_str().into(),
-                    sha256: cert.sha256.as_str().into(),
+                    sha256: Fingerprint::of(&cert.sha256),
                 })
                 .collect(),
             clients: report
@@ -118,8 +177,8 @@ impl TargetSeries {
             findings: findings.into(),
             tls: report.tls.as_ref().map(|tls| {
                 (
-                    tls.version.as_str().into(),
-                    tls.alpn.as_deref().unwrap_or_default().into(),
+                    label_value(&tls.version),
+                    label_value(tls.alpn.as_deref().unwrap_or_default()),
                 )
             }),
             revocation,
@@ -256,7 +315,7 @@ impl Family {
                         &[
                             ("position", &cert.position.to_string()),
                             ("subject", &cert.subject),
-                            ("sha256", &cert.sha256),
+                            ("sha256", &cert.sha256.text()),
                         ],
                         cert.not_after as f64,
                     )?;
@@ -381,4 +440,23 @@ pub fn render(reports: &[Report]) -> String {
     write_series(reports.iter().map(TargetSeries::of).collect(), &mut out)
         .expect("writing to memory cannot fail");
     String::from_utf8(out).expect("OpenMetrics text is UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_and_label_values_come_back_as_they_went_in() {
+        let hex = "803474898bf9a35422f7bd8302b709c179f7a1f36e8da7581f190f9bebe9e778";
+        assert!(matches!(Fingerprint::of(hex), Fingerprint::Digest(_)));
+        assert_eq!(Fingerprint::of(hex).text(), hex);
+        // Anything but 64 lower-case hex digits is kept as written.
+        for odd in ["ABCD", &hex.to_uppercase(), "", &hex[..63]] {
+            assert!(matches!(Fingerprint::of(odd), Fingerprint::Text(_)));
+            assert_eq!(Fingerprint::of(odd).text(), odd);
+        }
+        assert!(matches!(label_value("h2"), Cow::Borrowed("h2")));
+        assert_eq!(label_value("spdy/3"), "spdy/3");
+    }
 }

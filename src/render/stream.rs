@@ -97,6 +97,14 @@ impl<W: Write> Stream<W> {
         })
     }
 
+    /// Room for `targets` more reports' kept values, when the count is known (a list
+    /// grown by doubling would hold up to twice the room it needs, and copy it).
+    pub fn expect(&mut self, targets: usize) {
+        if self.format == Format::Prometheus {
+            self.series.reserve_exact(targets);
+        }
+    }
+
     /// Writes (or keeps) the next report's piece.
     pub fn write(&mut self, piece: Piece) -> std::io::Result<()> {
         let first = self.written == 0;

@@ -262,12 +262,27 @@ pub async fn serve(
         bcrypt_turn: tokio::sync::Mutex::new(()),
     });
 
-    let rounds = tokio::spawn(probe_rounds(
+    // The rounds are driven from a thread of their own, as `check` drives its run from
+    // the main thread: driven from a worker thread, a round of 10,000 targets left 90 MiB
+    // resident (freed memory the allocator kept) against 34 MiB.
+    let (stop_rounds, stopped) = tokio::sync::oneshot::channel::<()>();
+    let round = probe_rounds(
         state.clone(),
         options.targets,
         options.interval,
         options.concurrency,
-    ));
+    );
+    let handle = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name("certready-rounds".into())
+        .spawn(move || {
+            handle.block_on(async move {
+                tokio::select! {
+                    () = round => {}
+                    _ = stopped => {}
+                }
+            })
+        })?;
     let reloads = tokio::spawn(reload_web_config(
         state.clone(),
         options.web_reload_interval,
@@ -299,7 +314,7 @@ pub async fn serve(
             drop(permit);
         });
     }
-    rounds.abort();
+    let _ = stop_rounds.send(());
     reloads.abort();
     let _ = tokio::time::timeout(
         settings.probe.timeout + Duration::from_secs(5),
