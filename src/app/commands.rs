@@ -78,6 +78,9 @@ pub fn check(args: CheckArgs) -> Result<i32, Error> {
     if let Some(total) = total {
         stream.expect(total);
     }
+    if let Some(dir) = args.output.as_deref().map(output_dir) {
+        stream.spool_in(dir);
+    }
     let bar = progress.clone();
     let run = runtime()?.block_on(check::fleet::check_stream(
         listed,
@@ -126,11 +129,7 @@ impl Output {
     /// A temporary file next to `path` (the same file system, so the rename is atomic and
     /// node_exporter's textfile collector never reads half a file).
     fn file(path: &Path) -> std::io::Result<Output> {
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let temp = tempfile::NamedTempFile::new_in(dir)?;
+        let temp = tempfile::NamedTempFile::new_in(output_dir(path))?;
         Ok(Output::File {
             temp: std::io::BufWriter::with_capacity(256 * 1024, temp),
             path: path.to_path_buf(),
@@ -149,6 +148,13 @@ impl Output {
             }
         }
     }
+}
+
+/// The directory `--output` is written in.
+fn output_dir(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 impl std::io::Write for Output {

@@ -97,6 +97,15 @@ impl<W: Write> Stream<W> {
         })
     }
 
+    /// Spool Markdown past its memory share into `dir` (the directory of `--output`, which
+    /// must be writable anyway) rather than the temporary directory.
+    pub fn spool_in(&mut self, dir: &std::path::Path) {
+        if let Some(spool) = &mut self.spool {
+            spool.rows = tempfile::spooled_tempfile_in(SPOOL_IN_MEMORY, dir);
+            spool.sections = tempfile::spooled_tempfile_in(SPOOL_IN_MEMORY, dir);
+        }
+    }
+
     /// Room for `targets` more reports' kept values, when the count is known (a list
     /// grown by doubling would hold up to twice the room it needs, and copy it).
     pub fn expect(&mut self, targets: usize) {
