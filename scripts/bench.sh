@@ -3,9 +3,13 @@
 # machine, over loopback only. Installs what it needs (Debian: nginx, hyperfine, time, wrk,
 # openssl; PyPI: sslyze), starts nginx on N loopback ports with a test chain, and prints
 # every measurement side by side. Results go to docs/performance.md by hand.
-# Usage: [BENCH_ROUNDS=N] [BENCH_DISTINCT_LEAVES=1] scripts/bench.sh [ENDPOINTS (default 1000)] [all|fleet]
+# Usage: [BENCH_ROUNDS=N] [BENCH_DISTINCT_LEAVES=1] scripts/bench.sh [ENDPOINTS (default 1000)] [all|fleet|scale]
 #   fleet: only the many-endpoints comparison, in BENCH_ROUNDS (default 5) alternating
 #   rounds with the median ratio (the two share two cores with nginx, so single runs vary).
+#   scale: `check --targets` with BENCH_SCALE (default "1000 10000 100000") targets over the
+#   ENDPOINTS ports (repeated), wall time and peak RSS per output format, then `serve`'s
+#   RSS after a round of the largest list; fails when a peak passes 100 MiB or a wall time
+#   passes 1.3x linear from the first size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 endpoints=${1:-1000}
@@ -90,6 +94,50 @@ list="$work/targets.txt"
 for ((i = 0; i < endpoints; i++)); do echo "127.0.0.1:$((first_port + i))"; done > "$list"
 # The realistic fleet setup: the OS store as it is, the private CA given with --ca-file.
 unset SSL_CERT_FILE SSL_CERT_DIR
+
+if [ "$parts" = scale ]; then
+  echo
+  echo "== scale: check --targets at concurrency 32, --output FILE, each format ($endpoints ports, repeated)"
+  sizes=(${BENCH_SCALE:-1000 10000 100000})
+  failed=0
+  printf '%-9s %-11s %9s %9s %10s %12s\n' targets format "wall s" checks/s "peak MiB" "vs linear"
+  declare -A first_wall
+  for size in "${sizes[@]}"; do
+    big="$work/scale-$size.txt"
+    awk -v n="$size" -v e="$endpoints" -v p="$first_port" 'BEGIN { for (i = 0; i < n; i++) print "127.0.0.1:" p + i % e }' > "$big"
+    for format in text json markdown prometheus; do
+      out="$work/scale.out"
+      /usr/bin/time -o "$work/time" -f "%e %M" "$certready" check --targets "$big" --concurrency 32 --ca-file "$work/ca.pem" \
+        --format "$format" --output "$out" >/dev/null 2>&1 || true
+      measured=$(tail -1 "$work/time")
+      wall=${measured% *}
+      peak=${measured#* }
+      case $format in
+        json) checked=$(grep -c '^      "target": ' "$out" || true) ;;
+        prometheus) checked=$(grep -c '^certready_status{' "$out" || true) ;;
+        markdown) checked=$(grep -c '^## ' "$out" || true) ;;
+        text) checked=$(grep -cE '^127\.0\.0\.1:[0-9]+ ' "$out" || true) ;;
+      esac
+      [ "$checked" = "$size" ] || { echo "  $format: $checked of $size reports in the output"; failed=1; }
+      [ -n "${first_wall[$format]:-}" ] || first_wall[$format]="$wall $size"
+      read -r w0 n0 <<< "${first_wall[$format]}"
+      verdict=$(python3 -c "import sys; w, n, w0, n0, peak = map(float, sys.argv[1:]); r = (w / n) / (w0 / n0); print(f'{n / w:9.0f} {peak / 1024:10.1f} {r:11.2f}x', 'FAIL' if r > 1.3 or peak > 100 * 1024 else '')" "$wall" "$size" "$w0" "$n0" "$peak")
+      printf '%-9s %-11s %9s %s\n' "$size" "$format" "$wall" "$verdict"
+      case $verdict in *FAIL*) failed=1 ;; esac
+    done
+  done
+  largest="$work/scale-${sizes[-1]}.txt"
+  port=$((first_port - 1))
+  "$certready" serve --listen 127.0.0.1:$port --targets "$largest" --interval 1h --ca-file "$work/ca.pem" 2>/dev/null &
+  serve_pid=$!
+  started=$(date +%s.%N)
+  for _ in $(seq 3000); do [ "$(curl -s -o /dev/null -w '%{http_code}' 127.0.0.1:$port/metrics)" = 200 ] && break; sleep 0.2; done
+  round=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$started")
+  bytes=$(curl -s 127.0.0.1:$port/metrics | wc -c)
+  echo "serve, ${sizes[-1]} targets: first round ${round}s, /metrics $((bytes / 1024 / 1024)) MiB," \
+    "RSS $(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$serve_pid/status) MiB (peak $(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$serve_pid/status) MiB)"
+  exit $failed
+fi
 
 if [ "$parts" = all ]; then
 echo

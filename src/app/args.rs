@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::fleet::Shard;
 use crate::clients::{AnchorKind, ClientName};
 use crate::render::Format;
 use crate::target::{Host, ResolveRule, Target};
@@ -285,12 +286,16 @@ pub struct CheckArgs {
     /// host, host:port, https://host[:port][/path] or dns:///host[:port] (port 443 by default).
     #[arg(value_name = "TARGET", required_unless_present = "targets_file", value_parser = parse_target)]
     pub targets: Vec<Target>,
-    /// Read more targets from FILE, one per line (# comments; "-" for stdin).
+    /// Read more targets from FILE, one per line (# comments; "-" for stdin), as the run goes.
     #[arg(long = "targets", value_name = "FILE")]
     pub targets_file: Option<PathBuf>,
-    /// Targets probed at once.
+    /// Targets probed at once. Memory grows with this, not with the number of targets.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: u32,
+    /// Check only this replica's part of the targets: INDEX of COUNT (from 0), split by a
+    /// stable hash of each target, so COUNT replicas with the same list cover it once.
+    #[arg(long, value_name = "INDEX/COUNT", default_value = "0/1", value_parser = parse_shard)]
+    pub shard: Shard,
     /// Write the output to FILE atomically (temp file + rename), e.g. for node_exporter's textfile collector.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -371,6 +376,10 @@ pub struct ServeArgs {
     /// Configured targets probed at once in a round.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: u32,
+    /// Probe only this replica's part of the configured targets: INDEX of COUNT (from 0; a
+    /// StatefulSet's ordinal), split by a stable hash of each target. /probe is not split.
+    #[arg(long, value_name = "INDEX/COUNT", default_value = "0/1", value_parser = parse_shard)]
+    pub shard: Shard,
     /// Warn when a certificate expires within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub warn_days: u32,
@@ -483,6 +492,10 @@ fn parse_at(text: &str) -> Result<i64, String> {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
         .map_err(|e| format!("not an RFC 3339 time ({e}); e.g. 2027-01-01T00:00:00Z"))
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text)
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

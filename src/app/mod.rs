@@ -8,6 +8,7 @@ mod commands;
 mod demo;
 mod error;
 mod settings;
+mod targets;
 
 use std::path::Path;
 

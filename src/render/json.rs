@@ -20,3 +20,14 @@ pub fn document(fields: serde_json::Value) -> String {
     }
     serde_json::to_string_pretty(&document).expect("reports serialise") + "\n"
 }
+
+/// `value` pretty-printed as it is at `depth` levels inside a pretty-printed document (two
+/// spaces a level, the first line unindented), for documents written piece by piece.
+/// Every line break is serde_json's own: strings in JSON never hold a raw one.
+pub fn indented<T: serde::Serialize>(value: &T, depth: usize) -> String {
+    let text = serde_json::to_string_pretty(value).expect("reports serialise");
+    if depth == 0 {
+        return text;
+    }
+    text.replace('\n', &format!("\n{}", "  ".repeat(depth)))
+}

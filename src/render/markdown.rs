@@ -41,25 +41,43 @@ fn timestamp(unix: i64) -> String {
 
 /// `check` and `inspect`: one section per target, with a summary table when there are several.
 pub fn render_reports(reports: &[Report], now: i64) -> String {
-    let mut out = String::new();
     if reports.len() == 1 {
-        let report = &reports[0];
-        let _ = writeln!(
-            out,
-            "# certready: {} — {}\n",
-            report.target,
-            report.status.label()
-        );
-        let _ = writeln!(out, "Checked {}.\n", timestamp(now));
-        render_report_body(&mut out, report, now, "##");
-        return out;
+        return single_report(&reports[0], now);
     }
-    let summary = Summary::of(reports);
+    let worst = Status::worst(reports.iter().map(|r| r.status));
+    let mut out = fleet_header(reports.len(), &Summary::of(reports), worst, now);
+    for report in reports {
+        out.push_str(&summary_row(report));
+    }
+    for report in reports {
+        out.push_str(&section(report, now));
+    }
+    out
+}
+
+/// The whole document for one target.
+pub(crate) fn single_report(report: &Report, now: i64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# certready: {} — {}\n",
+        report.target,
+        report.status.label()
+    );
+    let _ = writeln!(out, "Checked {}.\n", timestamp(now));
+    render_report_body(&mut out, report, now, "##");
+    out
+}
+
+/// Several targets: the title, the counts and the summary table's head; the table's rows
+/// (`summary_row`) and the sections (`section`) follow.
+pub(crate) fn fleet_header(targets: usize, summary: &Summary, worst: Status, now: i64) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "# certready: {} targets — {}\n",
-        reports.len(),
-        Status::worst(reports.iter().map(|r| r.status)).label()
+        targets,
+        worst.label()
     );
     let _ = writeln!(
         out,
@@ -70,26 +88,27 @@ pub fn render_reports(reports: &[Report], now: i64) -> String {
         summary.critical,
         summary.unknown
     );
-    summary_table(&mut out, reports);
-    for report in reports {
-        let _ = writeln!(out, "\n## {} — {}\n", report.target, report.status.label());
-        render_report_body(&mut out, report, now, "###");
-    }
+    let _ = writeln!(out, "| Target | Status | Verdict |");
+    let _ = writeln!(out, "|---|---|---|");
     out
 }
 
-fn summary_table(out: &mut String, reports: &[Report]) {
-    let _ = writeln!(out, "| Target | Status | Verdict |");
-    let _ = writeln!(out, "|---|---|---|");
-    for report in reports {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            cell(&report.target),
-            report.status.label(),
-            cell(&verdict_summary(report))
-        );
-    }
+/// One target's row of the summary table.
+pub(crate) fn summary_row(report: &Report) -> String {
+    format!(
+        "| {} | {} | {} |\n",
+        cell(&report.target),
+        report.status.label(),
+        cell(&verdict_summary(report))
+    )
+}
+
+/// One target's section, when there are several.
+pub(crate) fn section(report: &Report, now: i64) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n## {} — {}\n", report.target, report.status.label());
+    render_report_body(&mut out, report, now, "###");
+    out
 }
 
 /// One report under a heading the caller wrote; `level` is the heading mark of its sections.

@@ -1,14 +1,14 @@
 //! Rendering: reports in, text out. Renderers only render; what is said was decided in
 //! the report. One dispatch per kind of run picks the format; output goes to stdout
-//! (through anstream, which drops colour where it does not belong) or atomically to a file.
+//! (through anstream, which drops colour where it does not belong); `stream` writes
+//! `check`'s many reports as they come.
 
 pub mod json;
 pub mod markdown;
 pub mod metrics;
 pub mod sarif;
+pub mod stream;
 pub mod text;
-
-use std::path::Path;
 
 use crate::flyte::FlyteRun;
 use crate::lint::LintReport;
@@ -65,19 +65,19 @@ pub fn reports(reports: &[Report], format: Format, now: i64) -> String {
         Format::Text => {
             let mut text = text::render_text(reports, now);
             if reports.len() > 1 {
-                let s = Summary::of(reports);
-                text.push_str(&format!(
-                    "\nSummary: {} targets — {} ok, {} warning, {} critical, {} unknown\n",
-                    reports.len(),
-                    s.ok,
-                    s.warning,
-                    s.critical,
-                    s.unknown
-                ));
+                text.push_str(&summary_line(reports.len(), &Summary::of(reports)));
             }
             text
         }
     }
+}
+
+/// The text format's last line for several targets.
+fn summary_line(targets: usize, s: &Summary) -> String {
+    format!(
+        "\nSummary: {targets} targets — {} ok, {} warning, {} critical, {} unknown\n",
+        s.ok, s.warning, s.critical, s.unknown
+    )
 }
 
 /// `flyte`: the login path, then each host's report.
@@ -137,25 +137,4 @@ pub fn write_plain(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(text.as_bytes());
     let _ = stdout.flush();
-}
-
-/// Writes `text` in `format` to `path` atomically (temp file in the same directory, then
-/// rename), so node_exporter's textfile collector never reads half a file. Colour codes
-/// never go to files.
-pub fn write_file(path: &Path, format: Format, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let text = if format == Format::Text {
-        anstream::adapter::strip_str(text).to_string()
-    } else {
-        text.to_string()
-    };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(text.as_bytes())?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -291,7 +291,7 @@ pub(crate) fn auth_summary(auth: &crate::flyte::AuthSummary) -> String {
     }
 }
 
-fn render_report(out: &mut String, report: &Report, now: i64) {
+pub(crate) fn render_report(out: &mut String, report: &Report, now: i64) {
     // The handshake time ends the header line, so the lines below never change shape
     // with the timing.
     let timing = report

@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -34,6 +33,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{RwLock, Semaphore};
 
+use crate::check::fleet::{Listed, Shard};
 use crate::check::{self, Settings};
 use crate::probe::ProbeOptions;
 use crate::target::{self, Host, ResolveRule, Target};
@@ -64,6 +64,9 @@ pub struct ServeOptions {
     /// How often the web config's files are checked for changes.
     pub web_reload_interval: Duration,
     pub probe_allow: Vec<ProbeAllow>,
+    /// `--shard`: `targets` are this replica's part of a list of `listed`.
+    pub shard: Shard,
+    pub listed: usize,
 }
 
 /// The last probe of one /probe target.
@@ -150,8 +153,9 @@ fn reason_labels(reason: Reason) -> Vec<(String, String)> {
 
 struct State {
     settings: Arc<Settings>,
-    /// Rendered metrics of the configured targets; empty until the first round ends.
-    configured: RwLock<Arc<String>>,
+    /// Rendered metrics of the configured targets (without the closing `# EOF`), the only
+    /// thing kept of the last round; empty until the first round ends.
+    configured: RwLock<Bytes>,
     has_targets: bool,
     probes: Semaphore,
     slots: Mutex<HashMap<String, ProbeSlot>>,
@@ -164,8 +168,42 @@ struct State {
     bcrypt_turn: tokio::sync::Mutex<()>,
 }
 
-fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(body.into()));
+/// A response body of a few shared buffers: /metrics sends the cached text of the
+/// configured targets (hundreds of MiB for 100,000 of them) and then serve's own series,
+/// without copying the two into one.
+pub struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Ready(
+            self.0
+                .pop_front()
+                .map(|data| Ok(hyper::body::Frame::data(data))),
+        )
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Chunks> {
+    reply_chunks(status, content_type, vec![body.into()])
+}
+
+fn reply_chunks(status: StatusCode, content_type: &str, chunks: Vec<Bytes>) -> Response<Chunks> {
+    let chunks = chunks.into_iter().filter(|b| !b.is_empty()).collect();
+    let mut response = Response::new(Chunks(chunks));
     *response.status_mut() = status;
     if let Ok(value) = content_type.parse() {
         response.headers_mut().insert("content-type", value);
@@ -188,10 +226,19 @@ pub async fn serve(
         current: std::sync::RwLock::new(Arc::new(config)),
     });
     let https = web.as_ref().is_some_and(|w| w.https);
+    let configured = if options.shard.count > 1 {
+        format!(
+            "{} of {} targets (shard {})",
+            options.targets.len(),
+            options.listed,
+            options.shard
+        )
+    } else {
+        format!("{} targets", options.targets.len())
+    };
     eprintln!(
-        "certready serve: listening on {}://{local} (/metrics: {} targets every {}; /probe?target=; /healthz)",
+        "certready serve: listening on {}://{local} (/metrics: {configured} every {}; /probe?target=; /healthz)",
         if https { "https" } else { "http" },
-        options.targets.len(),
         humantime::format_duration(options.interval)
     );
     let policy = ProbePolicy::new(options.probe_allow);
@@ -204,7 +251,7 @@ pub async fn serve(
     }
     let state = Arc::new(State {
         settings: settings.clone(),
-        configured: RwLock::new(Arc::new(String::new())),
+        configured: RwLock::new(Bytes::new()),
         has_targets: !options.targets.is_empty(),
         probes: Semaphore::new(MAX_PROBES_IN_FLIGHT),
         slots: Mutex::new(HashMap::new()),
@@ -215,12 +262,27 @@ pub async fn serve(
         bcrypt_turn: tokio::sync::Mutex::new(()),
     });
 
-    let rounds = tokio::spawn(probe_rounds(
+    // The rounds are driven from a thread of their own, as `check` drives its run from
+    // the main thread: driven from a worker thread, a round of 10,000 targets left 90 MiB
+    // resident (freed memory the allocator kept) against 34 MiB.
+    let (stop_rounds, stopped) = tokio::sync::oneshot::channel::<()>();
+    let round = probe_rounds(
         state.clone(),
         options.targets,
         options.interval,
         options.concurrency,
-    ));
+    );
+    let handle = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name("certready-rounds".into())
+        .spawn(move || {
+            handle.block_on(async move {
+                tokio::select! {
+                    () = round => {}
+                    _ = stopped => {}
+                }
+            })
+        })?;
     let reloads = tokio::spawn(reload_web_config(
         state.clone(),
         options.web_reload_interval,
@@ -252,7 +314,7 @@ pub async fn serve(
             drop(permit);
         });
     }
-    rounds.abort();
+    let _ = stop_rounds.send(());
     reloads.abort();
     let _ = tokio::time::timeout(
         settings.probe.timeout + Duration::from_secs(5),
@@ -402,6 +464,9 @@ async fn reload_web_config(state: Arc<State>, interval: Duration) {
     }
 }
 
+/// Re-probes the configured targets, one round at a time. A round keeps only the compact
+/// metric values of each target (not its report) until it can write the families, then
+/// replaces the cached text.
 async fn probe_rounds(
     state: Arc<State>,
     targets: Vec<Target>,
@@ -411,25 +476,38 @@ async fn probe_rounds(
     if targets.is_empty() {
         return;
     }
+    let mut capacity = 0;
     loop {
         let started = Instant::now();
-        let reports = crate::check::fleet::check_all(
-            targets.clone(),
+        let mut series = Vec::with_capacity(targets.len());
+        // Only a sink error stops a round early, and this sink has none.
+        let _ = check::fleet::check_stream(
+            futures_util::stream::iter(targets.iter().cloned().map(Listed::Target)),
             state.settings.clone(),
             concurrency,
             None,
+            |_, report| crate::render::metrics::TargetSeries::of(&report),
+            |kept| {
+                series.push(kept);
+                Ok(())
+            },
         )
         .await;
-        *state.configured.write().await = Arc::new(crate::render::metrics::render(&reports));
+        let mut text = Vec::with_capacity(capacity);
+        if crate::render::metrics::write_series(series, &mut text).is_ok() {
+            // serve's own series follow on /metrics, then the one `# EOF`.
+            if text.ends_with(b"# EOF\n") {
+                text.truncate(text.len() - b"# EOF\n".len());
+            }
+            capacity = text.len() + text.len() / 16;
+            *state.configured.write().await = Bytes::from(text);
+        }
         // The next round starts `interval` after this one started, never before it ends.
         tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
     }
 }
 
-async fn handle(
-    req: Request<Incoming>,
-    state: Arc<State>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Chunks>, Infallible> {
     let web = state.web.as_ref().map(Web::current);
     let mut response = route(req, &state, web.clone()).await;
     if let Some(web) = web {
@@ -444,7 +522,7 @@ async fn route(
     req: Request<Incoming>,
     state: &Arc<State>,
     web: Option<Arc<WebConfig>>,
-) -> Response<Full<Bytes>> {
+) -> Response<Chunks> {
     // Kubernetes' kubelet probes /healthz without credentials.
     if req.uri().path() != "/healthz" {
         if let Some(web) = web.filter(|w| w.basic_auth.is_some()) {
@@ -464,8 +542,8 @@ async fn route(
     match req.uri().path() {
         "/healthz" => reply(StatusCode::OK, "text/plain", "ok\n"),
         "/metrics" => {
-            let text = state.configured.read().await.clone();
-            if text.is_empty() && state.has_targets {
+            let targets = state.configured.read().await.clone();
+            if targets.is_empty() && state.has_targets {
                 reply(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "text/plain",
@@ -473,9 +551,8 @@ async fn route(
                 )
             } else {
                 // One exposition: the targets' families, then serve's own and one # EOF.
-                let targets = text.strip_suffix("# EOF\n").unwrap_or(&text);
-                let body = format!("{targets}{}", state.metrics.render());
-                reply(StatusCode::OK, OPENMETRICS, body)
+                let own = Bytes::from(state.metrics.render());
+                reply_chunks(StatusCode::OK, OPENMETRICS, vec![targets, own])
             }
         }
         "/probe" => probe(req.uri().query().unwrap_or(""), state).await,
@@ -658,7 +735,7 @@ fn target_param(query: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-async fn probe(query: &str, state: &State) -> Response<Full<Bytes>> {
+async fn probe(query: &str, state: &State) -> Response<Chunks> {
     let Some(text) = target_param(query) else {
         return reply(
             StatusCode::BAD_REQUEST,

@@ -191,3 +191,42 @@ fn sigterm_stops_it_gracefully() {
         .unwrap();
     assert!(stderr.contains("stopped"), "{stderr}");
 }
+
+/// Two replicas with one list and `--shard 0/2`, `--shard 1/2`: each serves its part of
+/// the targets on /metrics, and together all of them, once.
+#[test]
+fn shards_split_the_configured_targets_between_replicas() {
+    let lab = Lab::new();
+    let all: Vec<String> = (0..12)
+        .map(|i| format!("replica-{i}.invalid:443"))
+        .collect();
+    let list = lab.file("targets.txt", all.join("\n"));
+    let mut covered = Vec::new();
+    for shard in ["0/2", "1/2"] {
+        let served = start(&lab, &["--targets", path_str(&list), "--shard", shard]);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let body = loop {
+            let (status, body) = get(served.port, "/metrics");
+            if status == 200 {
+                break body;
+            }
+            assert!(Instant::now() < deadline, "no first round: {status} {body}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let part: Vec<String> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("certready_probe_success{target=\""))
+            .map(|l| l.split('"').next().unwrap().to_string())
+            .collect();
+        assert!(
+            !part.is_empty() && part.len() < all.len(),
+            "{shard}: {part:?}"
+        );
+        assert!(body.ends_with("# EOF\n") && body.matches("# EOF").count() == 1);
+        covered.extend(part);
+    }
+    covered.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(covered, expected);
+}
