@@ -42,6 +42,21 @@ impl TestLog {
 
     /// An SCT over the precertificate entry (`tbs`, the issuer's key hash) at `at`.
     fn sign(&self, tbs: &[u8], issuer_key_hash: [u8; 32], at: OffsetDateTime) -> sct::Sct {
+        self.sign_entry(
+            &sct::Entry::Precertificate {
+                issuer_key_hash,
+                tbs,
+            },
+            at,
+        )
+    }
+
+    /// An SCT over the certificate itself (the entry of an SCT delivered by OCSP or TLS).
+    fn sign_certificate(&self, der: &[u8], at: OffsetDateTime) -> sct::Sct {
+        self.sign_entry(&sct::Entry::Certificate(der), at)
+    }
+
+    fn sign_entry(&self, entry: &sct::Entry<'_>, at: OffsetDateTime) -> sct::Sct {
         let mut sct = sct::Sct {
             version: 0,
             log_id: self.id(),
@@ -51,11 +66,7 @@ impl TestLog {
             signature_algorithm: 3,
             signature: Vec::new(),
         };
-        let entry = sct::Entry::Precertificate {
-            issuer_key_hash,
-            tbs,
-        };
-        sct.signature = self.key.sign(&sct::signed_data(&sct, &entry)).unwrap();
+        sct.signature = self.key.sign(&sct::signed_data(&sct, entry)).unwrap();
         sct
     }
 }
@@ -447,26 +458,6 @@ fn text_markdown_and_metrics_report_the_scts() {
         )),
         "{metrics}"
     );
-}
-
-impl TestLog {
-    /// An SCT over the certificate itself (the entry of an SCT delivered by OCSP or TLS).
-    fn sign_certificate(&self, der: &[u8], at: OffsetDateTime) -> sct::Sct {
-        let mut sct = sct::Sct {
-            version: 0,
-            log_id: self.id(),
-            timestamp: (at.unix_timestamp() * 1000) as u64,
-            extensions: Vec::new(),
-            hash: 4,
-            signature_algorithm: 3,
-            signature: Vec::new(),
-        };
-        sct.signature = self
-            .key
-            .sign(&sct::signed_data(&sct, &sct::Entry::Certificate(der)))
-            .unwrap();
-        sct
-    }
 }
 
 /// A good OCSP response about `leaf`, signed by its issuer, carrying `sct_list` in the
