@@ -51,9 +51,6 @@ pub struct ChromeCert {
     pub unconsumed_critical: bool,
     /// An http caIssuers URL: AIA fetching can be asked for its issuer.
     pub has_ca_issuers: bool,
-    /// Stands for an issuer assumed to be fetched and trusted (no key: its signature is
-    /// taken as good).
-    pub assumed: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -96,40 +93,7 @@ impl ChromeCert {
             subject_key_id: None,
             unconsumed_critical: false,
             has_ca_issuers: false,
-            assumed: false,
         })
-    }
-
-    /// An issuer of `cert` that AIA fetching is assumed to find, chaining to a trusted root.
-    pub fn assumed_issuer_of(cert: &ChromeCert) -> ChromeCert {
-        ChromeCert {
-            der: Vec::new(),
-            tbs: Vec::new(),
-            signature: Vec::new(),
-            outer_algorithm_tlv: Vec::new(),
-            tbs_algorithm_tlv: Vec::new(),
-            algorithm: None,
-            subject: cert.issuer.clone(),
-            issuer: cert.issuer.clone(),
-            subject_name: None,
-            spki: Vec::new(),
-            public_key: PublicKey::Unknown,
-            not_before: i64::MIN,
-            not_after: i64::MAX,
-            basic_constraints: None,
-            key_cert_sign: None,
-            eku: None,
-            san_value: Vec::new(),
-            san: None,
-            dns_names: Vec::new(),
-            ip_addresses: Vec::new(),
-            name_constraints: None,
-            authority_key_id: None,
-            subject_key_id: None,
-            unconsumed_critical: false,
-            has_ca_issuers: false,
-            assumed: true,
-        }
     }
 
     pub fn is_self_issued(&self) -> bool {
@@ -193,7 +157,6 @@ fn parse_uncached(der_bytes: &[u8]) -> Option<ChromeCert> {
         subject_key_id: None,
         unconsumed_critical: false,
         has_ca_issuers: false,
-        assumed: false,
     };
     for extension in cert.extensions() {
         let oid = &extension.oid;

@@ -139,9 +139,6 @@ pub struct Options {
     /// and counted them (they depend on the issuer's key and a log list: not the
     /// engine's to judge).
     pub ct_policy_met: bool,
-    /// When no issuer is found for a certificate naming a caIssuers URL and none was
-    /// fetched, assume the fetch would find one that chains to a trusted root.
-    pub assume_aia_issuer: bool,
 }
 
 impl Default for Options {
@@ -149,7 +146,6 @@ impl Default for Options {
         Options {
             enforce_ct: true,
             ct_policy_met: false,
-            assume_aia_issuer: false,
         }
     }
 }
@@ -216,7 +212,6 @@ pub fn verify(
         local: &roots.local,
         intermediates: &intermediates,
         aia: &fetched,
-        assume_aia_issuer: options.assume_aia_issuer,
     };
     let policy = Policy {
         now,

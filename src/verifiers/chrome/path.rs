@@ -62,9 +62,6 @@ pub struct Sources<'a> {
     pub intermediates: &'a [Arc<ChromeCert>],
     /// Certificates fetched from caIssuers URLs (`CertIssuerSourceAia`, asked last).
     pub aia: &'a [Arc<ChromeCert>],
-    /// When AIA finds nothing for a certificate that names a caIssuers URL, assume it
-    /// would have found a trusted issuer (certready cannot always fetch).
-    pub assume_aia_issuer: bool,
 }
 
 impl Sources<'_> {
@@ -218,17 +215,6 @@ impl Frame {
                     .cloned()
                     .collect();
                 self.add(sources, found.into_iter());
-                if sources.assume_aia_issuer && self.next >= self.issuers.len() {
-                    let assumed = Arc::new(ChromeCert::assumed_issuer_of(&self.cert));
-                    self.issuers.push(IssuerEntry {
-                        cert: assumed,
-                        trust: Trust::Anchor {
-                            enforce: false,
-                            known: false,
-                        },
-                        order: 0,
-                    });
-                }
             }
         }
         let entry = self.issuers.get(self.next)?;
@@ -495,9 +481,6 @@ fn check_time(cert: &ChromeCert, now: i64, errors: &mut Vec<CertError>) {
 /// `ParseAndCheckPublicKey`: the key if it parses, with `IsPublicKeyAcceptable` (RSA of
 /// 1024 bits and more, ECDSA on P-256, P-384 or P-521, nothing else).
 fn check_key(cert: &ChromeCert, errors: &mut Vec<CertError>) -> Option<Vec<u8>> {
-    if cert.assumed {
-        return Some(Vec::new());
-    }
     let acceptable = match cert.public_key {
         PublicKey::Rsa { bits } => bits >= 1024,
         PublicKey::Ec {
