@@ -86,7 +86,7 @@ pub fn lint_text(
     let documents = yaml::parse_stream(text);
     let single = match documents.as_slice() {
         [] => {
-            report.error = Some(format!("{}: is empty (no YAML document)", path.display()));
+            report.error = Some(format!("{}: is empty (no YAML document)", report.file));
             return report;
         }
         [only] => match &only.root {
@@ -97,7 +97,7 @@ pub fn lint_text(
                 };
                 report.error = Some(format!(
                     "{}: is not valid YAML: {place}{}",
-                    path.display(),
+                    report.file,
                     e.message
                 ));
                 return report;
@@ -110,14 +110,14 @@ pub fn lint_text(
     match single {
         Some(root) => {
             if let Err(why) = lint_config(root, base_dir, options, settings, &mut report) {
-                report.error = Some(format!("{}: {why}", path.display()));
+                report.error = Some(format!("{}: {why}", report.file));
                 return report;
             }
         }
         None => {
             manifests::lint(&documents, text, base_dir, options, settings, &mut report);
             if let Some(why) = report.error.take() {
-                report.error = Some(format!("{}: {why}", path.display()));
+                report.error = Some(format!("{}: {why}", report.file));
                 return report;
             }
         }

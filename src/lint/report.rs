@@ -113,7 +113,12 @@ impl LintReport {
     /// A report for `path` before anything is known about it.
     pub(super) fn unknown(path: &Path) -> Self {
         LintReport {
-            file: path.display().to_string(),
+            // `-` is stdin: named so in messages and SARIF.
+            file: if path == Path::new("-") {
+                "stdin".to_string()
+            } else {
+                path.display().to_string()
+            },
             kind: None,
             status: Status::Unknown,
             error: None,

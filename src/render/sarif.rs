@@ -35,9 +35,6 @@ fn level_name(severity: Severity) -> &'static str {
 
 /// The file as code scanning wants it: relative, with forward slashes.
 fn uri(file: &str) -> String {
-    if file == "-" {
-        return "stdin".into();
-    }
     let file = file.replace('\\', "/");
     file.strip_prefix("./").unwrap_or(&file).to_string()
 }
