@@ -483,46 +483,14 @@ fn explicit_security_problems(context: &Node, path: &str, sink: &mut Sink<'_, '_
         || FLYTE_CORE_COMPONENTS
             .iter()
             .any(|c| path == format!("{c}.securityContext"));
-    if !context.is_map() {
-        if !context.is_null() {
-            sink.push(
-                Finding::new(
-                    FindingId::ConfigWrongType,
-                    None,
-                    format!("{path} is {}, not a mapping.", context.type_name()),
-                ),
-                path.to_string(),
-                context.line,
-            );
-        }
+    if !sink.expect_map(context, path) {
         return;
     }
+    sink.check_field_types(context, path);
     for entry in context.entries() {
         let key = join(path, &entry.key);
         let value = &entry.value;
-        let wrong = |expected: &str| {
-            Finding::new(
-                FindingId::ConfigWrongType,
-                None,
-                format!(
-                    "{key} is {}{}, not {expected}: the API server refuses the rendered object.",
-                    value.type_name(),
-                    value
-                        .scalar_text()
-                        .map(|t| format!(" ({t:?})"))
-                        .unwrap_or_default()
-                ),
-            )
-        };
         let finding = match entry.key.as_str() {
-            "runAsUser" | "runAsGroup" | "fsGroup" if value.as_i64().is_none() => {
-                Some(wrong("an integer"))
-            }
-            "runAsNonRoot" | "privileged" | "allowPrivilegeEscalation"
-                if value.as_bool().is_none() =>
-            {
-                Some(wrong("a boolean"))
-            }
             "runAsUser" if value.as_i64() == Some(0) => Some(Finding::new(
                 FindingId::ContainerRunsAsRoot,
                 None,

@@ -406,7 +406,7 @@ impl Sink<'_, '_> {
     }
 
     /// A securityContext that is not a mapping is a wrong type (and then not read).
-    fn expect_map(&mut self, node: &Node, key: &str) -> bool {
+    pub(super) fn expect_map(&mut self, node: &Node, key: &str) -> bool {
         if node.is_map() || node.is_null() {
             return node.is_map();
         }
@@ -427,7 +427,13 @@ impl Sink<'_, '_> {
 
     /// The fields read here, each of the type the API expects.
     fn check_types(&mut self, context: Context<'_>) {
-        for entry in context.node.entries() {
+        self.check_field_types(context.node, context.path);
+    }
+
+    /// `check_types` for the securityContext `node` at `path` (a manifest's, or a Helm
+    /// value the chart renders into one).
+    pub(super) fn check_field_types(&mut self, node: &Node, path: &str) {
+        for entry in node.entries() {
             let expected = match entry.key.as_str() {
                 "runAsUser" | "runAsGroup" | "fsGroup" => "an integer",
                 "runAsNonRoot"
@@ -443,7 +449,7 @@ impl Sink<'_, '_> {
                 _ => entry.value.is_map(),
             };
             if !ok && !entry.value.is_null() {
-                let key = join(context.path, &entry.key);
+                let key = join(path, &entry.key);
                 let shown = entry
                     .value
                     .scalar_text()
