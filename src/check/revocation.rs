@@ -257,8 +257,7 @@ async fn fetch(
 fn next_update_of(body: &[u8], is_ocsp: bool) -> Option<i64> {
     use x509_parser::prelude::FromDer;
     if is_ocsp {
-        // Judged again on use; here only its nextUpdate matters.
-        None
+        ocsp::next_update(body)
     } else {
         x509_parser::revocation_list::CertificateRevocationList::from_der(body)
             .ok()

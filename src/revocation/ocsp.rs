@@ -322,6 +322,18 @@ fn signer(
     )
 }
 
+/// The earliest nextUpdate of an OCSP answer's single responses (for caching it).
+pub fn next_update(body: &[u8]) -> Option<i64> {
+    let bytes = OcspResponse::from_der(body).ok()?.response_bytes?;
+    let basic = BasicOcspResponse::from_der(bytes.response.as_bytes()).ok()?;
+    basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .filter_map(|r| r.next_update.as_ref().map(time))
+        .min()
+}
+
 /// CRLReason (RFC 5280 5.3.1) in words.
 pub fn reason_name(code: u8) -> &'static str {
     match code {
