@@ -97,8 +97,7 @@ pub fn lint_text(
                 };
                 report.error = Some(format!(
                     "{}: is not valid YAML: {place}{}",
-                    report.file,
-                    e.message
+                    report.file, e.message
                 ));
                 return report;
             }
