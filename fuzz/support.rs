@@ -57,6 +57,7 @@ pub fn analyse_chain(data: &[u8]) {
                 aia: None,
                 revocation: None,
                 stapled_ocsp: None,
+                tls_scts: None,
             },
             settings(),
         );
@@ -83,6 +84,7 @@ pub fn parse_bundle(data: &[u8]) {
                 aia: None,
                 revocation: None,
                 stapled_ocsp: None,
+                tls_scts: None,
             },
             settings(),
         );

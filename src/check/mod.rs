@@ -81,6 +81,8 @@ pub struct AnalysisInput<'a> {
     pub revocation: Option<&'a [crate::revocation::CertRevocation]>,
     /// The OCSP response the server stapled (its SCTs count for CT).
     pub stapled_ocsp: Option<&'a [u8]>,
+    /// What asking the server for SCTs in the TLS extension found; None when not asked.
+    pub tls_scts: Option<&'a probe::tls_scts::TlsScts>,
 }
 
 pub struct Analysis {
@@ -180,6 +182,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             leaf,
             issuer_spki: issuer.as_deref(),
             ocsp_list: ocsp_list.as_deref(),
+            tls: input.tls_scts,
             logs: &settings.clients.ct_log_list(),
             at,
             required: verdicts
@@ -434,6 +437,7 @@ async fn check_inner(
         aia: None,
         revocation: None,
         stapled_ocsp: outcome.stapled_ocsp.as_deref(),
+        tls_scts: None,
     };
     let mut analysis = analyse(input.clone(), settings);
     let mut fetched = None;
@@ -448,6 +452,27 @@ async fn check_inner(
                 settings,
             );
         }
+    }
+    // Chrome counts SCTs from the TLS extension, which the main probe (rustls) cannot ask
+    // for: a second, TLS 1.2 hello asks, only when the chain needs CT at all.
+    let tls_scts = match (&analysis.ct, input.ders.first()) {
+        (Some(ct), Some(leaf)) if ct.required && outcome.error.is_none() => {
+            Some(probe::tls_scts::fetch(target, probe_options, outcome.address, leaf).await)
+        }
+        _ => None,
+    };
+    let input = AnalysisInput {
+        tls_scts: tls_scts.as_ref(),
+        ..input
+    };
+    if tls_scts.is_some() {
+        analysis = analyse(
+            AnalysisInput {
+                aia: fetched.as_ref(),
+                ..input.clone()
+            },
+            settings,
+        );
     }
     let subjects = revocation::subjects(&analysis.certs, &analysis.path, &stores.stores);
     if let Some(&leaf) = analysis.path.positions.first() {
@@ -568,6 +593,7 @@ pub fn inspect_bundle(
         aia: None,
         revocation: None,
         stapled_ocsp: None,
+        tls_scts: None,
     };
     let mut analysis = analyse(input.clone(), settings);
     // A file is judged as it will be served: browsers and macOS will fetch what it lacks.

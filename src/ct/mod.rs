@@ -1,8 +1,8 @@
-//! Certificate Transparency: the leaf's SCTs — embedded in the certificate, and in the
-//! stapled OCSP response (rustls 0.22 removed the client's TLS-extension SCTs, so
-//! certready cannot see those) — each verified against a CT log list (log id, key,
-//! state, shard), then counted by Chrome's policy and by Apple's (`policy`). Only chains
-//! anchored in a public root need CT; a private CA's never do.
+//! Certificate Transparency: the leaf's SCTs — embedded in the certificate, in the
+//! stapled OCSP response, and in the TLS extension (asked for over TLS 1.2 by
+//! `probe::tls_scts`, as rustls no longer can) — each verified against a CT log list (log
+//! id, key, state, shard), then counted by Chrome's policy and by Apple's (`policy`). Only
+//! chains anchored in a public root need CT; a private CA's never do.
 //!
 //! The clients' engines take the policies' answers (`verifiers::chrome` for the
 //! browser, `verifiers::apple` for flytectl on macOS); `findings` says what is wrong.
@@ -27,6 +27,8 @@ pub enum SctOrigin {
     Embedded,
     /// In the stapled OCSP response (signed over the certificate).
     Ocsp,
+    /// In the TLS extension of the handshake (signed over the certificate).
+    Tls,
 }
 
 impl SctOrigin {
@@ -34,6 +36,7 @@ impl SctOrigin {
         match self {
             SctOrigin::Embedded => "embedded",
             SctOrigin::Ocsp => "ocsp",
+            SctOrigin::Tls => "tls",
         }
     }
 }
@@ -71,6 +74,21 @@ pub struct SctInfo {
     pub status: SctStatus,
 }
 
+/// Whether certready asked the server for SCTs in the TLS extension, and what came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsExtensionCheck {
+    /// A file, or a chain that needs no CT: not asked.
+    NotAsked,
+    /// The server sent SCTs in the TLS extension (listed with origin `tls`).
+    Delivered,
+    /// The server answered over TLS 1.2 without the extension.
+    Absent,
+    /// The question could not be answered (`tls_extension_note` says why): Chrome's
+    /// verdict stays open when the other SCTs do not suffice.
+    Unavailable,
+}
+
 /// The leaf's Certificate Transparency (JSON `ct`).
 #[derive(Debug, Clone, Serialize)]
 pub struct CtReport {
@@ -84,6 +102,10 @@ pub struct CtReport {
     /// clients too.
     pub log_list_current: bool,
     pub scts: Vec<SctInfo>,
+    /// Whether SCTs in the TLS extension were asked for, and what came back.
+    pub tls_extension: TlsExtensionCheck,
+    /// Why the TLS extension could not be asked for, when it could not.
+    pub tls_extension_note: Option<String>,
     /// SCTs whose signature verified, from logs of the list.
     pub valid_scts: usize,
     /// Chrome's policy (the browser verdict).
@@ -111,6 +133,8 @@ pub struct Input<'a> {
     pub issuer_spki: Option<&'a [u8]>,
     /// The stapled OCSP response's SCT list for this leaf, TLS-encoded.
     pub ocsp_list: Option<&'a [u8]>,
+    /// What asking the server for SCTs in the TLS extension found; None when not asked.
+    pub tls: Option<&'a crate::probe::tls_scts::TlsScts>,
     pub logs: &'a LogList,
     pub at: i64,
     pub required: bool,
@@ -167,10 +191,22 @@ pub fn evaluate(input: &Input<'_>) -> CtReport {
             .try_into()
             .ok()
     });
+    use crate::probe::tls_scts::TlsScts;
+    let tls_list = match input.tls {
+        Some(TlsScts::Delivered(list)) => Some(list.clone()),
+        _ => None,
+    };
+    let (tls_extension, tls_extension_note) = match input.tls {
+        None => (TlsExtensionCheck::NotAsked, None),
+        Some(TlsScts::Delivered(_)) => (TlsExtensionCheck::Delivered, None),
+        Some(TlsScts::None) => (TlsExtensionCheck::Absent, None),
+        Some(TlsScts::Unavailable(why)) => (TlsExtensionCheck::Unavailable, Some(why.clone())),
+    };
     let mut found: Vec<(SctOrigin, Result<sct::Sct, Vec<u8>>)> = Vec::new();
     for (origin, list) in [
         (SctOrigin::Embedded, precert::embedded_list(der)),
         (SctOrigin::Ocsp, input.ocsp_list.map(<[u8]>::to_vec)),
+        (SctOrigin::Tls, tls_list),
     ] {
         if let Some(list) = list {
             match sct::parse_list(&list) {
@@ -208,7 +244,7 @@ pub fn evaluate(input: &Input<'_>) -> CtReport {
                 }),
                 _ => None,
             },
-            SctOrigin::Ocsp => Some(sct::Entry::Certificate(der)),
+            SctOrigin::Ocsp | SctOrigin::Tls => Some(sct::Entry::Certificate(der)),
         };
         let status = if sct.version != 0 {
             SctStatus::Malformed
@@ -268,15 +304,28 @@ pub fn evaluate(input: &Input<'_>) -> CtReport {
         }
         result
     };
+    let mut chrome = judge(policy::chrome);
+    if chrome.compliance == Compliance::NotCompliant {
+        if let Some(why) = &tls_extension_note {
+            // Chrome counts SCTs from the TLS extension; certready could not see them.
+            chrome.compliance = Compliance::Undetermined;
+            chrome.reason = format!(
+                "{}; the server may deliver more in the TLS extension, which certready could not ask for ({why})",
+                chrome.reason
+            );
+        }
+    }
     CtReport {
         position: input.leaf.info.position,
         required: input.required,
         log_list: input.logs.describe(),
         log_list_current: current,
         valid_scts: verified.len(),
-        chrome: judge(policy::chrome),
+        chrome,
         apple: judge(policy::apple),
         scts: infos,
+        tls_extension,
+        tls_extension_note,
     }
 }
 

@@ -75,6 +75,7 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
         .unwrap_or(i64::MAX);
     let mut valid_embedded = false;
     let mut valid_nonembedded = false;
+    let mut delivered_in: Vec<&str> = Vec::new();
     let mut embedded_logs: Vec<[u8; 32]> = Vec::new();
     let mut operators: Vec<&str> = Vec::new();
     for sct in scts {
@@ -84,6 +85,13 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
         }
         if sct.origin != SctOrigin::Embedded {
             valid_nonembedded = true;
+            let how = match sct.origin {
+                SctOrigin::Tls => "TLS extension",
+                _ => "OCSP",
+            };
+            if !delivered_in.contains(&how) {
+                delivered_in.push(how);
+            }
         } else {
             valid_embedded |= dq.is_none();
             let counts = match dq {
@@ -115,7 +123,10 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
             Compliance::Compliant,
             operators.len(),
             2,
-            "SCTs delivered in the handshake (OCSP) from two log operators".into(),
+            format!(
+                "SCTs delivered in the handshake ({}) from two log operators",
+                delivered_in.join(", ")
+            ),
         );
     }
     let operators_text = match operators.len() {

@@ -5,6 +5,7 @@
 pub mod aia;
 pub mod http;
 pub mod proxy;
+pub mod tls_scts;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -120,6 +121,19 @@ struct ProbeState {
     bytes_received: usize,
 }
 
+impl ProbeState {
+    fn new() -> Self {
+        ProbeState {
+            phase: Phase::Resolving,
+            address: None,
+            chain: Vec::new(),
+            stapled_ocsp: None,
+            first_bytes: Vec::new(),
+            bytes_received: 0,
+        }
+    }
+}
+
 type Shared = Arc<Mutex<ProbeState>>;
 
 fn lock(state: &Shared) -> std::sync::MutexGuard<'_, ProbeState> {
@@ -135,14 +149,7 @@ fn lock(state: &Shared) -> std::sync::MutexGuard<'_, ProbeState> {
 /// classified error in words (and the chain, if one was sent before the failure).
 /// Every step is bounded by `options.timeout`.
 pub async fn probe(target: &Target, options: &ProbeOptions) -> ProbeOutcome {
-    let state: Shared = Arc::new(Mutex::new(ProbeState {
-        phase: Phase::Resolving,
-        address: None,
-        chain: Vec::new(),
-        stapled_ocsp: None,
-        first_bytes: Vec::new(),
-        bytes_received: 0,
-    }));
+    let state: Shared = Arc::new(Mutex::new(ProbeState::new()));
     let result = tokio::time::timeout(options.timeout, run(target, options, &state)).await;
     let mut state = lock(&state);
     let proxy = options
@@ -248,10 +255,59 @@ async fn run(
     options: &ProbeOptions,
     state: &Shared,
 ) -> Result<TlsInfo, ProbeError> {
+    let tcp = dial(target, options, None, state).await?;
+
+    lock(state).phase = Phase::Handshaking;
+    let server_name = server_name(target, options)?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(state.clone())));
+    let started = Instant::now();
+    let recorded = Recording {
+        inner: tcp,
+        state: state.clone(),
+    };
+    let mut tls = connector
+        .connect(server_name, recorded)
+        .await
+        .map_err(|e| classify_handshake_error(&e, &lock(state), target))?;
+    let handshake_ms = started.elapsed().as_millis() as u64;
+    let (_, connection) = tls.get_ref();
+    let info = TlsInfo {
+        version: connection
+            .protocol_version()
+            .map(|v| version_name(v).to_string())
+            .unwrap_or_default(),
+        cipher: connection
+            .negotiated_cipher_suite()
+            .map(|c| format!("{:?}", c.suite()))
+            .unwrap_or_default(),
+        alpn: connection
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        key_exchange: connection
+            .negotiated_key_exchange_group()
+            .map(|g| format!("{:?}", g.name())),
+        handshake_ms,
+    };
+    lock(state).phase = Phase::Closing;
+    // Be polite (close_notify), but never wait on the peer for it.
+    let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
+    Ok(info)
+}
+
+/// Connects to the target (or its --connect-to / --resolve address, or through the
+/// proxy), trying each address in turn; `pinned` dials that address instead of resolving
+/// again (a second connection to the server the first one reached).
+async fn dial(
+    target: &Target,
+    options: &ProbeOptions,
+    pinned: Option<SocketAddr>,
+    state: &Shared,
+) -> Result<TcpStream, ProbeError> {
     let proxy = options.proxy.for_host(&target.host);
-    let addrs = match proxy {
-        Some(proxy) => resolve_proxy(proxy).await?,
-        None => resolve(target, options).await?,
+    let addrs = match (proxy, pinned) {
+        (_, Some(addr)) => vec![addr],
+        (Some(proxy), None) => resolve_proxy(proxy).await?,
+        (None, None) => resolve(target, options).await?,
     };
     lock(state).phase = Phase::Connecting;
     let mut last_error = None;
@@ -294,42 +350,7 @@ async fn run(
         };
         tunnel(&mut tcp, proxy, &destination).await?;
     }
-
-    lock(state).phase = Phase::Handshaking;
-    let server_name = server_name(target, options)?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(state.clone())));
-    let started = Instant::now();
-    let recorded = Recording {
-        inner: tcp,
-        state: state.clone(),
-    };
-    let mut tls = connector
-        .connect(server_name, recorded)
-        .await
-        .map_err(|e| classify_handshake_error(&e, &lock(state), target))?;
-    let handshake_ms = started.elapsed().as_millis() as u64;
-    let (_, connection) = tls.get_ref();
-    let info = TlsInfo {
-        version: connection
-            .protocol_version()
-            .map(|v| version_name(v).to_string())
-            .unwrap_or_default(),
-        cipher: connection
-            .negotiated_cipher_suite()
-            .map(|c| format!("{:?}", c.suite()))
-            .unwrap_or_default(),
-        alpn: connection
-            .alpn_protocol()
-            .map(|p| String::from_utf8_lossy(p).into_owned()),
-        key_exchange: connection
-            .negotiated_key_exchange_group()
-            .map(|g| format!("{:?}", g.name())),
-        handshake_ms,
-    };
-    lock(state).phase = Phase::Closing;
-    // Be polite (close_notify), but never wait on the peer for it.
-    let _ = tokio::time::timeout(Duration::from_millis(200), tls.shutdown()).await;
-    Ok(info)
+    Ok(tcp)
 }
 
 async fn resolve_proxy(proxy: &crate::probe::proxy::Proxy) -> Result<Vec<SocketAddr>, ProbeError> {

@@ -395,6 +395,9 @@ pub(crate) fn ct_lines(report: &Report) -> Option<Vec<String>> {
             "; not required: the chain is not anchored in a public root"
         }
     )];
+    if let Some(note) = &ct.tls_extension_note {
+        lines.push(format!("SCTs in the TLS extension not seen: {note}"));
+    }
     if ct.required {
         for (who, policy) in [("Chrome", &ct.chrome), ("Apple", &ct.apple)] {
             let verdict = match policy.compliance {

@@ -457,6 +457,7 @@ fn analysis(
             aia: None,
             revocation: None,
             stapled_ocsp: None,
+            tls_scts: None,
         },
         &settings,
     )

@@ -11,6 +11,7 @@ use rcgen::{KeyPair, PublicKeyData, SigningKey};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use crate::common::s_server::SServer;
 use crate::common::*;
 
 /// A test CT log: its key and operator.
@@ -604,5 +605,188 @@ fn scts_in_a_stapled_ocsp_response_count_for_chrome_only() {
             .contains("not standards compliant"),
         "{:?}",
         macos.error
+    );
+}
+
+/// `openssl s_server` on 127.0.0.1 serving `leaf` and `intermediate`, with `extra`.
+fn s_server(lab: &Lab, leaf: &Issued, intermediate: &Issued, extra: &[&str]) -> SServer {
+    let cert = lab.file("leaf.pem", &leaf.pem);
+    let key = lab.file("leaf.key", leaf.key_pem());
+    let chain = lab.file("chain.pem", &intermediate.pem);
+    let mut args = vec!["-www", "-cert", path_str(&cert), "-key", path_str(&key)];
+    args.extend(["-cert_chain", path_str(&chain)]);
+    args.extend_from_slice(extra);
+    SServer::start(&args)
+}
+
+/// An OpenSSL serverinfo file delivering `sct_list` in the TLS extension (type 18) of a
+/// TLS 1.2 ServerHello: what Apache's mod_ssl_ct or an nginx CT module configure.
+fn serverinfo(sct_list: &[u8]) -> String {
+    let mut block = vec![0, 18];
+    block.extend_from_slice(&(sct_list.len() as u16).to_be_bytes());
+    block.extend_from_slice(sct_list);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&block);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN SERVERINFO FOR signed_certificate_timestamp-----\n{}\n-----END SERVERINFO FOR signed_certificate_timestamp-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A leaf without embedded SCTs whose two SCTs (two operators) come in the TLS extension.
+struct TlsCase {
+    lab: Lab,
+    root: Issued,
+    intermediate: Issued,
+    leaf: Issued,
+    sct_list: Vec<u8>,
+    list: String,
+}
+
+fn tls_case() -> TlsCase {
+    let lab = Lab::new();
+    let l = logs();
+    let root = lab::self_signed(&Spec::ca("CT TLS Test Root CA")).unwrap();
+    let intermediate = lab::issue(&Spec::ca("CT TLS Test Issuing CA"), &root).unwrap();
+    let leaf = lab::issue(&Spec::leaf(HOST), &intermediate).unwrap();
+    let scts: Vec<sct::Sct> = [&l.a1, &l.b1]
+        .iter()
+        .map(|log| log.sign_certificate(&leaf.der, an_hour_ago()))
+        .collect();
+    TlsCase {
+        list: log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc()),
+        lab,
+        root,
+        intermediate,
+        leaf,
+        sct_list: sct::encode_list(&scts),
+    }
+}
+
+impl TlsCase {
+    fn check(&self, server: &SServer) -> Run {
+        let public = self.lab.file("public-roots.pem", &self.root.pem);
+        let list = self.lab.file("log_list.json", &self.list);
+        self.lab.trust_system(&self.root);
+        self.lab.check_json(
+            server.addr(),
+            HOST,
+            &[
+                "--public-roots",
+                path_str(&public),
+                "--ct-log-list",
+                path_str(&list),
+                "--no-revocation",
+            ],
+        )
+    }
+}
+
+/// SCTs in the TLS extension, none embedded (OpenSSL's serverinfo, over TLS 1.2): the
+/// probe asks for them with a second ClientHello; Chrome counts them, flytectl on macOS
+/// does not (Go hands trustd no TLS SCTs).
+#[test]
+fn scts_in_the_tls_extension_count_for_chrome_only() {
+    let case = tls_case();
+    let info = case.lab.file("serverinfo.pem", serverinfo(&case.sct_list));
+    let server = s_server(
+        &case.lab,
+        &case.leaf,
+        &case.intermediate,
+        &["-serverinfo", path_str(&info)],
+    );
+    let run = case.check(&server);
+    let report = run.report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.tls_extension, "delivered", "{ct:#?}");
+    assert_eq!(ct.valid_scts, 2, "{ct:#?}");
+    assert!(
+        ct.scts
+            .iter()
+            .all(|s| s.origin == "tls" && s.status == "valid"),
+        "{ct:#?}"
+    );
+    assert_eq!(ct.chrome.compliance, "compliant", "{:?}", ct.chrome);
+    assert!(
+        ct.chrome.reason.contains("TLS extension"),
+        "{:?}",
+        ct.chrome
+    );
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    assert_eq!(ct.apple.compliance, "not-compliant", "{:?}", ct.apple);
+    assert!(!report.client("flytectl-macos", "oauth-http").accepts);
+    assert!(ct_ids(&report).contains(&"ct-insufficient-scts"));
+}
+
+/// The same server without serverinfo: asked, and nothing came; Chrome fails the leaf.
+#[test]
+fn a_server_without_tls_scts_is_asked_and_fails_chrome() {
+    let case = tls_case();
+    let server = s_server(&case.lab, &case.leaf, &case.intermediate, &[]);
+    let report = case.check(&server).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.tls_extension, "absent", "{ct:#?}");
+    assert_eq!(ct.tls_extension_note, None);
+    assert!(ct.scts.is_empty(), "{ct:#?}");
+    assert_eq!(ct.chrome.compliance, "not-compliant", "{:?}", ct.chrome);
+    let browser = report.client("browser", "https");
+    assert!(!browser.accepts);
+    assert!(
+        browser
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ERR_CERTIFICATE_TRANSPARENCY_REQUIRED"),
+        "{browser:?}"
+    );
+}
+
+/// A TLS 1.3-only server cannot be asked (its SCT extension would be encrypted): certready
+/// says so, and Chrome's verdict stays open instead of failing on SCTs it could not see.
+#[test]
+fn a_tls13_only_server_leaves_chrome_undetermined() {
+    let case = tls_case();
+    let info = case.lab.file("serverinfo.pem", serverinfo(&case.sct_list));
+    let server = s_server(
+        &case.lab,
+        &case.leaf,
+        &case.intermediate,
+        &["-tls1_3", "-serverinfo", path_str(&info)],
+    );
+    let run = case.check(&server);
+    let report = run.report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.tls_extension, "unavailable", "{ct:#?}");
+    assert!(
+        ct.tls_extension_note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("TLS 1.3"),
+        "{ct:#?}"
+    );
+    assert_eq!(ct.chrome.compliance, "undetermined", "{:?}", ct.chrome);
+    // Not known to fail: the browser verdict does not claim a CT error it cannot see.
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    let public = case.lab.file("public-roots.pem", &case.root.pem);
+    let list = case.lab.file("log_list.json", &case.list);
+    let text = case.lab.check(
+        server.addr(),
+        HOST,
+        &[
+            "--public-roots",
+            path_str(&public),
+            "--ct-log-list",
+            path_str(&list),
+            "--no-revocation",
+        ],
+    );
+    assert!(
+        text.stdout.contains("SCTs in the TLS extension not seen"),
+        "{}",
+        text.stdout
     );
 }

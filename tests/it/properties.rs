@@ -155,6 +155,7 @@ proptest! {
                 aia: None,
                 revocation: None,
                 stapled_ocsp: None,
+                tls_scts: None,
             },
             &fixture.settings,
         );

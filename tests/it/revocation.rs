@@ -5,10 +5,11 @@
 //! holds the check past its timeout.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::aia::{aia_server, AiaServer, Answer};
+use crate::common::s_server::SServer;
 use crate::common::*;
 
 const OCSP: &str = "application/ocsp-response";
@@ -265,30 +266,15 @@ impl Pki {
 }
 
 /// `openssl s_server` with the leaf on 127.0.0.1, stapling `staple` when given.
-struct TlsServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for TlsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn s_server(pki: &Pki, staple: Option<&[u8]>) -> TlsServer {
+fn s_server(pki: &Pki, staple: Option<&[u8]>) -> SServer {
     s_server_alpn(pki, staple, true)
 }
 
 /// `alpn`: offer h2 (as an ingress does for gRPC); without it a browser speaks HTTP/1.1,
 /// which is all `-www` answers.
-fn s_server_alpn(pki: &Pki, staple: Option<&[u8]>, alpn: bool) -> TlsServer {
+fn s_server_alpn(pki: &Pki, staple: Option<&[u8]>, alpn: bool) -> SServer {
     let mut args = vec![
-        "s_server".to_string(),
-        "-accept".into(),
-        "127.0.0.1:0".into(),
-        "-cert".into(),
+        "-cert".to_string(),
         pki.path("leaf.pem"),
         "-key".into(),
         pki.path("leaf.key"),
@@ -306,29 +292,10 @@ fn s_server_alpn(pki: &Pki, staple: Option<&[u8]>, alpn: bool) -> TlsServer {
         std::fs::write(&file, staple).unwrap();
         args.extend(["-status_file".into(), file.to_str().unwrap().to_string()]);
     }
-    let mut child = Command::new("openssl")
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // "ACCEPT 127.0.0.1:PORT" on stdout.
-    use std::io::BufRead;
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = std::io::BufReader::new(stdout).lines();
-    let port = lines
-        .find_map(|l| {
-            l.ok()?
-                .strip_prefix("ACCEPT 127.0.0.1:")
-                .and_then(|p| p.trim().parse().ok())
-        })
-        .expect("s_server's port");
-    // Keep draining its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    TlsServer { child, port }
+    SServer::start(&args)
 }
 
-fn check(lab: &Lab, pki: &Pki, server: &TlsServer, extra: &[&str]) -> (json::Report, Run) {
+fn check(lab: &Lab, pki: &Pki, server: &SServer, extra: &[&str]) -> (json::Report, Run) {
     let target = format!("{HOST}:{}", server.port);
     let resolve = format!("{HOST}:{}:127.0.0.1", server.port);
     let ca = pki.path("ca.pem");
@@ -671,7 +638,7 @@ fn chromium_agrees_on_stapled_revocation() {
     let revoked = pki.ocsp(true, "ca", None);
     let good = pki.ocsp(false, "ca", None);
     let stranger = pki.ocsp(true, "stranger", None);
-    let cases: Vec<(&str, TlsServer, &str)> = vec![
+    let cases: Vec<(&str, SServer, &str)> = vec![
         (
             "stapled-revoked",
             s_server_alpn(&pki, Some(&revoked), false),

@@ -212,6 +212,10 @@ pub struct Ct {
     pub log_list: String,
     pub log_list_current: bool,
     pub scts: Vec<Sct>,
+    /// `not-asked`, `delivered`, `absent`, `unavailable`.
+    pub tls_extension: String,
+    #[serde(deserialize_with = "nullable")]
+    pub tls_extension_note: Option<String>,
     pub valid_scts: usize,
     pub chrome: CtPolicy,
     pub apple: CtPolicy,
@@ -220,7 +224,7 @@ pub struct Ct {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sct {
-    /// `embedded`, `ocsp`.
+    /// `embedded`, `ocsp`, `tls`.
     pub origin: String,
     pub log_id: String,
     #[serde(deserialize_with = "nullable")]

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub mod aia;
 pub mod flyteadmin;
 pub mod json;
+pub mod s_server;
 
 pub use json::{AuthState, Severity, Status};
 

@@ -897,6 +897,7 @@ pub(crate) fn analyse_case(
             dialled_host: Some(target.dialled_host()),
             revocation: None,
             stapled_ocsp: None,
+            tls_scts: None,
         },
         &settings,
     ))
