@@ -544,42 +544,19 @@ fn ocsp_with_scts(leaf: &Issued, issuer: &Issued, sct_list: &[u8]) -> Vec<u8> {
 /// the certificate has no SCTs and is "not standards compliant".
 #[test]
 fn scts_in_a_stapled_ocsp_response_count_for_chrome_only() {
-    let lab = Lab::new();
-    let l = logs();
-    let root = lab::self_signed(&Spec::ca("CT OCSP Test Root CA")).unwrap();
-    let intermediate = lab::issue(&Spec::ca("CT OCSP Test Issuing CA"), &root).unwrap();
-    let leaf = lab::issue(&Spec::leaf(HOST), &intermediate).unwrap();
-    let scts: Vec<sct::Sct> = [&l.a1, &l.b1]
-        .iter()
-        .map(|log| log.sign_certificate(&leaf.der, an_hour_ago()))
-        .collect();
-    let staple = ocsp_with_scts(&leaf, &intermediate, &sct::encode_list(&scts));
-    let server = lab
+    let case = handshake_case();
+    let staple = ocsp_with_scts(&case.leaf, &case.intermediate, &case.sct_list);
+    let server = case
+        .lab
         .rt
         .block_on(lab::serve_stapling(
-            vec![leaf.der.clone(), intermediate.der.clone()],
-            leaf.key_der(),
+            vec![case.leaf.der.clone(), case.intermediate.der.clone()],
+            case.leaf.key_der(),
             &[b"h2", b"http/1.1"],
             staple,
         ))
         .unwrap();
-    let public = lab.file("public-roots.pem", &root.pem);
-    let list = lab.file(
-        "log_list.json",
-        log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc()),
-    );
-    lab.trust_system(&root);
-    let run = lab.check_json(
-        server.addr,
-        HOST,
-        &[
-            "--public-roots",
-            path_str(&public),
-            "--ct-log-list",
-            path_str(&list),
-            "--no-revocation",
-        ],
-    );
+    let run = case.check(server.addr);
     let report = run.report();
     let ct = report.ct.as_ref().unwrap();
     assert_eq!(ct.valid_scts, 2, "{ct:#?}");
@@ -637,8 +614,9 @@ fn serverinfo(sct_list: &[u8]) -> String {
     )
 }
 
-/// A leaf without embedded SCTs whose two SCTs (two operators) come in the TLS extension.
-struct TlsCase {
+/// A leaf without embedded SCTs, and two SCTs over it from two operators, for delivery in
+/// the handshake (stapled OCSP or the TLS extension).
+struct HandshakeCase {
     lab: Lab,
     root: Issued,
     intermediate: Issued,
@@ -647,17 +625,17 @@ struct TlsCase {
     list: String,
 }
 
-fn tls_case() -> TlsCase {
+fn handshake_case() -> HandshakeCase {
     let lab = Lab::new();
     let l = logs();
-    let root = lab::self_signed(&Spec::ca("CT TLS Test Root CA")).unwrap();
-    let intermediate = lab::issue(&Spec::ca("CT TLS Test Issuing CA"), &root).unwrap();
+    let root = lab::self_signed(&Spec::ca("CT Handshake Test Root CA")).unwrap();
+    let intermediate = lab::issue(&Spec::ca("CT Handshake Test Issuing CA"), &root).unwrap();
     let leaf = lab::issue(&Spec::leaf(HOST), &intermediate).unwrap();
     let scts: Vec<sct::Sct> = [&l.a1, &l.b1]
         .iter()
         .map(|log| log.sign_certificate(&leaf.der, an_hour_ago()))
         .collect();
-    TlsCase {
+    HandshakeCase {
         list: log_list(&[&l.a1, &l.a2, &l.b1], OffsetDateTime::now_utc()),
         lab,
         root,
@@ -667,13 +645,13 @@ fn tls_case() -> TlsCase {
     }
 }
 
-impl TlsCase {
-    fn check(&self, server: &SServer) -> Run {
+impl HandshakeCase {
+    fn check(&self, server: std::net::SocketAddr) -> Run {
         let public = self.lab.file("public-roots.pem", &self.root.pem);
         let list = self.lab.file("log_list.json", &self.list);
         self.lab.trust_system(&self.root);
         self.lab.check_json(
-            server.addr(),
+            server,
             HOST,
             &[
                 "--public-roots",
@@ -691,7 +669,7 @@ impl TlsCase {
 /// does not (Go hands trustd no TLS SCTs).
 #[test]
 fn scts_in_the_tls_extension_count_for_chrome_only() {
-    let case = tls_case();
+    let case = handshake_case();
     let info = case.lab.file("serverinfo.pem", serverinfo(&case.sct_list));
     let server = s_server(
         &case.lab,
@@ -699,7 +677,7 @@ fn scts_in_the_tls_extension_count_for_chrome_only() {
         &case.intermediate,
         &["-serverinfo", path_str(&info)],
     );
-    let run = case.check(&server);
+    let run = case.check(server.addr());
     let report = run.report();
     let ct = report.ct.as_ref().unwrap();
     assert_eq!(ct.tls_extension, "delivered", "{ct:#?}");
@@ -725,9 +703,9 @@ fn scts_in_the_tls_extension_count_for_chrome_only() {
 /// The same server without serverinfo: asked, and nothing came; Chrome fails the leaf.
 #[test]
 fn a_server_without_tls_scts_is_asked_and_fails_chrome() {
-    let case = tls_case();
+    let case = handshake_case();
     let server = s_server(&case.lab, &case.leaf, &case.intermediate, &[]);
-    let report = case.check(&server).report();
+    let report = case.check(server.addr()).report();
     let ct = report.ct.as_ref().unwrap();
     assert_eq!(ct.tls_extension, "absent", "{ct:#?}");
     assert_eq!(ct.tls_extension_note, None);
@@ -749,7 +727,7 @@ fn a_server_without_tls_scts_is_asked_and_fails_chrome() {
 /// says so, and Chrome's verdict stays open instead of failing on SCTs it could not see.
 #[test]
 fn a_tls13_only_server_leaves_chrome_undetermined() {
-    let case = tls_case();
+    let case = handshake_case();
     let info = case.lab.file("serverinfo.pem", serverinfo(&case.sct_list));
     let server = s_server(
         &case.lab,
@@ -757,7 +735,7 @@ fn a_tls13_only_server_leaves_chrome_undetermined() {
         &case.intermediate,
         &["-tls1_3", "-serverinfo", path_str(&info)],
     );
-    let run = case.check(&server);
+    let run = case.check(server.addr());
     let report = run.report();
     let ct = report.ct.as_ref().unwrap();
     assert_eq!(ct.tls_extension, "unavailable", "{ct:#?}");
