@@ -335,6 +335,9 @@ kinds! {
     RunAsUserFixed = "run-as-user-fixed", Info, "A container runs as a fixed UID",
         "On OpenShift, leave runAsUser unset (keep runAsNonRoot: true) so the restricted SCC assigns a UID from the namespace's range; elsewhere nothing to do.",
         "The container's runAsUser is a fixed UID. OpenShift's restricted SCC assigns each namespace a UID range and rejects pods that ask for a UID outside it (\"unable to validate against any security context constraint\"), so a chart's fixed 1001 or 65534 fails there. A warning with --openshift, a note otherwise.";
+    ManifestNotAnObject = "manifest-not-an-object", Warning, "A document of the manifest stream is not a Kubernetes object",
+        "Give the document apiVersion and kind (and metadata.name), or remove it from the stream.",
+        "Every document kubectl applies must name its apiVersion and kind; kubectl apply -f refuses the file (\"error validating data: [apiVersion not set, kind not set]\"). certready skips such a document and says where it is.";
 }
 
 /// docs/findings.md, generated from [`CATALOG`] so the documentation cannot drift from

@@ -18,6 +18,30 @@ use super::yaml::{self, Document, DocumentError, Node};
 use super::{admin, client, linter};
 use crate::check::Settings;
 
+/// A document (or List item) without apiVersion or kind: kubectl refuses the file.
+fn not_an_object(node: &Node, place: &str) -> LintFinding {
+    let missing: Vec<&str> = ["apiVersion", "kind"]
+        .into_iter()
+        .filter(|key| node.get(key).and_then(Node::as_str).is_none())
+        .collect();
+    let (what, key) = match node.value {
+        yaml::Value::Map(_) => (
+            format!("has no {}", missing.join(" and no ")),
+            missing.first().map(|k| k.to_string()),
+        ),
+        _ => ("is not a mapping".to_string(), None),
+    };
+    let finding = crate::findings::Finding::new(
+        crate::findings::FindingId::ManifestNotAnObject,
+        None,
+        format!(
+            "{place} (line {}) {what}: it is not a Kubernetes object, and kubectl apply refuses the file; certready skipped it.",
+            node.line
+        ),
+    );
+    LintFinding::new(finding, key, Some(node.line))
+}
+
 /// Lints every object of the stream into `report`.
 pub(super) fn lint(
     documents: &[Document],
@@ -40,15 +64,30 @@ pub(super) fn lint(
             Ok(None) => {}
             Ok(Some(root)) => match object(root, document.index) {
                 Some(list) if list.kind == "List" || list.kind.ends_with("List") => {
-                    for item in list.node.get("items").map(Node::items).unwrap_or_default() {
+                    for (i, item) in list
+                        .node
+                        .get("items")
+                        .map(Node::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
                         match object(item, document.index) {
                             Some(o) => objects.push(o),
-                            None => bump(&mut counts.skipped, "(not a Kubernetes object)"),
+                            None => {
+                                bump(&mut counts.skipped, "(not a Kubernetes object)");
+                                let place = format!("{}.items[{i}]", list.label);
+                                report.findings.push(not_an_object(item, &place));
+                            }
                         }
                     }
                 }
                 Some(o) => objects.push(o),
-                None => bump(&mut counts.skipped, "(not a Kubernetes object)"),
+                None => {
+                    bump(&mut counts.skipped, "(not a Kubernetes object)");
+                    let place = format!("document {}", document.index);
+                    report.findings.push(not_an_object(root, &place));
+                }
             },
         }
     }

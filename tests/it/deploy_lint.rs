@@ -918,3 +918,55 @@ fn text_and_markdown_name_the_object_and_container() {
         run.stderr
     );
 }
+
+/// A document (or List item) without apiVersion/kind is named with its line: kubectl
+/// would refuse the whole file, so it is a warning, not a silent skip.
+#[test]
+fn a_document_that_is_not_an_object_is_named() {
+    let lab = Lab::new();
+    let stream = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ok, namespace: flyte}
+spec:
+  template:
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 1001}
+      containers:
+      - name: ok
+        image: x
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+---
+metadata:
+  name: orphan
+spec: {}
+---
+apiVersion: v1
+kind: List
+items:
+- kind: Service
+  metadata: {name: half}
+";
+    let file = lab.file("stream.yaml", stream);
+    let (doc, code) = lint(&lab, &[path_str(&file)]);
+    let config = &doc.configs[0];
+    assert_eq!(code, 1, "{config:#?}");
+    let found: Vec<(String, String, usize)> = problems(config)
+        .into_iter()
+        .map(|p| (p.0, p.1, p.2))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("manifest-not-an-object".into(), "apiVersion".into(), 15),
+            ("manifest-not-an-object".into(), "apiVersion".into(), 22),
+        ],
+        "{config:#?}"
+    );
+    let messages: Vec<&str> = config.findings.iter().map(|f| f.message.as_str()).collect();
+    assert!(messages[0].contains("document 2 (line 15) has no apiVersion and no kind"));
+    assert!(messages[1].contains("List/(unnamed).items[0] (line 22) has no apiVersion"));
+    assert_eq!(config.objects.as_ref().unwrap().linted["Deployment"], 1);
+}
