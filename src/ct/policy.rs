@@ -2,10 +2,11 @@
 //!
 //! - Chrome's `ChromeCTPolicyEnforcer::CheckCTPolicyCompliance`
 //!   (chromium components/certificate_transparency/chrome_ct_policy_enforcer.cc, commit
-//!   06cb01009b5e04a403817bcd9477ff710e51d0a4): SCTs delivered by TLS or OCSP from a log
-//!   not retired, plus SCTs from two operators; or an embedded SCT from a log not retired,
-//!   two operators, and embedded SCTs from distinct logs: 2 for a lifetime of 180 days or
-//!   less, 3 beyond (a retired log's counts if it was retired after the SCT and after the
+//!   06cb01009b5e04a403817bcd9477ff710e51d0a4): SCTs delivered by TLS from a log not
+//!   retired, plus SCTs from two operators (stapled OCSP SCTs are ignored since Chromium's
+//!   CertificateTransparencyIgnoreOcspScts, checked against Chromium 156); or an embedded
+//!   SCT from a log not retired, two operators, and embedded SCTs from distinct logs: 2
+//!   for a lifetime of 180 days or less, 3 beyond (a retired log's counts if it was retired after the SCT and after the
 //!   issuance, the earliest SCT).
 //! - Apple's `SecPolicyCheckCT` (Security trust/trustd/CertificateTransparency.m,
 //!   `verify_tls_ct_policy` and `verify_embedded_sct_policy_v1/_v2`) with the per-operator
@@ -66,6 +67,16 @@ fn retired_at(log: &Log) -> Option<i64> {
 
 /// Chrome's policy at `now` over `scts`.
 pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResult {
+    // Chromium 156 ignores SCTs in a stapled OCSP response (feature
+    // CertificateTransparencyIgnoreOcspScts, on by default: a real headless Chromium refuses
+    // a leaf whose only SCTs are stapled, and accepts it with the feature disabled; Chrome's
+    // CT policy dropped OCSP delivery in GoogleChrome/CertificateTransparency#64).
+    let scts: Vec<Counted<'_>> = scts
+        .iter()
+        .filter(|c| c.origin != SctOrigin::Ocsp)
+        .copied()
+        .collect();
+    let scts = scts.as_slice();
     let disqualified = |c: &Counted<'_>| retired_at(c.log).filter(|&at| now >= at);
     let issuance = scts
         .iter()
@@ -75,7 +86,6 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
         .unwrap_or(i64::MAX);
     let mut valid_embedded = false;
     let mut valid_nonembedded = false;
-    let mut delivered_in: Vec<&str> = Vec::new();
     let mut embedded_logs: Vec<[u8; 32]> = Vec::new();
     let mut operators: Vec<&str> = Vec::new();
     for sct in scts {
@@ -85,13 +95,6 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
         }
         if sct.origin != SctOrigin::Embedded {
             valid_nonembedded = true;
-            let how = match sct.origin {
-                SctOrigin::Tls => "TLS extension",
-                _ => "OCSP",
-            };
-            if !delivered_in.contains(&how) {
-                delivered_in.push(how);
-            }
         } else {
             valid_embedded |= dq.is_none();
             let counts = match dq {
@@ -123,10 +126,7 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
             Compliance::Compliant,
             operators.len(),
             2,
-            format!(
-                "SCTs delivered in the handshake ({}) from two log operators",
-                delivered_in.join(", ")
-            ),
+            "SCTs delivered in the TLS extension from two log operators".into(),
         );
     }
     let operators_text = match operators.len() {
@@ -336,10 +336,14 @@ mod tests {
             of(&[sct(&a1, e), sct(&a1, e), sct(&b1, e)], 181),
             Compliance::NotCompliant
         );
-        // Option 1: one SCT delivered by OCSP, two operators in all.
+        // SCTs in a stapled OCSP response no longer count (Chromium 156).
         assert_eq!(
-            of(&[sct(&a1, e), sct(&b1, SctOrigin::Ocsp)], 398),
-            Compliance::Compliant
+            of(&[sct(&a1, e), sct(&b1, SctOrigin::Ocsp)], 90),
+            Compliance::NotCompliant
+        );
+        assert_eq!(
+            of(&[sct(&a1, SctOrigin::Ocsp), sct(&b1, SctOrigin::Ocsp)], 90),
+            Compliance::NotCompliant
         );
         // A log retired after issuance still counts for embedded SCTs; before, not.
         let late = log(4, "C", LogState::Retired, ISSUED + DAY);

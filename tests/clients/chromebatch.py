@@ -29,6 +29,22 @@ a browser per case, gave the same answers on the default sample.
 Options (for the faithfulness checks): `--fresh` starts a browser per case;
 `--parallel N` navigations at once; `--trust FLAGS` sets certutil's trust flags
 (default "C,,"); `--flag F` adds a chromium flag (e.g. a net log).
+
+Certificate Transparency (`--public-roots FILE --ct-log-list FILE`): Chromium enforces
+CT only for a root of its Chrome Root Store ("known root") and only with SCTs from the
+logs of its own list. Both arrive in the "PKI Metadata" component, which the component
+updater finds already installed in the profile (<user-data-dir>/PKIMetadata/<version>/
+with a manifest.json; an installed component's files are not checked against a
+signature): `crs.pb` (chrome_root_store.RootStore, net/cert/root_store.proto) holds the
+roots of FILE as trust anchors, under a version above the compiled-in store's (which
+CertVerifierServiceFactoryImpl::UpdateChromeRootStore requires), and `ct_config.pb`
+(chrome_browser_certificate_transparency.CTConfig,
+components/certificate_transparency/certificate_transparency_config.proto) the logs of
+the v3 JSON list. Chromium applies them as at any start
+(PKIMetadataComponentInstallerService::OnComponentReady); CT enforcement itself is the
+feature CertificateTransparencyAskBeforeEnabling, on by default in Google Chrome only.
+The component updater then runs (no --disable-component-update), but its update check
+goes to a name the host rules send nowhere.
 """
 import argparse
 import fcntl
@@ -47,6 +63,8 @@ CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-brows
 # One navigation: Chromium's own AIA fetch timeout (10 s per URL) must fit in it.
 NAVIGATE_TIMEOUT = 45.0
 COMMAND_TIMEOUT = 15.0
+# Startup to the PKI Metadata component in effect (about 1 s seen).
+READY_TIMEOUT = 20.0
 START_TIMEOUT = 30.0
 # Navigations at once in one browser: enough to overlap stalled AIA fetches.
 PARALLEL = 4
@@ -104,6 +122,100 @@ class DriverError(Exception):
     pass
 
 
+# Above any compiled-in Chrome Root Store version (tens in 2025): only a newer store
+# replaces it.
+CRS_VERSION = 1_000_000
+# The component's version directory; any valid version does (nothing is bundled).
+PKI_METADATA_VERSION = "9999.0.0.1"
+# CTLog.CurrentState by the v3 JSON list's state names.
+LOG_STATES = {"pending": 1, "qualified": 2, "usable": 3, "readonly": 4, "retired": 5, "rejected": 6}
+
+
+def _varint(n: int) -> bytes:
+    n &= (1 << 64) - 1  # negative int64 as protobuf's two's complement
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, value) -> bytes:
+    """One protobuf field: an int as a varint, bytes/str as length-delimited."""
+    if isinstance(value, int):
+        return _varint(number << 3) + _varint(value)
+    if isinstance(value, str):
+        value = value.encode()
+    return _varint(number << 3 | 2) + _varint(len(value)) + value
+
+
+def _timestamp(rfc3339: str) -> bytes:
+    """A CTTimestamp {seconds} from an RFC 3339 time as the v3 list writes it."""
+    from datetime import datetime
+
+    seconds = int(datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp())
+    return _field(1, seconds)
+
+
+def crs_proto(pem_text: str) -> bytes:
+    """chrome_root_store.RootStore: every certificate of the PEM text a trust anchor."""
+    import base64
+
+    anchors = b"".join(
+        _field(1, _field(1, base64.b64decode("".join(body.split()))))
+        for body in PEM.findall(pem_text)
+    )
+    return anchors + _field(2, CRS_VERSION)
+
+
+def ct_config_proto(log_list: dict) -> bytes:
+    """CTConfig {log_list} from a log list in the v3 JSON schema."""
+    logs = b""
+    operators = b""
+    for operator in log_list.get("operators", []):
+        operators += _field(5, _field(1, operator["name"]))
+        for log in operator.get("logs", []) + operator.get("tiled_logs", []):
+            (state, since), = log["state"].items()
+            logs += _field(
+                6,
+                _field(1, log.get("description", ""))
+                + _field(2, log["key"])
+                + _field(3, log["log_id"])
+                + _field(4, int(log.get("mmd", 86400)))
+                + _field(5, log.get("url", log.get("submission_url", "")))
+                + _field(8, _field(1, LOG_STATES[state]) + _field(2, _timestamp(since["timestamp"])))
+                + _field(9, _field(1, operator["name"]) + _field(2, _field(1, 0)))
+                + _field(18, 2 if "submission_url" in log else 1),
+            )
+    listed = (
+        _field(1, 1)
+        + _field(3, _timestamp(log_list["log_list_timestamp"]))
+        + operators
+        + logs
+    )
+    return _field(2, listed)
+
+
+def install_pki_metadata(profile: str, public_roots: str, ct_log_list: str) -> None:
+    """The PKI Metadata component, as if the component updater had installed it."""
+    folder = os.path.join(profile, "PKIMetadata", PKI_METADATA_VERSION)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump({"manifest_version": 2, "name": "PKI Metadata", "version": PKI_METADATA_VERSION}, f)
+    with open(public_roots, encoding="utf-8") as f:
+        crs = crs_proto(f.read())
+    with open(os.path.join(folder, "crs.pb"), "wb") as f:
+        f.write(crs)
+    with open(ct_log_list, encoding="utf-8") as f:
+        config = ct_config_proto(json.load(f))
+    with open(os.path.join(folder, "ct_config.pb"), "wb") as f:
+        f.write(config)
+
+
 def chromium_binary() -> str:
     for candidate in CHROMIUM_CANDIDATES:
         path = shutil.which(candidate) if "/" not in candidate else candidate
@@ -156,7 +268,10 @@ def url_for(case: dict) -> str:
 class Browser:
     """One headless Chromium with its own HOME (NSS database) and profile."""
 
-    def __init__(self):
+    def __init__(self, pki_metadata=None):
+        # (public roots PEM file, v3 log list file) to install as the PKI Metadata
+        # component: Chromium then enforces CT (see the module's doc).
+        self.pki_metadata = pki_metadata
         self.dir = tempfile.mkdtemp(prefix="chromebatch-")
         self.home = os.path.join(self.dir, "home")
         self.next_id = 0
@@ -214,8 +329,15 @@ class Browser:
             "XDG_CACHE_HOME": os.path.join(self.home, ".cache"),
             "LANG": "C.UTF-8",
         }
-        args = [chromium_binary()] + FLAGS + [
-            f"--user-data-dir={os.path.join(self.dir, 'profile')}",
+        profile = os.path.join(self.dir, "profile")
+        flags = FLAGS
+        if self.pki_metadata:
+            install_pki_metadata(profile, *self.pki_metadata)
+            flags = [f for f in FLAGS if f != "--disable-component-update"] + [
+                "--enable-features=CertificateTransparencyAskBeforeEnabling"
+            ]
+        args = [chromium_binary()] + flags + [
+            f"--user-data-dir={profile}",
             f"--host-resolver-rules={hosts_rule(names)}",
             "about:blank",
         ]
@@ -307,6 +429,23 @@ class Browser:
             else:
                 running[self.send(*step)] = load
 
+    def wait_ready(self, probe: dict) -> None:
+        """Loads `probe` (a case Chromium accepts only once the PKI Metadata component is
+        applied: a leaf of a public root with SCTs of the listed logs) until Chromium
+        accepts it. The component is registered after startup and applied over a few
+        asynchronous hops, so the first navigations would see the compiled-in store."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            (_, result), = self.judge([probe], 1)
+            if result == "OK":
+                return
+            if time.monotonic() > deadline:
+                raise DriverError(
+                    f"Chromium never applied the PKI Metadata component in {READY_TIMEOUT:.0f} s:"
+                    f" the probe {probe['id']} still gets {result}"
+                )
+            time.sleep(0.2)
+
     def stderr_tail(self) -> str:
         try:
             with open(os.path.join(self.dir, "stderr.txt"), "rb") as f:
@@ -380,7 +519,19 @@ def main() -> None:
     parser.add_argument(
         "--flag", action="append", default=[], help="one more chromium flag (e.g. a net log)"
     )
+    parser.add_argument("--public-roots", help="PEM roots Chromium takes for its Root Store")
+    parser.add_argument("--ct-log-list", help="v3 JSON log list Chromium takes for its own")
+    parser.add_argument(
+        "--ready-probe",
+        help="with --public-roots: the id of a case Chromium accepts once they apply;"
+        " it is loaded until then before any case is judged",
+    )
     options = parser.parse_args()
+    if not (bool(options.public_roots) == bool(options.ct_log_list) == bool(options.ready_probe)):
+        parser.error("--public-roots, --ct-log-list and --ready-probe go together")
+    if options.public_roots and options.fresh:
+        parser.error("--fresh has no browser to wait for with --ready-probe")
+    pki_metadata = (options.public_roots, options.ct_log_list) if options.public_roots else None
     FLAGS.extend(options.flag)
     cases = [json.loads(line) for line in sys.stdin if line.strip()]
     # A case marked "alone" (a regression case, whose CA names may repeat another case's)
@@ -391,10 +542,15 @@ def main() -> None:
         shared = [case for case in cases if not case.get("alone")]
         groups = [[case] for case in cases if case.get("alone")] + ([shared] if shared else [])
     for group in groups:
-        browser = Browser()
+        browser = Browser(pki_metadata)
         try:
             browser.trust(group, options.trust)
             browser.start({case["server_name"] for case in group})
+            probe = [case for case in group if case["id"] == options.ready_probe]
+            if pki_metadata:
+                if not probe:
+                    raise DriverError(f"no case {options.ready_probe} to probe with")
+                browser.wait_ready(probe[0])
             answered = set()
             try:
                 for case, result in browser.judge(group, options.parallel):

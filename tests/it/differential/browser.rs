@@ -86,12 +86,23 @@ pub async fn serve_https(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> std::io::Result<HttpsServer> {
+    serve_https_stapling(chain, key, None).await
+}
+
+/// `serve_https`, stapling `staple` (an OCSP response) when given.
+pub async fn serve_https_stapling(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    staple: Option<Vec<u8>>,
+) -> std::io::Result<HttpsServer> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let signing_key = provider
         .key_provider
         .load_private_key(key)
         .map_err(std::io::Error::other)?;
-    let certified = Arc::new(CertifiedKey::new(chain, signing_key));
+    let mut certified = CertifiedKey::new(chain, signing_key);
+    certified.ocsp = staple;
+    let certified = Arc::new(certified);
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(std::io::Error::other)?
