@@ -613,10 +613,14 @@ fn s_server(lab: &Lab, leaf: &Issued, intermediate: &Issued, extra: &[&str]) -> 
     SServer::start(&args)
 }
 
-/// An OpenSSL serverinfo file delivering `sct_list` in the TLS extension (type 18) of a
-/// TLS 1.2 ServerHello: what Apache's mod_ssl_ct or an nginx CT module configure.
+/// An OpenSSL serverinfo file delivering `sct_list` in the TLS extension (type 18): in a
+/// TLS 1.2 ServerHello and in TLS 1.3's Certificate entry — what Apache's mod_ssl_ct or
+/// an nginx CT module configure. SERVERINFOV2: a context (ClientHello, TLS 1.2
+/// ServerHello, TLS 1.3 Certificate, ignored on resumption), then type, length, data.
 fn serverinfo(sct_list: &[u8]) -> String {
-    let mut block = vec![0, 18];
+    const CONTEXT: u32 = 0x0080 | 0x0100 | 0x1000 | 0x0040;
+    let mut block = CONTEXT.to_be_bytes().to_vec();
+    block.extend_from_slice(&[0, 18]);
     block.extend_from_slice(&(sct_list.len() as u16).to_be_bytes());
     block.extend_from_slice(sct_list);
     let b64 = base64::engine::general_purpose::STANDARD.encode(&block);
@@ -626,7 +630,7 @@ fn serverinfo(sct_list: &[u8]) -> String {
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
     format!(
-        "-----BEGIN SERVERINFO FOR signed_certificate_timestamp-----\n{}\n-----END SERVERINFO FOR signed_certificate_timestamp-----\n",
+        "-----BEGIN SERVERINFOV2 FOR signed_certificate_timestamp-----\n{}\n-----END SERVERINFOV2 FOR signed_certificate_timestamp-----\n",
         lines.join("\n")
     )
 }
@@ -832,6 +836,53 @@ fn chromium_agrees_on_certificate_transparency() {
         .map(|log| log.sign_certificate(&stapled_leaf.der, an_hour_ago()))
         .collect();
     let staple = ocsp_with_scts(&stapled_leaf, &intermediate, &sct::encode_list(&ocsp_scts));
+    // SCTs in the TLS extension (OpenSSL serverinfo): Chromium speaks TLS 1.3 and finds
+    // them in the Certificate entry; certready asks over TLS 1.2 (both versions), or
+    // cannot ask (TLS 1.3 only) and leaves the verdict open.
+    let tls_leaf = lab::issue(&Spec::leaf(HOST), &intermediate).unwrap();
+    let tls_scts: Vec<sct::Sct> = [&l.a1, &l.b1]
+        .iter()
+        .map(|log| log.sign_certificate(&tls_leaf.der, an_hour_ago()))
+        .collect();
+    let info = lab.file("serverinfo.pem", serverinfo(&sct::encode_list(&tls_scts)));
+    // Two logs of one operator: too few operators, wherever the SCTs come from.
+    let one_operator: Vec<sct::Sct> = [&l.a1, &l.a2]
+        .iter()
+        .map(|log| log.sign_certificate(&tls_leaf.der, an_hour_ago()))
+        .collect();
+    let one_operator = lab.file(
+        "serverinfo-one-operator.pem",
+        serverinfo(&sct::encode_list(&one_operator)),
+    );
+    let tls_servers = [
+        (
+            "scts-in-tls-extension",
+            s_server(
+                &lab,
+                &tls_leaf,
+                &intermediate,
+                &["-serverinfo", path_str(&info)],
+            ),
+        ),
+        (
+            "one-operator-in-tls-extension",
+            s_server(
+                &lab,
+                &tls_leaf,
+                &intermediate,
+                &["-serverinfo", path_str(&one_operator)],
+            ),
+        ),
+        (
+            "scts-in-tls-extension-tls13-only",
+            s_server(
+                &lab,
+                &tls_leaf,
+                &intermediate,
+                &["-tls1_3", "-serverinfo", path_str(&info)],
+            ),
+        ),
+    ];
     // A private root (the user's, not Chrome's) needs no CT.
     let private_root = lab::self_signed(&Spec::ca("CT Chromium Private Root CA")).unwrap();
     let private_leaf = lab::issue(&Spec::leaf(HOST), &private_root).unwrap();
@@ -879,8 +930,17 @@ fn chromium_agrees_on_certificate_transparency() {
             &private_ca,
         ),
     ];
-    let addrs: Vec<String> = cases.iter().map(|(_, s, _)| s.addr.to_string()).collect();
-    let requests: Vec<Request<'_>> = cases
+    let targets: Vec<(&str, std::net::SocketAddr, &std::path::PathBuf)> = cases
+        .iter()
+        .map(|(id, server, ca)| (*id, server.addr, *ca))
+        .chain(
+            tls_servers
+                .iter()
+                .map(|(id, server)| (*id, server.addr(), &no_ca)),
+        )
+        .collect();
+    let addrs: Vec<String> = targets.iter().map(|(_, a, _)| a.to_string()).collect();
+    let requests: Vec<Request<'_>> = targets
         .iter()
         .zip(&addrs)
         .map(|((id, _, ca_file), addr)| Request {
@@ -908,7 +968,8 @@ fn chromium_agrees_on_certificate_transparency() {
     )
     .expect("the Chromium driver runs");
     let mut disagreements = Vec::new();
-    for (id, server, ca_file) in cases.iter().filter(|(id, _, _)| *id != probe) {
+    let mut tls_extension = std::collections::HashMap::new();
+    for (id, addr, ca_file) in targets.iter().filter(|(id, _, _)| *id != probe) {
         let mut args = vec![
             "--public-roots",
             path_str(&public),
@@ -921,7 +982,12 @@ fn chromium_agrees_on_certificate_transparency() {
         if *ca_file == &private_ca {
             args.extend(["--ca-file", path_str(&private_ca)]);
         }
-        let report = lab.check_json(server.addr, HOST, &args).report();
+        let report = lab.check_json(*addr, HOST, &args).report();
+        let ct = report.ct.as_ref().unwrap();
+        tls_extension.insert(
+            *id,
+            (ct.tls_extension.clone(), ct.chrome.compliance.clone()),
+        );
         let predicted = report.client("browser", "https");
         let said = predicted.error.clone().unwrap_or_else(|| "OK".into());
         let real = &answers[*id].result;
@@ -937,4 +1003,18 @@ fn chromium_agrees_on_certificate_transparency() {
         "net::ERR_CERTIFICATE_TRANSPARENCY_REQUIRED"
     );
     assert_eq!(answers["three-scts-two-operators"].result, "OK");
+    // Agreement on the TLS-extension cases is not luck: certready saw the SCTs over TLS
+    // 1.2, and knew it could not over TLS 1.3 alone.
+    assert_eq!(
+        tls_extension["scts-in-tls-extension"],
+        ("delivered".to_string(), "compliant".to_string())
+    );
+    assert_eq!(
+        tls_extension["one-operator-in-tls-extension"],
+        ("delivered".to_string(), "not-compliant".to_string())
+    );
+    assert_eq!(
+        tls_extension["scts-in-tls-extension-tls13-only"],
+        ("unavailable".to_string(), "undetermined".to_string())
+    );
 }
