@@ -358,6 +358,64 @@ fn a_good_answer_from_the_responder() {
     assert_eq!(run.code, 0, "{:?}", ids(&report));
 }
 
+/// The request certready POSTs is answered by OpenSSL's own responder logic (`openssl
+/// ocsp -index -reqin`, run on each request as it arrives): a request OpenSSL could not
+/// read, or a CertID it could not match to its database, would give no good/revoked
+/// answer. (`openssl ocsp -port` would listen on every interface; tests stay on loopback.)
+#[test]
+fn openssl_s_responder_answers_the_request_certready_sends() {
+    let lab = Lab::new();
+    let ca = aia_server(&lab, vec![]);
+    let pki = Pki::new(&lab, "live", &ca, BOTH);
+    let dir = pki.dir.clone();
+    let responder = move |request: &[u8]| {
+        std::fs::write(dir.join("live-req.der"), request).unwrap();
+        let out = Command::new("openssl")
+            .current_dir(&dir)
+            .args([
+                "ocsp",
+                "-index",
+                "index.txt",
+                "-CA",
+                "ca.pem",
+                "-rsigner",
+                "ca.pem",
+                "-rkey",
+                "ca.key",
+                "-reqin",
+                "live-req.der",
+                "-respout",
+                "live-resp.der",
+                "-ndays",
+                "1",
+            ])
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return b"openssl could not answer".to_vec();
+        }
+        std::fs::read(dir.join("live-resp.der")).unwrap()
+    };
+    ca.route(
+        "/ocsp",
+        Answer::Respond(OCSP, std::sync::Arc::new(responder)),
+    );
+    let server = s_server(&pki, None);
+    for (revoked, status) in [(false, "good"), (true, "revoked")] {
+        pki.index(revoked);
+        let (report, _) = check(&lab, &pki, &server, &["--no-fetch"]);
+        let leaf = &report.revocation[0];
+        assert_eq!(
+            (leaf.status.as_str(), leaf.source.as_deref()),
+            (status, Some("ocsp")),
+            "{leaf:#?}"
+        );
+        let ocsp = leaf.ocsp.as_ref().unwrap();
+        assert_eq!(ocsp.signature.as_deref(), Some("valid"));
+    }
+    assert_eq!(ca.requests(), ["/ocsp", "/ocsp"]);
+}
+
 #[test]
 fn a_revoked_leaf_from_the_responder_and_from_the_crl() {
     let lab = Lab::new();

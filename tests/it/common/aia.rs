@@ -28,6 +28,9 @@ pub enum Answer {
     Endless,
     /// This status, empty body.
     Status(u16),
+    /// 200 with what this function makes of the request's body (e.g. a real OCSP
+    /// responder's answer to the request certready sent), with this Content-Type.
+    Respond(&'static str, Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>),
 }
 
 type Routes = Arc<Mutex<HashMap<String, Answer>>>;
@@ -129,6 +132,12 @@ async fn answer(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<String
     log.lock().unwrap().push(path.clone());
     let zeros = vec![0u8; 64 * 1024];
     let route = routes.lock().unwrap().get(&path).cloned();
+    let route = match route {
+        Some(Answer::Respond(content_type, respond)) => {
+            Some(Answer::Body(content_type, respond(&body)))
+        }
+        other => other,
+    };
     match route {
         Some(Answer::Body(content_type, body)) => {
             let head = format!(
@@ -180,7 +189,8 @@ async fn answer(mut stream: TcpStream, routes: Routes, log: Arc<Mutex<Vec<String
                 format!("HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             let _ = stream.write_all(head.as_bytes()).await;
         }
-        None => {
+        // Made into a Body above.
+        Some(Answer::Respond(..)) | None => {
             let _ = stream
                 .write_all(
                     b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
