@@ -30,8 +30,11 @@ pub enum Answer {
     Status(u16),
     /// 200 with what this function makes of the request's body (e.g. a real OCSP
     /// responder's answer to the request certready sent), with this Content-Type.
-    Respond(&'static str, Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>),
+    Respond(&'static str, Responder),
 }
+
+/// Makes an answer's body from a request's body.
+pub type Responder = Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
 
 type Routes = Arc<Mutex<HashMap<String, Answer>>>;
 
