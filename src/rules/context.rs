@@ -6,9 +6,11 @@ use crate::target::Host;
 use crate::trust::{StoreKind, TrustStore, TrustVerdict};
 
 pub const DAY: i64 = 86_400;
-/// Apple: leaves whose notBefore is on or after 2019-07-01 may live at most 825 days + 1 h
-/// when they chain to a non-system anchor (HT210176).
-pub const APPLE_825_CUTOVER: i64 = 1_561_939_200;
+/// Apple: leaves issued after 2019-07-01 may live at most 825 days + 1 h when they chain
+/// to a non-system anchor (HT210176). trustd compares notBefore strictly with its
+/// "1 July 2019 00:00:00 UTC", which is in fact 2019-06-30 23:00:00 UTC
+/// (as `verifiers::apple` has it): the rule follows trustd, not the text.
+pub const APPLE_825_AFTER: i64 = 1_561_935_600;
 pub const MAX_825_SECONDS: i64 = 825 * DAY + 3_600;
 /// Apple and Chrome: publicly trusted leaves issued from 2020-09-01 may live 398 days.
 pub const PUBLIC_398_CUTOVER: i64 = 1_598_918_400;

@@ -2,7 +2,7 @@
 //! lifetime against Apple's and the CA/Browser Forum's limits.
 
 use super::context::{
-    Context, APPLE_825_CUTOVER, DAY, MAX_398_SECONDS, MAX_825_SECONDS, PUBLIC_398_CUTOVER,
+    Context, APPLE_825_AFTER, DAY, MAX_398_SECONDS, MAX_825_SECONDS, PUBLIC_398_CUTOVER,
 };
 use crate::findings::{Finding, FindingId, Severity};
 use crate::trust::StoreKind;
@@ -79,9 +79,7 @@ pub(super) fn lifetime_findings(ctx: &Context<'_>, out: &mut Vec<Finding>) {
                 leaf.info.not_before, leaf.info.not_after
             ),
         ));
-    } else if !publicly_trusted
-        && facts.not_before >= APPLE_825_CUTOVER
-        && lifetime > MAX_825_SECONDS
+    } else if !publicly_trusted && facts.not_before > APPLE_825_AFTER && lifetime > MAX_825_SECONDS
     {
         let finding = Finding::new(
             FindingId::ValidityExceeds825Days,

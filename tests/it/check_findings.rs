@@ -457,6 +457,48 @@ fn validity_825_day_boundary_for_private_anchors() {
     }
 }
 
+/// trustd's "1 July 2019 00:00:00 UTC" is 583628400.0, i.e. 2019-06-30 23:00:00 UTC, and
+/// notBefore must be after it: a leaf issued at 23:30 on June 30 is held to 825 days, one
+/// issued at 22:30 is not — by the rule and by the Apple engine alike.
+#[test]
+fn the_825_day_rule_starts_when_trustd_s_constant_says() {
+    use time::macros::datetime;
+    let lab = Lab::new();
+    let mut root_spec = Spec::ca("Test Root CA");
+    root_spec.not_before = Some(datetime!(2019-01-01 00:00 UTC));
+    root_spec.lifetime_days = 7300;
+    let root = lab::self_signed(&root_spec).unwrap();
+    let root_file = lab.file("root.pem", &root.pem);
+    for (not_before, expect) in [
+        (datetime!(2019-06-30 23:30 UTC), true),
+        (datetime!(2019-06-30 22:30 UTC), false),
+    ] {
+        let mut leaf = Spec::leaf(HOST);
+        leaf.not_before = Some(not_before);
+        leaf.lifetime_days = 900;
+        let leaf = lab::issue(&leaf, &root).unwrap();
+        let server = lab.serve(&[&leaf], &leaf);
+        let report = lab.check_report(
+            server.addr,
+            HOST,
+            &[
+                "--ca-file",
+                path_str(&root_file),
+                "--at",
+                "2019-08-01T00:00:00Z",
+                "--no-revocation",
+            ],
+        );
+        assert_eq!(
+            report.has_finding("validity-exceeds-825-days"),
+            expect,
+            "{not_before}: {report:#?}"
+        );
+        let macos = report.client("flytectl-macos", "oauth-http");
+        assert_eq!(!macos.accepts, expect, "{not_before}: {macos:#?}");
+    }
+}
+
 #[test]
 fn validity_398_day_boundary_for_public_roots() {
     let lab = Lab::new();
