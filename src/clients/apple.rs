@@ -149,7 +149,8 @@ fn anchors<'a>(
 
 /// `--anchor-kind`: the user says how the Mac trusts the chain. A leaf anchor is the leaf
 /// in the keychain; a system or private root is every anchor found taken as that kind,
-/// and the top of the chain sent when no anchor issues it.
+/// and the top of the chain sent when no anchor issues it and it is a CA (a root or an
+/// intermediate standing for the root certready cannot see).
 fn apply_anchor_kind<'a>(
     ctx: &'a ClientContext<'_>,
     presented: &[&'a [u8]],
@@ -183,7 +184,9 @@ fn apply_anchor_kind<'a>(
                 AnchorCert::Bare { subject, .. } => subject == issuer,
             })
         });
-    if top.info.self_signed || !issued_by_anchor {
+    // A leaf whose issuer was not sent is not what the user trusts: it stays unanchored,
+    // so trustd's missing-intermediate failure still shows.
+    if top.info.self_signed || (!issued_by_anchor && top.info.is_ca) {
         chosen.push(Anchor {
             cert: AnchorCert::Der(top.der.as_ref()),
             source,

@@ -388,6 +388,17 @@ fn cases() -> Vec<Case> {
             anchor_kind: Some(AnchorKind::System),
             ..base("override: --anchor-kind system needs SCTs", "PolicyServer:SecPolicyCheckSystemTrustedCTRequired", leaf(), Mac::Private, Some(COMPLIANCE))
         },
+        Case {
+            anchor_kind: Some(AnchorKind::Private),
+            send_intermediate: false,
+            ..base(
+                "override: --anchor-kind private, intermediate missing (no AIA): the leaf is not the anchor",
+                "PolicyServer:SecPolicyCheckBasicCertificateProcessing (MissingIntermediate on the path's top)",
+                leaf(),
+                Mac::UntrustedChain,
+                Some(NOT_TRUSTED),
+            )
+        },
     ]
 }
 
