@@ -10,31 +10,97 @@ use crate::report::PathSummary;
 use crate::trust::{self, TrustStore};
 
 use super::Settings;
+use crate::probe::ProbeOptions;
 
-/// The certificate whose issuer to fetch: the top of the leaf's path, when no store
-/// trusts the chain, its issuer is missing (`path.missing_issuer`) and it names a
-/// caIssuers URL. None in the common case, a complete chain, which so costs nothing.
-pub(super) fn requester<'a>(certs: &'a [Cert], path: &PathSummary) -> Option<&'a Cert> {
-    path.missing_issuer.as_ref()?;
-    let &top = path.positions.last()?;
-    certs
+/// At most this many certificates of a path have their issuers fetched (each fetch is
+/// bounded by `probe::aia`'s own hop and time limits).
+const MAX_REQUESTERS: usize = 3;
+
+/// The certificates whose issuers to fetch, in the order the clients fetch them, when no
+/// store trusts the sent chain because an issuer is missing (`path.missing_issuer`): the
+/// top of the leaf's path first, then each certificate below it down to the leaf. Browsers
+/// and macOS backtrack along a path that fails and fetch every certificate's caIssuers:
+/// BoringSSL pki's `CertIssuersIter::GetNextIssuer` asks its async (AIA) source for a
+/// certificate once the sent issuers are exhausted, and trustd extends every partial path
+/// with `kSecCAIssuerSource` (`SecPathBuilderGetNext`) — so a sent intermediate that leads
+/// nowhere does not hide the leaf's own caIssuers URL. Only certificates naming a URL; at
+/// most [`MAX_REQUESTERS`]. Empty in the common case, a complete chain, which costs nothing.
+pub fn requesters<'a>(certs: &'a [Cert], path: &PathSummary) -> Vec<&'a Cert> {
+    if path.missing_issuer.is_none() {
+        return Vec::new();
+    }
+    path.positions
         .iter()
-        .find(|c| c.info.position == top)
+        .rev()
+        .filter_map(|&position| certs.iter().find(|c| c.info.position == position))
         .filter(|c| !c.info.ca_issuers_urls.is_empty())
+        .take(MAX_REQUESTERS)
+        .collect()
 }
 
-/// Fetches the issuers of `top` (see `probe::aia::fetch_issuers`), stopping at one whose
-/// issuer is an anchor of `stores`.
-pub(super) async fn fetch(top: &Cert, stores: &[TrustStore], settings: &Settings) -> AiaOutcome {
-    aia::fetch_issuers(top, &settings.probe, |cert| {
-        trust::anchor_named(stores, &cert.info.facts.issuer_der).is_some()
-    })
-    .await
+/// Fetches the issuers of each of `requesters` in turn (see `probe::aia::fetch_issuers`),
+/// stopping once a fetch reaches a certificate whose issuer is an anchor of `stores` (a
+/// client would have its path then, and backtrack no further). One outcome: the fetched
+/// certificates in order, each once, and every note.
+pub async fn fetch_along(
+    requesters: &[Cert],
+    stores: &[TrustStore],
+    options: &ProbeOptions,
+) -> AiaOutcome {
+    let anchored = |cert: &Cert| trust::anchor_named(stores, &cert.info.facts.issuer_der).is_some();
+    let mut outcome = AiaOutcome::default();
+    let mut asked: Vec<&str> = Vec::new();
+    // The whole step keeps the one-certificate bound, however many are asked.
+    let deadline = tokio::time::Instant::now() + options.timeout * aia::MAX_HOPS as u32;
+    for requester in requesters {
+        let urls = &requester.info.ca_issuers_urls;
+        // Two certificates naming the same URL ask it once.
+        if urls.iter().all(|url| asked.contains(&url.as_str())) {
+            continue;
+        }
+        asked.extend(urls.iter().map(String::as_str));
+        let round = match tokio::time::timeout_at(
+            deadline,
+            aia::fetch_issuers(requester, options, anchored),
+        )
+        .await
+        {
+            Ok(round) => round,
+            Err(_) => {
+                outcome.notes.push(format!(
+                    "the AIA step's {} were spent before the issuer of \"{}\" could be fetched",
+                    humantime::format_duration(options.timeout * aia::MAX_HOPS as u32),
+                    requester.info.display_name()
+                ));
+                break;
+            }
+        };
+        let reached_anchor = round.fetched.last().is_some_and(|f| anchored(&f.cert));
+        for fetched in round.fetched {
+            if !outcome
+                .fetched
+                .iter()
+                .any(|f| f.cert.der == fetched.cert.der)
+            {
+                outcome.fetched.push(fetched);
+            }
+        }
+        outcome.notes.extend(round.notes);
+        if reached_anchor {
+            break;
+        }
+    }
+    outcome
 }
 
-/// `fetch` for a caller without an async runtime (`inspect` reads files synchronously):
-/// on a thread of its own, so it works whether or not the caller is inside a runtime.
-pub(super) fn fetch_blocking(top: &Cert, stores: &[TrustStore], settings: &Settings) -> AiaOutcome {
+/// `fetch_along` for a caller without an async runtime (`inspect` reads files
+/// synchronously): on a thread of its own, so it works whether or not the caller is inside
+/// a runtime.
+pub(super) fn fetch_along_blocking(
+    requesters: &[Cert],
+    stores: &[TrustStore],
+    options: &ProbeOptions,
+) -> AiaOutcome {
     let outcome = std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -42,7 +108,7 @@ pub(super) fn fetch_blocking(top: &Cert, stores: &[TrustStore], settings: &Setti
                     .enable_all()
                     .build()
                     .ok()?;
-                Some(runtime.block_on(fetch(top, stores, settings)))
+                Some(runtime.block_on(fetch_along(requesters, stores, options)))
             })
             .join()
             .ok()

@@ -2,7 +2,7 @@
 //! one analysis so a file and a live endpoint with the same chain read the same; `fleet`
 //! checks many targets at once for the CLI and `serve`.
 
-mod aia;
+pub mod aia;
 mod bundle;
 pub mod fleet;
 mod revocation;
@@ -442,8 +442,12 @@ async fn check_inner(
     let mut analysis = analyse(input.clone(), settings);
     let mut fetched = None;
     if settings.aia_fetch {
-        if let Some(top) = aia::requester(&analysis.certs, &analysis.path) {
-            fetched = Some(aia::fetch(top, &stores.stores, settings).await);
+        let requesters: Vec<Cert> = aia::requesters(&analysis.certs, &analysis.path)
+            .into_iter()
+            .cloned()
+            .collect();
+        if !requesters.is_empty() {
+            fetched = Some(aia::fetch_along(&requesters, &stores.stores, &settings.probe).await);
             analysis = analyse(
                 AnalysisInput {
                     aia: fetched.as_ref(),
@@ -598,8 +602,12 @@ pub fn inspect_bundle(
     let mut analysis = analyse(input.clone(), settings);
     // A file is judged as it will be served: browsers and macOS will fetch what it lacks.
     if settings.aia_fetch {
-        if let Some(top) = aia::requester(&analysis.certs, &analysis.path) {
-            let fetched = aia::fetch_blocking(top, &stores, settings);
+        let requesters: Vec<Cert> = aia::requesters(&analysis.certs, &analysis.path)
+            .into_iter()
+            .cloned()
+            .collect();
+        if !requesters.is_empty() {
+            let fetched = aia::fetch_along_blocking(&requesters, &stores, &settings.probe);
             analysis = analyse(
                 AnalysisInput {
                     aia: Some(&fetched),

@@ -261,6 +261,39 @@ fn two_missing_intermediates_are_fetched_one_after_the_other() {
     assert!(report.client("flytectl-macos", "oauth-http").accepts);
 }
 
+/// The server sends an intermediate signed by a root nobody trusts (a cross-signed copy)
+/// and no caIssuers URL of its own; the leaf's URL serves the same intermediate signed by
+/// the trusted root. Chromium backtracks to the leaf and fetches its URL (a real Chromium
+/// accepted this chain in the differential test, seed 11 case 1249); so does trustd.
+#[test]
+fn the_leaf_s_caissuers_url_is_fetched_when_the_sent_intermediate_leads_nowhere() {
+    let lab = Lab::new();
+    let aia = aia_server(&lab, vec![]);
+    let root = lab::self_signed(&Spec::ca("Backtrack Root")).unwrap();
+    let cross_root = lab::self_signed(&Spec::ca("Backtrack Cross Root")).unwrap();
+    let issuing = lab::issue(&Spec::ca("Backtrack Issuing CA"), &root).unwrap();
+    let cross_signed = lab::issue_with_key(
+        &Spec::ca("Backtrack Issuing CA"),
+        issuing.key_copy(),
+        &cross_root,
+    )
+    .unwrap();
+    let mut leaf = Spec::leaf(HOST);
+    leaf.ca_issuers_url = Some(aia.url("/issuing.crt"));
+    let leaf = lab::issue(&leaf, &issuing).unwrap();
+    aia.route("/issuing.crt", Answer::Body(DER, issuing.der.to_vec()));
+    let server = lab.serve(&[&leaf, &cross_signed], &leaf);
+    let root_file = lab.file("root.pem", &root.pem);
+    lab.trust_system(&root);
+    let report = check(&lab, &server, &["--ca-file", path_str(&root_file)]).report();
+    assert_eq!(aia.requests(), ["/issuing.crt"]);
+    assert_eq!(report.aia_fetched.len(), 1, "{:?}", report.aia_notes);
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    assert!(report.client("flytectl-macos", "oauth-http").accepts);
+    // Go does not fetch: the sent intermediate's root is unknown to it.
+    assert!(!report.client("flytectl-linux", "grpc").accepts);
+}
+
 #[test]
 fn an_issuer_reached_through_a_redirect_rescues_chrome_but_not_macos() {
     let lab = Lab::new();

@@ -827,26 +827,22 @@ fn predict_browser(
     };
     let analysed = |aia| analyse_case(case, port, &stores, clients(), None, aia);
     let mut analysis = analysed(None)?;
-    // As `certready check` does: a missing issuer with a caIssuers URL is fetched, then the
-    // chain judged again. A short timeout: a stalled fetch fails either way (Chromium's
-    // gives up after 10 s).
-    let top = analysis.path.missing_issuer.as_ref().and_then(|_| {
-        let top = *analysis.path.positions.last()?;
-        analysis
-            .certs
-            .iter()
-            .find(|c| c.info.position == top && !c.info.ca_issuers_urls.is_empty())
-            .cloned()
-    });
-    if let Some(top) = top {
+    // As `certready check` does: the caIssuers URLs along a path missing an issuer are
+    // fetched, then the chain judged again. A short timeout: a stalled fetch fails either
+    // way (Chromium's gives up after 10 s).
+    let requesters: Vec<_> = certready::check::aia::requesters(&analysis.certs, &analysis.path)
+        .into_iter()
+        .cloned()
+        .collect();
+    if !requesters.is_empty() {
         let options = ProbeOptions {
             timeout: Duration::from_secs(1),
             ..ProbeOptions::default()
         };
-        let fetched = rt.block_on(certready::probe::aia::fetch_issuers(
-            &top,
+        let fetched = rt.block_on(certready::check::aia::fetch_along(
+            &requesters,
+            &stores,
             &options,
-            |cert| trust::anchor_named(&stores, &cert.info.facts.issuer_der).is_some(),
         ));
         analysis = analysed(Some(&fetched))?;
     }
