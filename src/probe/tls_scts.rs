@@ -396,4 +396,41 @@ mod tests {
             Some(TlsScts::Unavailable(_))
         ));
     }
+
+    /// A server that accepts and never answers, or answers garbage: an answer in words,
+    /// within the timeout.
+    #[tokio::test]
+    async fn a_stalling_or_garbage_server_is_unavailable_within_the_timeout() {
+        use std::time::{Duration, Instant};
+        for garbage in [None, Some(&b"\x00\x01garbage that is not TLS"[..])] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                if let Some(bytes) = garbage {
+                    let _ = stream.write_all(bytes).await;
+                }
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+            let target =
+                crate::target::parse_target(&format!("127.0.0.1:{}", addr.port())).unwrap();
+            let options = ProbeOptions {
+                timeout: Duration::from_millis(300),
+                ..ProbeOptions::default()
+            };
+            let started = Instant::now();
+            let answer = fetch(&target, &options, Some(addr), b"leaf").await;
+            assert!(started.elapsed() < Duration::from_secs(2));
+            let TlsScts::Unavailable(why) = answer else {
+                panic!("{answer:?}");
+            };
+            match garbage {
+                None => assert!(why.contains("did not finish within"), "{why}"),
+                Some(_) => assert!(
+                    why.contains("not TLS") || why.contains("record of type"),
+                    "{why}"
+                ),
+            }
+        }
+    }
 }
