@@ -408,8 +408,10 @@ mod tests {
         assert_eq!(list.logs.len(), 256);
         assert_eq!(operators(&list).len(), 24, "{:?}", operators(&list));
         assert!(list.logs.iter().all(|l| key_hash(l) == l.id));
-        // --version and the reports name the same snapshot (tests/it/cli.rs checks it).
+        // The reports and --version name the same snapshot.
         assert_eq!(list.describe(), EMBEDDED_SOURCE);
+        assert!(crate::app::LONG_VERSION
+            .contains(EMBEDDED_SOURCE.trim_start_matches("embedded Chrome all_logs_list ")));
         let trusted = list.logs.iter().filter(|l| l.trusted()).count();
         // usable 27 + 21, readonly 4, retired 4.
         assert_eq!(trusted, 56);
@@ -457,6 +459,9 @@ mod tests {
         );
         assert!(EMBEDDED_APPLE_SOURCE.contains("2026-03-30"));
         assert_eq!(list.describe(), EMBEDDED_APPLE_SOURCE);
+        assert!(crate::app::LONG_VERSION.contains(
+            EMBEDDED_APPLE_SOURCE.trim_start_matches("embedded Apple current_log_list ")
+        ));
         assert_eq!(list.logs.len(), 166);
         assert_eq!(operators(&list).len(), 16, "{:?}", operators(&list));
         assert!(list.logs.iter().all(|l| key_hash(l) == l.id));
