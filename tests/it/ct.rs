@@ -558,6 +558,46 @@ fn apple_is_judged_by_its_own_list() {
 }
 
 #[test]
+fn a_pending_log_counts_for_nothing_but_may_have_qualified_since_a_stale_list() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        [&l.a1, &l.b1]
+            .iter()
+            .map(|log| log.sign(tbs, hash, an_hour_ago()))
+            .collect()
+    });
+    let pending = |made| {
+        edit_log(&log_list(&[&l.a1, &l.b1], made), "Test 'B1' log", |log| {
+            log["state"] =
+                serde_json::json!({ "pending": { "timestamp": "2024-01-01T00:00:00Z" } });
+        })
+    };
+    let report = check_public(&lab, &pki, &pending(OffsetDateTime::now_utc())).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.scts[1].log_state.as_deref(), Some("pending"));
+    assert_eq!(ct.scts[1].status, "unknown-log");
+    assert_eq!(ct.chrome.compliance, "not-compliant", "{:?}", ct.chrome);
+    let finding = report.finding("ct-unknown-log");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(
+        finding
+            .message
+            .contains("Test 'B1' log (pending; embedded)"),
+        "{}",
+        finding.message
+    );
+    // A list 200 days old: the log may be usable by now, and its key verifies the SCT.
+    let stale = pending(OffsetDateTime::now_utc() - Duration::days(200));
+    let report = check_public(&lab, &pki, &stale).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.chrome.compliance, "undetermined", "{:?}", ct.chrome);
+    assert_eq!(ct.apple.compliance, "undetermined", "{:?}", ct.apple);
+    assert_eq!(report.finding("ct-unknown-log").severity, Severity::Info);
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+}
+
+#[test]
 fn a_private_root_needs_no_ct() {
     let lab = Lab::new();
     let l = logs();
