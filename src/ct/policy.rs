@@ -1,4 +1,5 @@
-//! The two CT policies, over SCTs already verified:
+//! The two CT policies, over SCTs already verified (Chrome's against Chrome's log list,
+//! Apple's against Apple's):
 //!
 //! - Chrome's `ChromeCTPolicyEnforcer::CheckCTPolicyCompliance`
 //!   (chromium components/certificate_transparency/chrome_ct_policy_enforcer.cc, commit
@@ -6,8 +7,9 @@
 //!   retired, plus SCTs from two operators (stapled OCSP SCTs are ignored since Chromium's
 //!   CertificateTransparencyIgnoreOcspScts, checked against Chromium 156); or an embedded
 //!   SCT from a log not retired, two operators, and embedded SCTs from distinct logs: 2
-//!   for a lifetime of 180 days or less, 3 beyond (a retired log's counts if it was retired after the SCT and after the
-//!   issuance, the earliest SCT).
+//!   for a lifetime of 180 days or less, 3 beyond (a retired log's counts if it was retired
+//!   after the SCT and after the issuance, the earliest SCT). An SCT's operator is the one
+//!   that ran its log at the SCT's timestamp (`GetOperatorForLog`, `previous_operators`).
 //! - Apple's `SecPolicyCheckCT` (Security trust/trustd/CertificateTransparency.m,
 //!   `verify_tls_ct_policy` and `verify_embedded_sct_policy_v1/_v2`) with the per-operator
 //!   limit of Apple's published policy (support.apple.com/103214: at most 1 SCT per
