@@ -81,7 +81,7 @@ pub const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\nTLS: rustls 0.23, crypto provider aws-lc-rs (the only one compiled in)",
     "\nCertificate paths: rustls-webpki 0.103; public roots: webpki-roots (Mozilla)",
-    "\nCT log list: Chrome's log_list.json 50.35 (2024-12-11), embedded; --ct-log-list FILE replaces it"
+    "\nCT log lists, embedded: Chrome's all_logs_list.json 85.52 (2026-04-21) and Apple's current_log_list.json 511 (assetVersion 32, newest entry 2026-03-30); --ct-log-list FILE replaces both, --apple-ct-log-list FILE Apple's"
 );
 
 #[derive(Debug, Parser)]
@@ -245,12 +245,19 @@ pub struct TrustArgs {
     /// Use these roots as the public (Mozilla) list instead of the compiled-in one.
     #[arg(long, value_name = "PEM")]
     pub public_roots: Option<PathBuf>,
-    /// Verify SCTs against this CT log list instead of the embedded one (see --version).
+    /// Verify SCTs against this CT log list instead of the embedded ones (see --version), for Chrome and Apple.
     ///
-    /// Chrome's v3 JSON schema: Google's log_list.json or Apple's current_log_list.json,
-    /// copied in for air-gapped updates.
+    /// Chrome's v3 JSON schema: Google's log_list.json or all_logs_list.json, or Apple's
+    /// current_log_list.json, copied in for air-gapped updates. Apple's policy uses it too
+    /// unless --apple-ct-log-list is given.
     #[arg(long, value_name = "FILE")]
     pub ct_log_list: Option<PathBuf>,
+    /// Judge Apple's CT policy (flytectl on macOS) by this log list instead of the embedded Apple one.
+    ///
+    /// Apple's current_log_list.json (or any list in the v3 schema); it takes precedence
+    /// over --ct-log-list for Apple.
+    #[arg(long, value_name = "FILE")]
+    pub apple_ct_log_list: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -416,6 +416,7 @@ mod tests {
                 ca_files: vec![root_file],
                 public_roots: None,
                 ct_log_list: None,
+                apple_ct_log_list: None,
             },
             clients: None,
             at: None,

@@ -150,6 +150,7 @@ async fn run_scenarios(format: Format, scratch: &std::path::Path) -> Result<i32,
             ca_files,
             public_roots: None,
             ct_log_list: None,
+            apple_ct_log_list: None,
         };
         let settings = Arc::new(Settings::from_args(SettingsArgs {
             net: Some(&net),

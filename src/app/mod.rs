@@ -16,6 +16,9 @@ use clap::Parser;
 
 pub use args::Cli;
 use args::Command;
+/// `--version`'s text, which names the embedded CT log lists (their tests check it).
+#[cfg(test)]
+pub(crate) use args::LONG_VERSION;
 use error::Error;
 
 use crate::findings::FindingId;

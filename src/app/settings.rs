@@ -55,6 +55,11 @@ impl Settings {
                 .map_err(|e| Error::Usage(format!("--ct-log-list: {e}")))?;
             clients.ct_logs = Some(Arc::new(list));
         }
+        if let Some(path) = &args.trust.apple_ct_log_list {
+            let list = crate::ct::LogList::from_file(path)
+                .map_err(|e| Error::Usage(format!("--apple-ct-log-list: {e}")))?;
+            clients.apple_ct_logs = Some(Arc::new(list));
+        }
         let probe = match args.net {
             None => ProbeOptions::default(),
             Some(net) => {

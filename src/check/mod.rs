@@ -184,6 +184,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             ocsp_list: ocsp_list.as_deref(),
             tls: input.tls_scts,
             logs: &settings.clients.ct_log_list(),
+            apple_logs: &settings.clients.apple_ct_log_list(),
             at,
             required: verdicts
                 .iter()

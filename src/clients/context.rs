@@ -139,17 +139,29 @@ pub struct ClientOptions {
     /// FLYTE_PLATFORM_CA_CERT_FILE_PATH and FLYTE_PLATFORM_INSECURE_SKIP_VERIFY.
     pub pyflyte_ca_cert_store: Option<TrustStore>,
     pub pyflyte_insecure_skip_verify: Option<bool>,
-    /// The CT log list SCTs are verified against (`--ct-log-list`); None: the embedded
-    /// snapshot.
+    /// The CT log list SCTs are verified against (`--ct-log-list`), for Chrome and, unless
+    /// `apple_ct_logs` is given, for Apple; None: the embedded snapshots.
     pub ct_logs: Option<std::sync::Arc<crate::ct::LogList>>,
+    /// Apple's alone (`--apple-ct-log-list`).
+    pub apple_ct_logs: Option<std::sync::Arc<crate::ct::LogList>>,
 }
 
 impl ClientOptions {
-    /// The CT log list in use.
+    /// The CT log list Chrome's policy is judged by.
     pub fn ct_log_list(&self) -> std::sync::Arc<crate::ct::LogList> {
         self.ct_logs
             .clone()
             .unwrap_or_else(crate::ct::LogList::embedded)
+    }
+
+    /// The CT log list Apple's policy is judged by: `--apple-ct-log-list`, else the one
+    /// `--ct-log-list` gives for both (an air-gapped user may have one file), else Apple's
+    /// embedded snapshot.
+    pub fn apple_ct_log_list(&self) -> std::sync::Arc<crate::ct::LogList> {
+        self.apple_ct_logs
+            .clone()
+            .or_else(|| self.ct_logs.clone())
+            .unwrap_or_else(crate::ct::LogList::embedded_apple)
     }
 }
 

@@ -1,4 +1,5 @@
-//! The two CT policies, over SCTs already verified:
+//! The two CT policies, over SCTs already verified (Chrome's against Chrome's log list,
+//! Apple's against Apple's):
 //!
 //! - Chrome's `ChromeCTPolicyEnforcer::CheckCTPolicyCompliance`
 //!   (chromium components/certificate_transparency/chrome_ct_policy_enforcer.cc, commit
@@ -6,8 +7,9 @@
 //!   retired, plus SCTs from two operators (stapled OCSP SCTs are ignored since Chromium's
 //!   CertificateTransparencyIgnoreOcspScts, checked against Chromium 156); or an embedded
 //!   SCT from a log not retired, two operators, and embedded SCTs from distinct logs: 2
-//!   for a lifetime of 180 days or less, 3 beyond (a retired log's counts if it was retired after the SCT and after the
-//!   issuance, the earliest SCT).
+//!   for a lifetime of 180 days or less, 3 beyond (a retired log's counts if it was retired
+//!   after the SCT and after the issuance, the earliest SCT). An SCT's operator is the one
+//!   that ran its log at the SCT's timestamp (`GetOperatorForLog`, `previous_operators`).
 //! - Apple's `SecPolicyCheckCT` (Security trust/trustd/CertificateTransparency.m,
 //!   `verify_tls_ct_policy` and `verify_embedded_sct_policy_v1/_v2`) with the per-operator
 //!   limit of Apple's published policy (support.apple.com/103214: at most 1 SCT per
@@ -62,7 +64,7 @@ pub struct Validity {
 }
 
 fn retired_at(log: &Log) -> Option<i64> {
-    (log.state == LogState::Retired).then_some(log.state_since)
+    (log.state == Some(LogState::Retired)).then_some(log.state_since)
 }
 
 /// Chrome's policy at `now` over `scts`.
@@ -105,8 +107,10 @@ pub fn chrome(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResul
                 embedded_logs.push(sct.log.id);
             }
         }
-        if !operators.contains(&sct.log.operator.as_str()) {
-            operators.push(&sct.log.operator);
+        // The operator that ran the log when it signed the SCT (GetOperatorForLog).
+        let operator = sct.log.operator_at(sct.timestamp);
+        if !operators.contains(&operator) {
+            operators.push(operator);
         }
     }
     let diverse = operators.len() >= 2;
@@ -185,7 +189,7 @@ pub fn apple(scts: &[Counted<'_>], validity: Validity, now: i64) -> PolicyResult
     let usable = |c: &&Counted<'_>| {
         c.origin == SctOrigin::Embedded
             && c.timestamp <= now
-            && !(c.log.state == LogState::Readonly && c.timestamp > c.log.state_since)
+            && !(c.log.state == Some(LogState::Readonly) && c.timestamp > c.log.state_since)
             && c.log
                 .interval
                 .is_none_or(|(start, end)| validity.not_after >= start && validity.not_after < end)
@@ -289,9 +293,11 @@ mod tests {
             key: Vec::new(),
             description: format!("log {n}"),
             operator: operator.into(),
-            state,
+            previous_operators: Vec::new(),
+            state: Some(state),
             state_since: since,
             interval: None,
+            log_type: None,
         }
     }
 
@@ -354,6 +360,43 @@ mod tests {
         );
         assert_eq!(
             of(&[sct(&a1, e), sct(&b1, e), sct(&early, e)], 181),
+            Compliance::NotCompliant
+        );
+    }
+
+    #[test]
+    fn chrome_counts_the_operator_in_effect_at_each_scts_timestamp() {
+        let e = SctOrigin::Embedded;
+        let a = log(1, "A", LogState::Usable, 0);
+        // Log 2 is A's now, but was B's until a day after the SCTs.
+        let mut moved = log(2, "A", LogState::Usable, 0);
+        moved.previous_operators = vec![("B".into(), ISSUED + DAY)];
+        let of = |scts: &[Counted<'_>]| chrome(scts, days(90), NOW);
+        let result = of(&[sct(&a, e), sct(&moved, e)]);
+        assert_eq!(
+            result.compliance,
+            Compliance::Compliant,
+            "{}",
+            result.reason
+        );
+        // An SCT from the end of B's operation on is A's: one operator.
+        let late = Counted {
+            timestamp: ISSUED + DAY,
+            ..sct(&moved, e)
+        };
+        let result = of(&[sct(&a, e), late]);
+        assert_eq!(result.compliance, Compliance::NotCompliant);
+        assert!(
+            result.reason.contains("one log operator (A)"),
+            "{}",
+            result.reason
+        );
+        // And the other way round: a log that joined A's operator later counted as B's.
+        let mut joined = log(3, "A", LogState::Usable, 0);
+        joined.previous_operators = vec![("B".into(), ISSUED + DAY)];
+        let b = log(4, "B", LogState::Usable, 0);
+        assert_eq!(
+            of(&[sct(&b, e), sct(&joined, e)]).compliance,
             Compliance::NotCompliant
         );
     }

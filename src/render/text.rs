@@ -369,7 +369,8 @@ fn render_ct(out: &mut String, report: &Report) {
     }
 }
 
-/// "#0 3 SCTs, 3 valid (embedded Chrome log list 50.35 (2024-12-11))", then one line per
+/// "#0 3 SCTs, 3 valid, checked against the embedded Chrome all_logs_list 85.52 (…), for
+/// Apple against the embedded Apple current_log_list 511 (…)", then one line per
 /// policy: "Chrome: compliant — …"; None when there is nothing to say (a private chain
 /// without SCTs).
 pub(crate) fn ct_lines(report: &Report) -> Option<Vec<String>> {
@@ -377,18 +378,30 @@ pub(crate) fn ct_lines(report: &Report) -> Option<Vec<String>> {
     if !ct.required && ct.scts.is_empty() {
         return None;
     }
+    let stale = |current| {
+        if current {
+            ""
+        } else {
+            " (over 70 days older than the instant judged)"
+        }
+    };
+    let apple_list = if ct.apple_log_list == ct.log_list {
+        String::new()
+    } else {
+        format!(
+            ", for Apple against the {}{}",
+            ct.apple_log_list,
+            stale(ct.apple_log_list_current)
+        )
+    };
     let mut lines = vec![format!(
-        "#{} {} SCT{}, {} valid, checked against the {}{}{}",
+        "#{} {} SCT{}, {} valid, checked against the {}{}{apple_list}{}",
         ct.position,
         ct.scts.len(),
         if ct.scts.len() == 1 { "" } else { "s" },
         ct.valid_scts,
         ct.log_list,
-        if ct.log_list_current {
-            ""
-        } else {
-            " (over 70 days older than the instant judged)"
-        },
+        stale(ct.log_list_current),
         if ct.required {
             ""
         } else {

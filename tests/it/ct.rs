@@ -175,22 +175,41 @@ fn an_hour_ago() -> OffsetDateTime {
 /// Serves `pki` and checks it with the root as the public list, and the CT log list
 /// `list` (JSON). Returns the run.
 fn check_public(lab: &Lab, pki: &CtPki, list: &str) -> Run {
+    check_public_with(lab, pki, list, &[])
+}
+
+/// As `check_public`, with more arguments.
+fn check_public_with(lab: &Lab, pki: &CtPki, list: &str, more: &[&str]) -> Run {
     let server = lab.serve(&[&pki.leaf, &pki.intermediate], &pki.leaf);
     let public = lab.file("public-roots.pem", &pki.root.pem);
     let list = lab.file("log_list.json", list);
     // Public roots are in the OS store too.
     lab.trust_system(&pki.root);
-    lab.check_json(
-        server.addr,
-        HOST,
-        &[
-            "--public-roots",
-            path_str(&public),
-            "--ct-log-list",
-            path_str(&list),
-            "--no-revocation",
-        ],
-    )
+    let mut args = vec![
+        "--public-roots",
+        path_str(&public),
+        "--ct-log-list",
+        path_str(&list),
+        "--no-revocation",
+    ];
+    args.extend_from_slice(more);
+    lab.check_json(server.addr, HOST, &args)
+}
+
+/// `list` with `edit` applied to the entry of the log described `name`.
+fn edit_log(list: &str, name: &str, edit: impl Fn(&mut serde_json::Value)) -> String {
+    let mut list: serde_json::Value = serde_json::from_str(list).unwrap();
+    let mut found = false;
+    for operator in list["operators"].as_array_mut().unwrap() {
+        for log in operator["logs"].as_array_mut().unwrap() {
+            if log["description"] == name {
+                edit(log);
+                found = true;
+            }
+        }
+    }
+    assert!(found, "{name} not in the list");
+    list.to_string()
 }
 
 fn ct_ids(report: &json::Report) -> Vec<&str> {
@@ -376,6 +395,206 @@ fn an_sct_from_an_unknown_log_does_not_count() {
     assert_eq!(ct.chrome.compliance, "undetermined");
     assert!(report.client("browser", "https").accepts);
     assert_eq!(run.code, 0, "{report:#?}");
+}
+
+#[test]
+fn a_test_log_of_an_all_logs_list_is_named_and_not_counted() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        [&l.a1, &l.b1]
+            .iter()
+            .map(|log| log.sign(tbs, hash, an_hour_ago()))
+            .collect()
+    });
+    // Google's all_logs_list.json form: `is_all_logs`, and a test log without a state.
+    let list = log_list(&[&l.a1, &l.b1], OffsetDateTime::now_utc());
+    let mut list = edit_log(&list, "Test 'B1' log", |log| {
+        log.as_object_mut().unwrap().remove("state");
+        log["log_type"] = "test".into();
+    });
+    list = list.replacen('{', "{\"is_all_logs\":true,", 1);
+    let run = check_public(&lab, &pki, &list);
+    let report = run.report();
+    let ct = report.ct.as_ref().unwrap();
+    let b1 = &ct.scts[1];
+    assert_eq!(b1.log.as_deref(), Some("Test 'B1' log"));
+    assert_eq!(b1.log_type.as_deref(), Some("test"));
+    assert_eq!(b1.log_state, None);
+    assert_eq!(
+        (b1.status.as_str(), b1.apple_status.as_str()),
+        ("unknown-log", "unknown-log")
+    );
+    assert_eq!(ct.valid_scts, 1);
+    assert_eq!(ct.chrome.compliance, "not-compliant", "{:?}", ct.chrome);
+    let finding = report.finding("ct-unknown-log");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(
+        finding
+            .message
+            .contains("Test 'B1' log (a test log, not a production log; embedded)"),
+        "{}",
+        finding.message
+    );
+    assert!(!report.client("browser", "https").accepts, "{report:#?}");
+}
+
+#[test]
+fn chrome_counts_the_operator_that_ran_the_log_when_it_signed() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        [&l.a1, &l.b1]
+            .iter()
+            .map(|log| log.sign(tbs, hash, an_hour_ago()))
+            .collect()
+    });
+    let list = log_list(&[&l.a1, &l.b1], OffsetDateTime::now_utc());
+    // B1 was operator A's until after its SCT: Chrome sees one operator.
+    let handed_over = |end: OffsetDateTime| {
+        edit_log(&list, "Test 'B1' log", |log| {
+            log["previous_operators"] =
+                serde_json::json!([{ "name": "Test Operator A", "end_time": rfc3339(end) }]);
+        })
+    };
+    let later = handed_over(OffsetDateTime::now_utc() + Duration::days(1));
+    let report = check_public(&lab, &pki, &later).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.chrome.compliance, "not-compliant", "{:?}", ct.chrome);
+    assert!(
+        ct.chrome
+            .reason
+            .contains("one log operator (Test Operator A)"),
+        "{}",
+        ct.chrome.reason
+    );
+    assert!(!report.client("browser", "https").accepts);
+    // Handed over before the SCT: two operators.
+    let earlier = handed_over(an_hour_ago() - Duration::days(1));
+    let report = check_public(&lab, &pki, &earlier).report();
+    assert_eq!(report.ct.as_ref().unwrap().chrome.compliance, "compliant");
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+}
+
+#[test]
+fn apple_is_judged_by_its_own_list() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        [&l.a1, &l.b1]
+            .iter()
+            .map(|log| log.sign(tbs, hash, an_hour_ago()))
+            .collect()
+    });
+    let list = log_list(&[&l.a1, &l.b1], OffsetDateTime::now_utc());
+    // Apple's form: no log_list_timestamp, versioned states, tls_only; B1 rejected there.
+    let rejected = rfc3339(OffsetDateTime::now_utc() - Duration::days(2));
+    let apple = edit_log(&list, "Test 'B1' log", |log| {
+        log["state"] =
+            serde_json::json!({ "rejected": { "timestamp": rejected, "version": "12" } });
+        log["tls_only"] = true.into();
+    });
+    let mut apple: serde_json::Value = serde_json::from_str(&apple).unwrap();
+    let object = apple.as_object_mut().unwrap();
+    object.remove("log_list_timestamp");
+    object.insert("assetVersion".into(), 32.into());
+    object.insert("version".into(), "12".into());
+    let apple = lab.file("apple_log_list.json", apple.to_string());
+    let run = check_public_with(
+        &lab,
+        &pki,
+        &list,
+        &["--apple-ct-log-list", path_str(&apple)],
+    );
+    let report = run.report();
+    let ct = report.ct.as_ref().unwrap();
+    assert!(
+        ct.apple_log_list
+            .contains("apple_log_list.json (version 12, undated, newest entry "),
+        "{}",
+        ct.apple_log_list
+    );
+    // Dated by its newest state change, two days ago: current.
+    assert!(ct.apple_log_list_current && ct.log_list_current);
+    let b1 = &ct.scts[1];
+    assert_eq!(
+        (b1.status.as_str(), b1.log_state.as_deref()),
+        ("valid", Some("usable"))
+    );
+    assert_eq!(
+        (b1.apple_status.as_str(), b1.apple_log_state.as_deref()),
+        ("unknown-log", Some("rejected"))
+    );
+    assert_eq!(ct.chrome.compliance, "compliant", "{:?}", ct.chrome);
+    assert_eq!(
+        (ct.apple.compliance.as_str(), ct.apple.counted),
+        ("not-compliant", 1)
+    );
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
+    assert!(!report.client("flytectl-macos", "oauth-http").accepts);
+    let finding = report.finding("ct-unknown-log");
+    assert!(
+        finding
+            .message
+            .contains("Test 'B1' log (Apple's list: rejected; embedded)"),
+        "{}",
+        finding.message
+    );
+    // Without --apple-ct-log-list, --ct-log-list judges Apple too.
+    let report = check_public(&lab, &pki, &list).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.apple_log_list, ct.log_list);
+    assert_eq!(ct.apple.compliance, "compliant", "{:?}", ct.apple);
+    // A damaged Apple list is a usage error named by its option.
+    let bad = lab.file("bad.json", "{\"operators\": 1}");
+    let run = lab.run(&[
+        "inspect",
+        "testdata/aia-leaf.pem",
+        "--apple-ct-log-list",
+        path_str(&bad),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("--apple-ct-log-list"), "{}", run.stderr);
+}
+
+#[test]
+fn a_pending_log_counts_for_nothing_but_may_have_qualified_since_a_stale_list() {
+    let lab = Lab::new();
+    let l = logs();
+    let pki = pki(|tbs, hash| {
+        [&l.a1, &l.b1]
+            .iter()
+            .map(|log| log.sign(tbs, hash, an_hour_ago()))
+            .collect()
+    });
+    let pending = |made| {
+        edit_log(&log_list(&[&l.a1, &l.b1], made), "Test 'B1' log", |log| {
+            log["state"] =
+                serde_json::json!({ "pending": { "timestamp": "2024-01-01T00:00:00Z" } });
+        })
+    };
+    let report = check_public(&lab, &pki, &pending(OffsetDateTime::now_utc())).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.scts[1].log_state.as_deref(), Some("pending"));
+    assert_eq!(ct.scts[1].status, "unknown-log");
+    assert_eq!(ct.chrome.compliance, "not-compliant", "{:?}", ct.chrome);
+    let finding = report.finding("ct-unknown-log");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(
+        finding
+            .message
+            .contains("Test 'B1' log (pending; embedded)"),
+        "{}",
+        finding.message
+    );
+    // A list 200 days old: the log may be usable by now, and its key verifies the SCT.
+    let stale = pending(OffsetDateTime::now_utc() - Duration::days(200));
+    let report = check_public(&lab, &pki, &stale).report();
+    let ct = report.ct.as_ref().unwrap();
+    assert_eq!(ct.chrome.compliance, "undetermined", "{:?}", ct.chrome);
+    assert_eq!(ct.apple.compliance, "undetermined", "{:?}", ct.apple);
+    assert_eq!(report.finding("ct-unknown-log").severity, Severity::Info);
+    assert!(report.client("browser", "https").accepts, "{report:#?}");
 }
 
 #[test]

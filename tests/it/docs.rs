@@ -56,16 +56,41 @@ fn version_names_the_locked_tls_crates() {
         );
     }
     assert!(text.contains("crypto provider aws-lc-rs"), "{text}");
-    // The embedded CT log list's version and date, as the data file says.
-    let list: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("src/ct/log_list.json").unwrap()).unwrap();
-    let version = list["version"].as_str().unwrap();
-    let date = &list["log_list_timestamp"].as_str().unwrap()[..10];
+    // The embedded CT log lists' versions and dates, as the data files say.
+    let read = |path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let chrome = read("src/ct/log_list.json");
+    let version = chrome["version"].as_str().unwrap();
+    let date = &chrome["log_list_timestamp"].as_str().unwrap()[..10];
     assert!(
-        text.contains(&format!(
-            "CT log list: Chrome's log_list.json {version} ({date})"
-        )),
-        "--version does not name the CT log list {version} of {date}: {text}"
+        text.contains(&format!("Chrome's all_logs_list.json {version} ({date})")),
+        "--version does not name the Chrome CT log list {version} of {date}: {text}"
+    );
+    // Apple's states no date: its newest state change dates it.
+    let apple = read("src/ct/apple_log_list.json");
+    let newest = apple["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|o| {
+            ["logs", "tiled_logs"]
+                .into_iter()
+                .flat_map(move |kind| o[kind].as_array().into_iter().flatten())
+        })
+        .flat_map(|log| log["state"].as_object().unwrap().values())
+        .map(|state| state["timestamp"].as_str().unwrap().to_string())
+        .max()
+        .unwrap();
+    let expected = format!(
+        "Apple's current_log_list.json {} (assetVersion {}, newest entry {})",
+        apple["version"].as_str().unwrap(),
+        apple["assetVersion"],
+        &newest[..10]
+    );
+    assert!(
+        text.contains(&expected),
+        "--version does not say {expected:?}: {text}"
     );
 }
 

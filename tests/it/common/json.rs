@@ -211,6 +211,8 @@ pub struct Ct {
     pub required: bool,
     pub log_list: String,
     pub log_list_current: bool,
+    pub apple_log_list: String,
+    pub apple_log_list_current: bool,
     pub scts: Vec<Sct>,
     /// `not-asked`, `delivered`, `absent`, `unavailable`.
     pub tls_extension: String,
@@ -231,6 +233,9 @@ pub struct Sct {
     pub log: Option<String>,
     #[serde(deserialize_with = "nullable")]
     pub operator: Option<String>,
+    /// `test`, `monitoring_only`; null for a production log.
+    #[serde(deserialize_with = "nullable")]
+    pub log_type: Option<String>,
     /// `pending`, `qualified`, `usable`, `readonly`, `retired`, `rejected`.
     #[serde(deserialize_with = "nullable")]
     pub log_state: Option<String>,
@@ -239,6 +244,11 @@ pub struct Sct {
     /// `valid`, `invalid-signature`, `unknown-log`, `future-timestamp`, `malformed`,
     /// `unverifiable`.
     pub status: String,
+    /// As `log_state`, in Apple's list.
+    #[serde(deserialize_with = "nullable")]
+    pub apple_log_state: Option<String>,
+    /// As `status`, by Apple's list.
+    pub apple_status: String,
 }
 
 #[derive(Debug, Deserialize)]
