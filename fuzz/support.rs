@@ -58,6 +58,7 @@ pub fn analyse_chain(data: &[u8]) {
                 revocation: None,
                 stapled_ocsp: None,
                 tls_scts: None,
+                first_signed_handshake: None,
             },
             settings(),
         );
@@ -85,6 +86,7 @@ pub fn parse_bundle(data: &[u8]) {
                 revocation: None,
                 stapled_ocsp: None,
                 tls_scts: None,
+                first_signed_handshake: None,
             },
             settings(),
         );

@@ -83,6 +83,10 @@ pub struct AnalysisInput<'a> {
     pub stapled_ocsp: Option<&'a [u8]>,
     /// What asking the server for SCTs in the TLS extension found; None when not asked.
     pub tls_scts: Option<&'a probe::tls_scts::TlsScts>,
+    /// Whether the first certificate's key signed the handshake: Some(true) when the
+    /// probe's handshake completed (rustls checked the signature with that key); None
+    /// when unknown (then `key`, if given, decides, else the order of the chain).
+    pub first_signed_handshake: Option<bool>,
 }
 
 pub struct Analysis {
@@ -220,6 +224,10 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
             path.missing_issuer = Some(top.info.issuer.clone());
         }
     }
+    let first_signed_handshake = input.first_signed_handshake.or_else(|| {
+        let first = certs.get(structure.leaf)?;
+        input::key_matches(input.key?, &first.info.facts.spki_der).ok()
+    });
     let client_context = ClientContext {
         presented: &input.ders,
         certs: &certs,
@@ -239,6 +247,7 @@ pub fn analyse(input: AnalysisInput<'_>, settings: &Settings) -> Analysis {
         aia_fetched: &aia_fetched,
         revocation: input.revocation.unwrap_or_default(),
         ct: ct.as_ref(),
+        first_signed_handshake,
     };
     let client_verdicts = clients::evaluate(&client_context);
     // Which clients the fetched issuers rescue: their verdicts without them.
@@ -439,6 +448,8 @@ async fn check_inner(
         revocation: None,
         stapled_ocsp: outcome.stapled_ocsp.as_deref(),
         tls_scts: None,
+        // rustls verified the handshake signature with the first certificate's key.
+        first_signed_handshake: outcome.error.is_none().then_some(true),
     };
     let mut analysis = analyse(input.clone(), settings);
     let mut fetched = None;
@@ -599,6 +610,7 @@ pub fn inspect_bundle(
         revocation: None,
         stapled_ocsp: None,
         tls_scts: None,
+        first_signed_handshake: None,
     };
     let mut analysis = analyse(input.clone(), settings);
     // A file is judged as it will be served: browsers and macOS will fetch what it lacks.

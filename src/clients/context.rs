@@ -215,6 +215,9 @@ pub struct ClientContext<'a> {
     pub alpn: Option<Option<String>>,
     /// The host name as typed (see `AnalysisInput::dialled_host`).
     pub dialled_host: Option<String>,
+    /// Whether the first certificate's key signed the handshake, when known (the probe's
+    /// handshake completed, or a key was given); None: judged by the chain's order.
+    pub first_signed_handshake: Option<bool>,
     /// Go's answers so far, by the roots they were given (see `go::verify`).
     pub go_outcomes: GoOutcomes,
     /// trustd's answer, once asked (flytectl on macOS asks for both channels alike when
@@ -268,11 +271,12 @@ impl ClientContext<'_> {
             .collect()
     }
 
-    /// The certificate whose key signs the server's handshake: the first sent, unless that
-    /// is a CA and an end-entity certificate was sent after it (a leaf sent last).
+    /// The certificate whose key signs the server's handshake: the first sent when the
+    /// probe saw it sign (or a given key is its); otherwise the first unless that is a CA
+    /// and an end-entity certificate was sent after it (a leaf sent last).
     pub(super) fn server_certificate(&self) -> &Cert {
         let first = self.leaf();
-        if !first.info.is_ca {
+        if self.first_signed_handshake == Some(true) || !first.info.is_ca {
             return first;
         }
         self.certs

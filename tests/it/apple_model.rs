@@ -469,6 +469,7 @@ fn analysis(
             revocation: None,
             stapled_ocsp: None,
             tls_scts: None,
+            first_signed_handshake: None,
         },
         &settings,
     )

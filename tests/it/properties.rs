@@ -156,6 +156,7 @@ proptest! {
                 revocation: None,
                 stapled_ocsp: None,
                 tls_scts: None,
+                first_signed_handshake: None,
             },
             &fixture.settings,
         );

@@ -894,9 +894,24 @@ pub(crate) fn analyse_case(
             revocation: None,
             stapled_ocsp: None,
             tls_scts: None,
+            // As the probe learns it: its handshake completes (rustls checks the signature
+            // with the first certificate's key) only when the server's key is that one's.
+            first_signed_handshake: first_signed_handshake(case).then_some(true),
         },
         &settings,
     ))
+}
+
+/// Whether the key the case's server signs with is the first served certificate's.
+fn first_signed_handshake(case: &generate::Case) -> bool {
+    let Some(first) = case.served.first() else {
+        return false;
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(first) else {
+        return false;
+    };
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(case.key.clone().into());
+    certready::input::key_matches(&key, cert.tbs_certificate.subject_pki.raw).unwrap_or(false)
 }
 
 /// Go's validity errors name the instant of verification ("current time …"), which is
