@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use crate::verifiers::openssl::name::{GeneralName, Name, NameConstraints, OID_COMMON_NAME};
+use crate::verifiers::openssl::name::{GeneralName, Name, NameConstraints, OID_EMAIL_ADDRESS};
 
 use super::cert::ChromeCert;
 
@@ -119,13 +119,15 @@ pub fn permitted(constraints: &NameConstraints, cert: &ChromeCert) -> bool {
             }
             true
         }
-        // No SAN: a Common Name that looks like a host name is checked as a dNSName.
+        // No SAN: only the subject's emailAddress attributes are checked, against rfc822Name
+        // constraints. A Common Name is never taken as a dNSName here (unlike OpenSSL's
+        // legacy check): a real Chromium says COMMON_NAME_INVALID, not CERT_INVALID, for a
+        // CN-only leaf outside a permitted dNSName subtree.
         None => cert.subject_name.as_ref().is_none_or(|subject| {
-            !constrains(2)
+            !constrains(1)
                 || subject
-                    .of_type(OID_COMMON_NAME)
-                    .filter(|cn| is_compliant_host(&String::from_utf8_lossy(&cn.value)))
-                    .all(|cn| dns_permitted(constraints, &cn.value))
+                    .of_type(OID_EMAIL_ADDRESS)
+                    .all(|email| email_permitted(constraints, &email.value))
         }),
     }
 }
