@@ -26,13 +26,21 @@ const MAX_REQUESTERS: usize = 3;
 /// nowhere does not hide the leaf's own caIssuers URL. Only certificates naming a URL; at
 /// most [`MAX_REQUESTERS`]. Empty in the common case, a complete chain, which costs nothing.
 pub fn requesters<'a>(certs: &'a [Cert], path: &PathSummary) -> Vec<&'a Cert> {
-    if path.missing_issuer.is_none() {
+    let find = |position: usize| certs.iter().find(|c| c.info.position == position);
+    // A leaf trusted as an anchor itself: Chromium's path builder takes a trust anchor in
+    // the leaf position as unspecified and looks for its issuer all the same, fetching
+    // it (differential seed 53).
+    let trusted_leaf_alone = match path.positions.as_slice() {
+        [leaf] => find(*leaf).is_some_and(|c| !c.info.self_signed),
+        _ => false,
+    };
+    if path.missing_issuer.is_none() && !trusted_leaf_alone {
         return Vec::new();
     }
     path.positions
         .iter()
         .rev()
-        .filter_map(|&position| certs.iter().find(|c| c.info.position == position))
+        .filter_map(|&position| find(position))
         .filter(|c| !c.info.ca_issuers_urls.is_empty())
         .take(MAX_REQUESTERS)
         .collect()

@@ -294,6 +294,30 @@ fn the_leaf_s_caissuers_url_is_fetched_when_the_sent_intermediate_leads_nowhere(
     assert!(!report.client("flytectl-linux", "grpc").accepts);
 }
 
+/// A leaf trusted directly (its own certificate in the CA file): Chromium takes a trust
+/// anchor in the leaf position as unspecified and still looks for the leaf's issuer,
+/// fetching it (in the differential test, seed 53, a real Chromium fetched an Ed25519
+/// intermediate there and said ERR_CERT_INVALID) — so certready fetches it too. Go,
+/// which does not fetch, still accepts the trusted leaf.
+#[test]
+fn a_leaf_trusted_directly_still_has_its_issuer_fetched() {
+    let lab = Lab::new();
+    let (pki, aia, server) = leaf_only(
+        &lab,
+        "/issuing.crt",
+        |pki| Answer::Body(DER, pki.intermediate.der.to_vec()),
+        vec![],
+    );
+    let leaf_file = lab.file("leaf.pem", &pki.leaf.pem);
+    let report = check(&lab, &server, &["--ca-file", path_str(&leaf_file)]).report();
+    assert_eq!(aia.requests(), ["/issuing.crt"]);
+    assert_eq!(report.aia_fetched.len(), 1, "{:?}", report.aia_notes);
+    assert!(
+        report.client("flytectl-linux", "grpc").accepts,
+        "{report:#?}"
+    );
+}
+
 #[test]
 fn an_issuer_reached_through_a_redirect_rescues_chrome_but_not_macos() {
     let lab = Lab::new();
