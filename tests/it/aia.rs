@@ -316,6 +316,11 @@ fn a_leaf_trusted_directly_still_has_its_issuer_fetched() {
         report.client("flytectl-linux", "grpc").accepts,
         "{report:#?}"
     );
+    // trustd takes the anchored leaf as it is; the fetched issuer changes nothing there.
+    assert!(
+        report.client("flytectl-macos", "grpc").accepts,
+        "{report:#?}"
+    );
 }
 
 #[test]
