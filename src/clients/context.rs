@@ -279,9 +279,25 @@ impl ClientContext<'_> {
         if self.first_signed_handshake == Some(true) || !first.info.is_ca {
             return first;
         }
-        self.certs
+        let end_entities: Vec<&Cert> = self
+            .certs
             .iter()
-            .find(|c| !c.info.is_ca && self.presented.contains(&c.der))
+            .filter(|c| !c.info.is_ca && self.presented.contains(&c.der))
+            .collect();
+        // The one the sent CAs issued: an unrelated end-entity certificate in the chain
+        // is not the server's (differential seed 61).
+        let issued_by_a_sent_ca = |c: &&Cert| {
+            self.certs.iter().any(|ca| {
+                ca.info.is_ca
+                    && self.presented.contains(&ca.der)
+                    && ca.info.facts.subject_der == c.info.facts.issuer_der
+            })
+        };
+        end_entities
+            .iter()
+            .find(|c| issued_by_a_sent_ca(c))
+            .or(end_entities.first())
+            .copied()
             .unwrap_or(first)
     }
 
