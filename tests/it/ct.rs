@@ -546,15 +546,7 @@ fn apple_is_judged_by_its_own_list() {
     assert_eq!(ct.apple_log_list, ct.log_list);
     assert_eq!(ct.apple.compliance, "compliant", "{:?}", ct.apple);
     // A damaged Apple list is a usage error named by its option.
-    let bad = lab.file("bad.json", "{\"operators\": 1}");
-    let run = lab.run(&[
-        "inspect",
-        "testdata/aia-leaf.pem",
-        "--apple-ct-log-list",
-        path_str(&bad),
-    ]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("--apple-ct-log-list"), "{}", run.stderr);
+    assert_bad_list_is_a_usage_error(&lab, "--apple-ct-log-list");
 }
 
 #[test]
@@ -632,18 +624,17 @@ fn a_private_root_needs_no_ct() {
     assert_eq!(run.code, 0, "{report:#?}");
 }
 
+/// A list that is not one, given with `option`, is a usage error (exit 3) naming it.
+fn assert_bad_list_is_a_usage_error(lab: &Lab, option: &str) {
+    let list = lab.file("bad-list.json", "{\"operators\": 1}");
+    let run = lab.run(&["inspect", "testdata/aia-leaf.pem", option, path_str(&list)]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains(option), "{}", run.stderr);
+}
+
 #[test]
 fn a_bad_log_list_is_a_usage_error() {
-    let lab = Lab::new();
-    let list = lab.file("log_list.json", "{\"operators\": 1}");
-    let run = lab.run(&[
-        "inspect",
-        "testdata/aia-leaf.pem",
-        "--ct-log-list",
-        path_str(&list),
-    ]);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert!(run.stderr.contains("--ct-log-list"), "{}", run.stderr);
+    assert_bad_list_is_a_usage_error(&Lab::new(), "--ct-log-list");
 }
 
 #[test]
